@@ -1,0 +1,70 @@
+//! Distance engines: from every resident cell to the sites of one category.
+//!
+//! Two metric spaces behind one trait, after `geo`'s `Distance`:
+//! * [`Euclidean`]: straight line × circuity, an R-tree per category (labelled an
+//!   approximation in every output);
+//! * `Walking` (in [`walking`]): along the OpenStreetMap pedestrian network.
+//!
+//! Both return a [`CategoryReach`] indexed like the cells, so `coverage` does not
+//! know which engine produced it.
+
+mod euclidean;
+
+pub use euclidean::Euclidean;
+
+/// How a group of residents walks: the speed that turns metres into minutes, and
+/// how steps are treated on the network.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct WalkProfile {
+    /// Walking speed, metres per second.
+    pub speed_m_per_s: f64,
+    /// Avoid `highway=steps` entirely (wheelchairs, frail walkers).
+    pub step_free: bool,
+    /// Multiplier on the length of `highway=steps` edges (1.0 = no extra cost).
+    pub step_factor: f64,
+}
+
+impl WalkProfile {
+    /// Adult, Chinese planning convention: 60 m/min = 1.0 m/s.
+    pub const ADULT: WalkProfile =
+        WalkProfile { speed_m_per_s: 1.0, step_free: false, step_factor: 1.0 };
+    /// Older people: 0.8 m/s (Asher et al. 2012; Bollard & Fleming 2013), steps
+    /// cost double their length.
+    pub const ELDERLY: WalkProfile =
+        WalkProfile { speed_m_per_s: 0.8, step_free: false, step_factor: 2.0 };
+}
+
+/// What an engine answers for one category, indexed like the run's cells.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CategoryReach {
+    /// Walking distance in metres to the nearest site of the category, `None` when no
+    /// site is within the search bound (or the cell is off-network).
+    pub dist_m: Vec<Option<f64>>,
+    /// Number of sites of the category within the threshold.
+    pub sites_within: Vec<u32>,
+    /// Per site (in the order given): `true` when it could be used (attached to the
+    /// network); straight-line runs use every site.
+    pub site_used: Vec<bool>,
+}
+
+/// A distance engine over a fixed set of cells.
+pub trait Reach: Sync {
+    /// Short name written to outputs: `straight` or `network`.
+    fn mode(&self) -> &'static str;
+
+    /// Distances from every cell to the given sites (local metres).
+    ///
+    /// * `threshold_m`: the category's walking threshold (for `sites_within`);
+    /// * `bound_m`: searches stop here; farther sites give `None`.
+    fn category_reach(
+        &self,
+        sites_xy: &[[f64; 2]],
+        profile: &WalkProfile,
+        threshold_m: f64,
+        bound_m: f64,
+    ) -> CategoryReach;
+
+    /// Per cell, `true` when the engine cannot place it (network mode: no walkable
+    /// edge within the snap distance). Straight-line mode: all `false`.
+    fn cell_off_network(&self) -> Vec<bool>;
+}

@@ -1,0 +1,118 @@
+//! Domain types shared by every stage: raw input records (WGS84 lon/lat, as read),
+//! validated model records (with local metric coordinates), and rejected rows.
+//!
+//! Data flows one way: `input` produces `Raw*` records and [`Rejected`] rows, the
+//! projection turns them into [`Site`] and [`Cell`], and every later stage works on
+//! `xy` in metres. Lon/lat is kept only for export.
+
+use geo::MultiPolygon;
+
+/// A learning site as read from an input file, in WGS84 degrees (already converted
+/// from GCJ-02 / BD-09 when the input said so).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSite {
+    /// The id as given in the file (or generated from the row number when absent).
+    pub id: String,
+    /// Display name; may be empty.
+    pub name: String,
+    /// Category as given in the file (e.g. `library`, `图书馆`).
+    pub category: String,
+    /// WGS84 longitude, degrees.
+    pub lon: f64,
+    /// WGS84 latitude, degrees.
+    pub lat: f64,
+    /// Optional capacity (places, seats, …) used by 2SFCA and capacitated siting.
+    pub capacity: Option<f64>,
+    /// Where the record came from, for messages (`row 12`, `feature 3`).
+    pub location: String,
+}
+
+/// A resident-grid cell (or point) as read, in WGS84 degrees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawCell {
+    /// The id as given in the file (`cell_id`), if any.
+    pub id: Option<String>,
+    /// WGS84 longitude of the representative point (centroid), degrees.
+    pub lon: f64,
+    /// WGS84 latitude of the representative point (centroid), degrees.
+    pub lat: f64,
+    /// Residents (persons).
+    pub population: f64,
+    /// Elderly residents (persons), when the input has that layer.
+    pub elderly: Option<f64>,
+    /// Cell polygon in WGS84, kept for output when the input had polygons.
+    pub polygon: Option<MultiPolygon<f64>>,
+    /// Where the record came from, for messages (`row 12`, `feature 3`).
+    pub location: String,
+}
+
+/// A validated learning site in the run's local metric frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    /// The id as given by the user (unique within the run).
+    pub id: String,
+    /// Display name; may be empty.
+    pub name: String,
+    /// Category name as analysed (the config's name when the config maps aliases).
+    pub category: String,
+    /// WGS84 longitude, degrees.
+    pub lon: f64,
+    /// WGS84 latitude, degrees.
+    pub lat: f64,
+    /// Local projected coordinates, metres.
+    pub xy: [f64; 2],
+    /// Optional capacity.
+    pub capacity: Option<f64>,
+}
+
+/// A validated resident cell in the run's local metric frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Cell id (from the file, or `r<row>` generated from the row/feature number).
+    pub id: String,
+    /// WGS84 longitude, degrees.
+    pub lon: f64,
+    /// WGS84 latitude, degrees.
+    pub lat: f64,
+    /// Local projected coordinates, metres.
+    pub xy: [f64; 2],
+    /// Residents (persons).
+    pub population: f64,
+    /// Elderly residents (persons), if the input has that layer.
+    pub elderly: Option<f64>,
+    /// Cell polygon in WGS84, if the input had one.
+    pub polygon: Option<MultiPolygon<f64>>,
+}
+
+/// An input record that was read but not used, with the reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejected {
+    /// The file it came from, as given on the command line.
+    pub file: String,
+    /// `row N` (1-based data row, header excluded) or `feature N` (0-based).
+    pub location: String,
+    /// Why it was not used.
+    pub reason: String,
+    /// Residents on the rejected record, when it was a population record whose
+    /// count could be read (so that covered + uncovered + rejected = input total).
+    pub population: Option<f64>,
+}
+
+impl Rejected {
+    /// Convenience constructor.
+    pub fn new(file: impl Into<String>, location: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            location: location.into(),
+            reason: reason.into(),
+            population: None,
+        }
+    }
+
+    /// Attach the residents this record carried.
+    #[must_use]
+    pub fn with_population(mut self, population: Option<f64>) -> Self {
+        self.population = population;
+        self
+    }
+}
