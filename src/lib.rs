@@ -15,6 +15,16 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the code map and `docs/METHODS.md` for definitions.
 
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod coverage;
 pub mod crs;
+pub mod demo;
 pub mod distance;
+pub mod export;
+pub mod grid;
+pub mod input;
 pub mod model;
+pub mod report;
+pub mod timing;

@@ -1,0 +1,83 @@
+//! The bundled sample cases behind `learncircle demo`.
+//!
+//! The inputs are compiled into the binary (a few MB), so the demo works from any
+//! directory; they are written to `<out>/inputs/` before the run so that the user
+//! can see exactly what was analysed (and rerun it with `coverage`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::app::{ConfigSource, CoverageOptions};
+use crate::cli::DemoCase;
+use crate::crs::InputCrs;
+
+struct Bundled {
+    name: &'static str,
+    bytes: &'static [u8],
+}
+
+const SHANGHAI: &[Bundled] = &[
+    Bundled {
+        name: "sites.csv",
+        bytes: include_bytes!("../data/shanghai/sites.csv"),
+    },
+    Bundled {
+        name: "population.csv",
+        bytes: include_bytes!("../data/shanghai/population.csv"),
+    },
+    Bundled {
+        name: "learncircle.toml",
+        bytes: include_bytes!("../data/shanghai/learncircle.toml"),
+    },
+];
+
+const HELSINKI: &[Bundled] = &[
+    Bundled {
+        name: "sites.csv",
+        bytes: include_bytes!("../data/helsinki/sites.csv"),
+    },
+    Bundled {
+        name: "population.geojson",
+        bytes: include_bytes!("../data/helsinki/population.geojson"),
+    },
+    Bundled {
+        name: "learncircle.toml",
+        bytes: include_bytes!("../data/helsinki/learncircle.toml"),
+    },
+];
+
+/// Write the case's inputs under `out/inputs/` and return the coverage options.
+///
+/// # Errors
+/// When the inputs cannot be written.
+pub fn prepare(case: DemoCase, out: &Path) -> Result<CoverageOptions> {
+    let (files, population) = match case {
+        DemoCase::Shanghai => (SHANGHAI, "population.csv"),
+        DemoCase::Helsinki => (HELSINKI, "population.geojson"),
+    };
+    let dir = out.join("inputs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    for f in files {
+        let p = dir.join(f.name);
+        if std::fs::read(&p).ok().as_deref() != Some(f.bytes) {
+            std::fs::write(&p, f.bytes)
+                .with_context(|| format!("{}: cannot write", p.display()))?;
+        }
+    }
+    let path = |n: &str| -> PathBuf { dir.join(n) };
+    Ok(CoverageOptions {
+        sites: path("sites.csv"),
+        sites_crs: InputCrs::Wgs84,
+        population: path(population),
+        population_crs: InputCrs::Wgs84,
+        network: None,
+        config: ConfigSource::File(path("learncircle.toml")),
+        mode: None,
+        circuity: None,
+        threshold_m: None,
+        walk_min: None,
+        out: out.to_path_buf(),
+        strict: false,
+    })
+}

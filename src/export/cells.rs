@@ -1,0 +1,297 @@
+//! `cells.csv`, `cells.geojson` and `rejected.csv`.
+//!
+//! Column contract of `cells.csv` (also the properties of `cells.geojson`):
+//! `cell_id,lon,lat,population[,elderly]`, then per category
+//! `<cat>_dist_m,<cat>_walk_min,<cat>_covered,<cat>_sites_within`, then
+//! `covered_all`, then the extensions `off_network,distance_method`.
+//! Nothing in reach → empty `_dist_m` / `_walk_min` (JSON `null`).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::coverage::Coverage;
+use crate::model::{Cell, Rejected};
+
+/// Population as text: integers without decimals, otherwise up to 4 decimals
+/// with trailing zeros removed.
+#[must_use]
+pub fn fmt_population(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn headers(coverage: &Coverage, has_elderly: bool) -> Vec<String> {
+    let mut h: Vec<String> = ["cell_id", "lon", "lat", "population"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    if has_elderly {
+        h.push("elderly".into());
+    }
+    for c in &coverage.categories {
+        let n = &c.category.name;
+        h.extend([
+            format!("{n}_dist_m"),
+            format!("{n}_walk_min"),
+            format!("{n}_covered"),
+            format!("{n}_sites_within"),
+        ]);
+    }
+    h.extend([
+        "covered_all".into(),
+        "off_network".into(),
+        "distance_method".into(),
+    ]);
+    h
+}
+
+fn flag(b: bool) -> &'static str {
+    if b { "1" } else { "0" }
+}
+
+/// Write `cells.csv`.
+///
+/// # Errors
+/// On write errors.
+pub fn cells_csv(
+    w: &mut dyn Write,
+    cells: &[Cell],
+    coverage: &Coverage,
+    has_elderly: bool,
+    method: &str,
+) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new().from_writer(w);
+    out.write_record(headers(coverage, has_elderly))?;
+    let mut buf = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        out.write_field(&cell.id)?;
+        buf.clear();
+        let _ = write!(buf, "{:.6}", cell.lon);
+        out.write_field(&buf)?;
+        buf.clear();
+        let _ = write!(buf, "{:.6}", cell.lat);
+        out.write_field(&buf)?;
+        out.write_field(fmt_population(cell.population))?;
+        if has_elderly {
+            out.write_field(cell.elderly.map(fmt_population).unwrap_or_default())?;
+        }
+        for c in &coverage.categories {
+            match c.reach.dist_m[i] {
+                Some(d) => {
+                    buf.clear();
+                    let _ = write!(buf, "{d:.1}");
+                    out.write_field(&buf)?;
+                    buf.clear();
+                    let _ = write!(buf, "{:.2}", d / c.category.profile.speed_m_per_s / 60.0);
+                    out.write_field(&buf)?;
+                }
+                None => {
+                    out.write_field("")?;
+                    out.write_field("")?;
+                }
+            }
+            out.write_field(flag(c.covered[i]))?;
+            buf.clear();
+            let _ = write!(buf, "{}", c.reach.sites_within[i]);
+            out.write_field(&buf)?;
+        }
+        out.write_field(flag(coverage.covered_all[i]))?;
+        out.write_field(flag(coverage.off_network[i]))?;
+        out.write_field(method)?;
+        out.write_record(None::<&[u8]>)?;
+    }
+    out.flush()
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn write_ring(out: &mut String, ring: &geo::LineString<f64>) {
+    out.push('[');
+    for (k, c) in ring.0.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "[{:.6},{:.6}]", c.x, c.y);
+    }
+    out.push(']');
+}
+
+/// GeoJSON geometry text for a cell: its polygon when it has one, else its point.
+/// Rings are written counter-clockwise outside, clockwise holes (RFC 7946 §3.1.6).
+fn cell_geometry(cell: &Cell, out: &mut String) {
+    use geo::orient::{Direction, Orient};
+    match &cell.polygon {
+        Some(mp) => {
+            let mp = mp.orient(Direction::Default);
+            out.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
+            for (pi, p) in mp.0.iter().enumerate() {
+                if pi > 0 {
+                    out.push(',');
+                }
+                out.push('[');
+                write_ring(out, p.exterior());
+                for hole in p.interiors() {
+                    out.push(',');
+                    write_ring(out, hole);
+                }
+                out.push(']');
+            }
+            out.push_str("]}");
+        }
+        None => {
+            let _ = write!(
+                out,
+                "{{\"type\":\"Point\",\"coordinates\":[{:.6},{:.6}]}}",
+                cell.lon, cell.lat
+            );
+        }
+    }
+}
+
+/// Write `cells.geojson` (RFC 7946: WGS84, lon/lat order).
+///
+/// Written by hand rather than through `geojson`/`serde_json` values: it streams
+/// one feature at a time (no 213 k-feature tree in memory) with fixed decimals.
+///
+/// # Errors
+/// On write errors.
+pub fn cells_geojson(
+    w: &mut dyn Write,
+    cells: &[Cell],
+    coverage: &Coverage,
+    has_elderly: bool,
+    method: &str,
+) -> io::Result<()> {
+    let names: Vec<[String; 4]> = coverage
+        .categories
+        .iter()
+        .map(|c| {
+            let n = &c.category.name;
+            [
+                json_str(&format!("{n}_dist_m")),
+                json_str(&format!("{n}_walk_min")),
+                json_str(&format!("{n}_covered")),
+                json_str(&format!("{n}_sites_within")),
+            ]
+        })
+        .collect();
+    let method_json = json_str(method);
+    writeln!(
+        w,
+        "{{\"type\":\"FeatureCollection\",\"name\":\"cells\",\"features\":["
+    )?;
+    let mut buf = String::with_capacity(1024);
+    for (i, cell) in cells.iter().enumerate() {
+        buf.clear();
+        if i > 0 {
+            buf.push_str(",\n");
+        }
+        buf.push_str("{\"type\":\"Feature\",\"geometry\":");
+        cell_geometry(cell, &mut buf);
+        let _ = write!(
+            buf,
+            ",\"properties\":{{\"cell_id\":{},\"lon\":{:.6},\"lat\":{:.6},\"population\":{}",
+            json_str(&cell.id),
+            cell.lon,
+            cell.lat,
+            fmt_population(cell.population)
+        );
+        if has_elderly {
+            match cell.elderly {
+                Some(e) => {
+                    let _ = write!(buf, ",\"elderly\":{}", fmt_population(e));
+                }
+                None => buf.push_str(",\"elderly\":null"),
+            }
+        }
+        for (c, n) in coverage.categories.iter().zip(&names) {
+            match c.reach.dist_m[i] {
+                Some(d) => {
+                    let _ = write!(
+                        buf,
+                        ",{}:{d:.1},{}:{:.2}",
+                        n[0],
+                        n[1],
+                        d / c.category.profile.speed_m_per_s / 60.0
+                    );
+                }
+                None => {
+                    let _ = write!(buf, ",{}:null,{}:null", n[0], n[1]);
+                }
+            }
+            let _ = write!(
+                buf,
+                ",{}:{},{}:{}",
+                n[2],
+                flag(c.covered[i]),
+                n[3],
+                c.reach.sites_within[i]
+            );
+        }
+        let _ = write!(
+            buf,
+            ",\"covered_all\":{},\"off_network\":{},\"distance_method\":{}}}}}",
+            flag(coverage.covered_all[i]),
+            flag(coverage.off_network[i]),
+            method_json
+        );
+        w.write_all(buf.as_bytes())?;
+    }
+    writeln!(w, "\n]}}")
+}
+
+/// Write `rejected.csv`: `file,location,reason,population`, sorted by file and
+/// then by row/feature number.
+///
+/// # Errors
+/// On write errors.
+pub fn rejected_csv(w: &mut dyn Write, rejected: &[Rejected]) -> io::Result<()> {
+    let mut rows: Vec<&Rejected> = rejected.iter().collect();
+    let key = |r: &Rejected| {
+        let n: u64 = r
+            .location
+            .rsplit(' ')
+            .next()
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(u64::MAX);
+        (
+            r.file.clone(),
+            r.location.split(' ').next().unwrap_or("").to_owned(),
+            n,
+            r.reason.clone(),
+        )
+    };
+    rows.sort_by_cached_key(|r| key(r));
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(["file", "location", "reason", "population"])?;
+    for r in rows {
+        out.write_record([
+            r.file.as_str(),
+            r.location.as_str(),
+            r.reason.as_str(),
+            r.population
+                .map(fmt_population)
+                .unwrap_or_default()
+                .as_str(),
+        ])?;
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn population_format() {
+        assert_eq!(fmt_population(12.0), "12");
+        assert_eq!(fmt_population(12.5), "12.5");
+        assert_eq!(fmt_population(0.123_456), "0.1235");
+    }
+}

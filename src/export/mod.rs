@@ -1,0 +1,15 @@
+//! Export: the run's files, written atomically through [`OutputSet`].
+//!
+//! * `cells.csv` / `cells.geojson`: one row/feature per cell (see `docs/METHODS.md`
+//!   for the column contract);
+//! * `summary.json`: [`crate::report::Summary`];
+//! * `rejected.csv`: every input record not used.
+//!
+//! Floats are written with fixed decimals (metres 0.1, minutes 0.01, lon/lat 1e-6)
+//! so that outputs are byte-identical at any thread count.
+
+mod cells;
+mod output_set;
+
+pub use cells::{cells_csv, cells_geojson, fmt_population, rejected_csv};
+pub use output_set::{OutputError, OutputSet, write_file_atomic};

@@ -1,0 +1,239 @@
+//! Atomic output: every file of a run is written to a hidden staging directory
+//! inside `--out`, and only when all of them are complete are they renamed into
+//! place. A run that fails (or is killed) before the commit leaves no output file
+//! with its final name — at most the hidden staging directory, which the next run
+//! removes.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Errors while preparing or writing the output directory.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// `--out` exists and is not a directory.
+    #[error("{path}: output path exists and is not a directory")]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The directory cannot be created or written.
+    #[error("{path}: cannot write output: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+}
+
+const STAGING_PREFIX: &str = ".learncircle-staging-";
+
+/// A set of output files written atomically together.
+#[derive(Debug)]
+pub struct OutputSet {
+    out_dir: PathBuf,
+    staging: PathBuf,
+    created_out_dir: bool,
+    files: Vec<String>,
+    committed: bool,
+}
+
+impl OutputSet {
+    /// Prepare `out_dir` (created if missing) and a fresh staging directory in it.
+    /// Fails early, before any computation, when the directory cannot be written.
+    ///
+    /// # Errors
+    /// When `out_dir` is a file or cannot be created/written.
+    pub fn prepare(out_dir: &Path) -> Result<Self, OutputError> {
+        let io_err = |path: &Path, source| OutputError::Io {
+            path: path.into(),
+            source,
+        };
+        let mut created_out_dir = false;
+        match fs::metadata(out_dir) {
+            Ok(m) if !m.is_dir() => {
+                return Err(OutputError::NotADirectory {
+                    path: out_dir.into(),
+                });
+            }
+            Ok(_) => {}
+            Err(_) => {
+                fs::create_dir_all(out_dir).map_err(|e| io_err(out_dir, e))?;
+                created_out_dir = true;
+            }
+        }
+        // Remove staging directories left by killed runs.
+        if let Ok(entries) = fs::read_dir(out_dir) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let staging = out_dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        if let Err(e) = fs::create_dir(&staging) {
+            if created_out_dir {
+                let _ = fs::remove_dir(out_dir);
+            }
+            return Err(io_err(out_dir, e));
+        }
+        Ok(Self {
+            out_dir: out_dir.into(),
+            staging,
+            created_out_dir,
+            files: Vec::new(),
+            committed: false,
+        })
+    }
+
+    /// The final directory.
+    #[must_use]
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// Write one file (into staging) with the given writer function.
+    ///
+    /// # Errors
+    /// When the file cannot be created or the writer fails.
+    pub fn write<F>(&mut self, name: &str, f: F) -> Result<(), OutputError>
+    where
+        F: FnOnce(&mut dyn Write) -> io::Result<()>,
+    {
+        let path = self.staging.join(name);
+        let io_err = |source| OutputError::Io {
+            path: self.out_dir.join(name),
+            source,
+        };
+        let file = fs::File::create(&path).map_err(io_err)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        f(&mut w).map_err(io_err)?;
+        let file = w.into_inner().map_err(|e| io_err(e.into_error()))?;
+        file.sync_all().map_err(io_err)?;
+        if !self.files.iter().any(|n| n == name) {
+            self.files.push(name.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Move every staged file into place (each by an atomic rename) and remove the
+    /// staging directory. Returns the final paths.
+    ///
+    /// # Errors
+    /// When a rename fails (the files already renamed are complete files).
+    pub fn commit(mut self) -> Result<Vec<PathBuf>, OutputError> {
+        let mut done = Vec::with_capacity(self.files.len());
+        for name in &self.files {
+            let to = self.out_dir.join(name);
+            fs::rename(self.staging.join(name), &to).map_err(|source| OutputError::Io {
+                path: to.clone(),
+                source,
+            })?;
+            done.push(to);
+        }
+        let _ = fs::remove_dir_all(&self.staging);
+        self.committed = true;
+        Ok(done)
+    }
+}
+
+impl Drop for OutputSet {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.staging);
+            if self.created_out_dir {
+                // Only removes the directory if it is still empty.
+                let _ = fs::remove_dir(&self.out_dir);
+            }
+        }
+    }
+}
+
+/// Write a single file atomically: a hidden temporary file in the same directory,
+/// synced, then renamed over `path`.
+///
+/// # Errors
+/// When the directory is not writable or the writer fails (the temporary file is
+/// removed then).
+pub fn write_file_atomic<F>(path: &Path, f: F) -> Result<(), OutputError>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let io_err = |source| OutputError::Io {
+        path: path.into(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if path.is_dir() {
+        return Err(io_err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        )));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let file = fs::File::create(&tmp)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        f(&mut w)?;
+        let file = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(io_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_visible_before_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let mut set = OutputSet::prepare(&out).unwrap();
+        set.write("a.csv", |w| w.write_all(b"x\n")).unwrap();
+        assert!(!out.join("a.csv").exists());
+        let paths = set.commit().unwrap();
+        assert_eq!(std::fs::read(&paths[0]).unwrap(), b"x\n");
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            1,
+            "staging removed"
+        );
+    }
+
+    #[test]
+    fn dropped_set_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        {
+            let mut set = OutputSet::prepare(&out).unwrap();
+            set.write("a.csv", |w| w.write_all(b"x\n")).unwrap();
+            let _ = set.write("b.csv", |_| Err(io::Error::other("disk full")));
+        }
+        assert!(!out.exists(), "created directory removed again");
+    }
+
+    #[test]
+    fn out_is_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, "x").unwrap();
+        assert!(matches!(
+            OutputSet::prepare(&f),
+            Err(OutputError::NotADirectory { .. })
+        ));
+    }
+}

@@ -1,0 +1,212 @@
+//! Shared helpers for tabular text input: encoding detection (UTF-8 with or without
+//! BOM, else GB18030/GBK as Chinese spreadsheet exports often are), header aliases
+//! in English and Chinese, and numeric field parsing with row-level reasons.
+
+use std::path::Path;
+
+use super::InputError;
+
+/// Read a whole text file, decoding UTF-8 (a BOM is dropped) or, when the bytes are
+/// not valid UTF-8, GB18030 (a superset of GBK, the default encoding of Excel CSV
+/// exports on Chinese Windows). Returns the text and the encoding used.
+///
+/// # Errors
+/// [`InputError::Io`] when the file cannot be read; [`InputError::Encoding`] when
+/// it is neither UTF-8 nor GB18030.
+pub fn read_text(path: &Path) -> Result<(String, &'static str), InputError> {
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+        path: path.into(),
+        source,
+    })?;
+    decode_text(&bytes).ok_or_else(|| InputError::Encoding { path: path.into() })
+}
+
+/// Decode bytes as UTF-8 (dropping a BOM) or GB18030. `None` if neither fits.
+#[must_use]
+pub fn decode_text(bytes: &[u8]) -> Option<(String, &'static str)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Some((s.to_owned(), "UTF-8")),
+        Err(_) => {
+            let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+            (!had_errors).then(|| (text.into_owned(), "GB18030"))
+        }
+    }
+}
+
+/// Normalise a header for matching: trim, lower-case, drop spaces, `_`, `-`, `(…)`
+/// units and full-width brackets.
+#[must_use]
+pub fn normalise_header(h: &str) -> String {
+    let h = h.trim().trim_start_matches('\u{feff}');
+    let cut = h.find(['(', '（', '[']).unwrap_or(h.len());
+    h[..cut]
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '\t'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A column the reader looks for, with the header names it accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    /// Canonical name used in messages.
+    pub name: &'static str,
+    /// Accepted headers, already normalised (see [`normalise_header`]).
+    pub aliases: &'static [&'static str],
+}
+
+impl Column {
+    /// Position of this column among `headers`, if present.
+    #[must_use]
+    pub fn find(&self, headers: &[String]) -> Option<usize> {
+        headers
+            .iter()
+            .position(|h| self.aliases.contains(&normalise_header(h).as_str()))
+    }
+
+    /// Position of a required column, or a [`InputError::MissingColumn`].
+    ///
+    /// # Errors
+    /// When no header matches.
+    pub fn require(&self, headers: &[String], path: &Path) -> Result<usize, InputError> {
+        self.find(headers).ok_or_else(|| InputError::MissingColumn {
+            path: path.into(),
+            column: self.name,
+            accepted: self.aliases.join(", "),
+            found: headers.join(", "),
+        })
+    }
+}
+
+/// Longitude headers.
+pub const LON: Column = Column {
+    name: "lon",
+    aliases: &[
+        "lon",
+        "lng",
+        "long",
+        "longitude",
+        "x",
+        "经度",
+        "东经",
+        "gcjlon",
+        "bdlon",
+        "wgslon",
+    ],
+};
+/// Latitude headers.
+pub const LAT: Column = Column {
+    name: "lat",
+    aliases: &[
+        "lat", "latitude", "y", "纬度", "北纬", "gcjlat", "bdlat", "wgslat",
+    ],
+};
+
+/// Parse a numeric field; the error is a row-level reason.
+///
+/// # Errors
+/// A reason string when the field is empty, not a number, NaN or infinite.
+pub fn parse_number(field: &str, what: &str) -> Result<f64, String> {
+    let t = field.trim();
+    if t.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    // Accept thousands separators as written by spreadsheets ("12,345").
+    let cleaned: String = t.chars().filter(|c| *c != ',' && *c != '_').collect();
+    let v: f64 = cleaned
+        .parse()
+        .map_err(|_| format!("{what} is not a number ({t:?})"))?;
+    if v.is_nan() {
+        return Err(format!("{what} is NaN"));
+    }
+    if v.is_infinite() {
+        return Err(format!("{what} is infinite ({t:?})"));
+    }
+    Ok(v)
+}
+
+/// Check a WGS84 coordinate pair, detecting the common swap of lon and lat.
+///
+/// # Errors
+/// A reason string when out of range (with a hint when the pair looks swapped).
+pub fn check_lon_lat(lon: f64, lat: f64) -> Result<(), String> {
+    let lon_ok = (-180.0..=180.0).contains(&lon);
+    let lat_ok = (-90.0..=90.0).contains(&lat);
+    if lon_ok && lat_ok {
+        return Ok(());
+    }
+    if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
+        return Err(format!(
+            "lat {lat} is out of range: lon and lat appear to be swapped (lon {lon})"
+        ));
+    }
+    if !lon_ok {
+        return Err(format!("lon {lon} is out of range [-180, 180]"));
+    }
+    Err(format!("lat {lat} is out of range [-90, 90]"))
+}
+
+/// Detect a whole file whose lon/lat columns are swapped even though every value is
+/// in range (e.g. Helsinki: lon 24.9, lat 60.2 written as lon 60.2, lat 24.9). Used
+/// with an expected area (another layer's bounding box) by the caller.
+#[must_use]
+pub fn looks_swapped(points: &[(f64, f64)], other_bbox: [f64; 4]) -> bool {
+    if points.is_empty() {
+        return false;
+    }
+    let inside = |lon: f64, lat: f64| {
+        let pad = 0.5;
+        lon >= other_bbox[0] - pad
+            && lon <= other_bbox[2] + pad
+            && lat >= other_bbox[1] - pad
+            && lat <= other_bbox[3] + pad
+    };
+    let direct = points.iter().filter(|(x, y)| inside(*x, *y)).count();
+    let swapped = points.iter().filter(|(x, y)| inside(*y, *x)).count();
+    direct == 0 && swapped * 2 > points.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_normalise() {
+        assert_eq!(normalise_header("\u{feff} Longitude "), "longitude");
+        assert_eq!(normalise_header("population (persons)"), "population");
+        assert_eq!(normalise_header("经度（GCJ-02）"), "经度");
+        assert_eq!(normalise_header("Cell_ID"), "cellid");
+    }
+
+    #[test]
+    fn gbk_and_bom_decode() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("名称,经度\n图书馆,121.5\n");
+        let (s, enc) = decode_text(&gbk).unwrap();
+        assert_eq!(enc, "GB18030");
+        assert!(s.starts_with("名称,经度"));
+        let (s, enc) = decode_text("\u{feff}id,lon".as_bytes()).unwrap();
+        assert_eq!((s.as_str(), enc), ("id,lon", "UTF-8"));
+    }
+
+    #[test]
+    fn numbers_and_ranges() {
+        assert_eq!(parse_number(" 12,345 ", "population"), Ok(12345.0));
+        assert!(parse_number("NaN", "lon").unwrap_err().contains("NaN"));
+        assert!(parse_number("inf", "lon").unwrap_err().contains("infinite"));
+        assert!(parse_number("", "lon").unwrap_err().contains("empty"));
+        assert!(check_lon_lat(31.2, 121.5).unwrap_err().contains("swapped"));
+        assert!(check_lon_lat(200.0, 10.0).unwrap_err().contains("lon 200"));
+        assert!(check_lon_lat(121.5, 31.2).is_ok());
+    }
+
+    #[test]
+    fn whole_file_swap_detected() {
+        let helsinki_bbox = [24.9, 60.1, 25.0, 60.2];
+        assert!(looks_swapped(
+            &[(60.17, 24.94), (60.16, 24.95)],
+            helsinki_bbox
+        ));
+        assert!(!looks_swapped(&[(24.94, 60.17)], helsinki_bbox));
+    }
+}

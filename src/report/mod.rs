@@ -1,0 +1,391 @@
+//! Report: the run's results as plain serialisable data ([`Summary`], written as
+//! `summary.json`) and the compact terminal table. Charts and the HTML report read
+//! a finished run's `summary.json` back through the same type, so they never
+//! recompute anything.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Layer};
+use crate::coverage::{CategoryStats, Coverage, share};
+
+/// `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// learncircle version that wrote it.
+    pub learncircle_version: String,
+    /// `straight` or `network`.
+    pub mode: String,
+    /// Plain-language distance method; says "approximation" in straight mode.
+    pub distance_method: String,
+    /// Inputs and what was used of them.
+    pub inputs: Inputs,
+    /// The local projection used for all distances.
+    pub projection: ProjectionInfo,
+    /// The configuration as resolved (categories with thresholds, speeds, layers).
+    pub config: serde_json::Value,
+    /// Per category.
+    pub categories: Vec<CategorySummary>,
+    /// Cells covered for every category (`covered_all`).
+    pub overall: CategorySummary,
+    /// Network statistics (network mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<serde_json::Value>,
+    /// Rejected inputs: total and per file.
+    pub rejected: RejectedCounts,
+    /// Warnings printed during the run.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Wall time per stage, milliseconds (the only field that differs between
+    /// otherwise identical runs).
+    #[serde(default)]
+    pub timings_ms: Vec<StageTiming>,
+}
+
+/// One stage's wall time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageTiming {
+    /// Stage name.
+    pub stage: String,
+    /// Milliseconds.
+    pub ms: f64,
+}
+
+/// Input files and counts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// Sites file.
+    pub sites_file: String,
+    /// Datum of the sites file.
+    pub sites_crs: String,
+    /// Site rows/features read (used + rejected).
+    pub sites_read: usize,
+    /// Sites used.
+    pub sites_used: usize,
+    /// Population file(s).
+    pub population_file: String,
+    /// Datum of the population file.
+    pub population_crs: String,
+    /// Cells used.
+    pub cells: usize,
+    /// Population records rejected.
+    pub cells_rejected: usize,
+    /// Σ population of every readable record (persons).
+    pub population_input_total: f64,
+    /// Σ population of rejected records.
+    pub population_rejected: f64,
+    /// Whether an elderly layer was present.
+    pub has_elderly: bool,
+    /// What the elderly layer means (e.g. `60+`).
+    pub elderly_label: String,
+    /// Network file, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_file: Option<String>,
+}
+
+/// Local transverse Mercator parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectionInfo {
+    /// Always `tmerc` (WGS84 ellipsoid, k0 = 1).
+    pub kind: String,
+    /// Central meridian, degrees.
+    pub lon_0: f64,
+    /// Latitude of origin, degrees.
+    pub lat_0: f64,
+}
+
+/// Counts of rejected records.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectedCounts {
+    /// All rejected records.
+    pub total: usize,
+    /// Per input file.
+    pub by_file: std::collections::BTreeMap<String, usize>,
+}
+
+/// Coverage of one category (or of `covered_all`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategorySummary {
+    /// Category name (`covered_all` for the overall block).
+    pub name: String,
+    /// Chinese label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_zh: Option<String>,
+    /// English label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
+    /// Tier label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// Threshold, metres of walking (absent for the overall block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_m: Option<f64>,
+    /// Threshold, minutes at the category's speed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_min: Option<f64>,
+    /// Walking speed, m/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed_m_per_s: Option<f64>,
+    /// Profile name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Layer served: `total` or `elderly`.
+    pub layer: Layer,
+    /// Sites of the category.
+    pub sites: usize,
+    /// Sites used (attached to the network).
+    pub sites_used: usize,
+    /// Cells analysed.
+    pub cells: usize,
+    /// Cells within the threshold.
+    pub cells_covered: usize,
+    /// Cells with nothing within the search bound.
+    pub cells_unreached: usize,
+    /// Cells that could not be placed on the network.
+    pub cells_off_network: usize,
+    /// Residents.
+    pub population: f64,
+    /// Residents covered.
+    pub population_covered: f64,
+    /// Share of residents covered.
+    pub population_share: f64,
+    /// Elderly residents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly: Option<f64>,
+    /// Elderly residents covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly_covered: Option<f64>,
+    /// Share of elderly residents covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly_share: Option<f64>,
+    /// Share of the served layer covered (elderly for elderly categories).
+    pub served_share: f64,
+}
+
+/// Round a population for JSON (1e-3 persons).
+#[must_use]
+pub fn round_pop(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// Round a share for JSON (1e-6).
+#[must_use]
+pub fn round_share(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+fn category_summary(
+    name: &str,
+    stats: &CategoryStats,
+    layer: Layer,
+    off_network: usize,
+) -> CategorySummary {
+    CategorySummary {
+        name: name.to_owned(),
+        layer,
+        sites: stats.sites,
+        sites_used: stats.sites_used,
+        cells: stats.cells,
+        cells_covered: stats.cells_covered,
+        cells_unreached: stats.cells_unreached,
+        cells_off_network: off_network,
+        population: round_pop(stats.population),
+        population_covered: round_pop(stats.population_covered),
+        population_share: round_share(stats.population_share()),
+        elderly: stats.elderly.map(round_pop),
+        elderly_covered: stats.elderly_covered.map(round_pop),
+        elderly_share: stats.elderly_share().map(round_share),
+        served_share: round_share(stats.served_share(layer)),
+        ..CategorySummary::default()
+    }
+}
+
+/// Everything about the run that is not coverage itself.
+#[derive(Clone, Debug)]
+pub struct RunFacts {
+    /// `straight` or `network`.
+    pub mode: String,
+    /// Straight-line circuity (used in straight mode).
+    pub circuity: f64,
+    /// Input facts.
+    pub inputs: Inputs,
+    /// Projection.
+    pub projection: ProjectionInfo,
+    /// The configuration used.
+    pub config: Config,
+    /// Network statistics.
+    pub network: Option<serde_json::Value>,
+    /// Rejected counts.
+    pub rejected: RejectedCounts,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// Stage timings.
+    pub timings_ms: Vec<StageTiming>,
+}
+
+/// Build the summary of a run.
+#[must_use]
+pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
+    let off = coverage.off_network.iter().filter(|o| **o).count();
+    let categories = coverage
+        .categories
+        .iter()
+        .map(|c| {
+            let cat = &c.category;
+            let mut s = category_summary(&cat.name, &c.stats, cat.layer, off);
+            s.label_zh.clone_from(&cat.label_zh);
+            s.label_en.clone_from(&cat.label_en);
+            s.tier.clone_from(&cat.tier);
+            s.threshold_m = Some(cat.threshold_m);
+            s.threshold_min = Some(round_share(cat.threshold_min()));
+            s.speed_m_per_s = Some(cat.profile.speed_m_per_s);
+            s.profile = Some(cat.profile_name.clone());
+            s
+        })
+        .collect();
+    let mut overall = category_summary("covered_all", &coverage.all, Layer::Total, off);
+    overall.sites = coverage.categories.iter().map(|c| c.stats.sites).sum();
+    overall.sites_used = coverage.categories.iter().map(|c| c.stats.sites_used).sum();
+    let distance_method = if facts.mode == "network" {
+        "walking distance along the OpenStreetMap pedestrian network (door-to-door edge snapping)"
+            .to_owned()
+    } else {
+        format!(
+            "APPROXIMATION: straight-line distance × circuity {:.2}, not measured along streets",
+            facts.circuity
+        )
+    };
+    Summary {
+        learncircle_version: env!("CARGO_PKG_VERSION").to_owned(),
+        mode: facts.mode,
+        distance_method,
+        inputs: facts.inputs,
+        projection: facts.projection,
+        config: serde_json::to_value(&facts.config).unwrap_or(serde_json::Value::Null),
+        categories,
+        overall,
+        network: facts.network,
+        rejected: facts.rejected,
+        warnings: facts.warnings,
+        timings_ms: facts.timings_ms,
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+/// The compact per-category table printed on the terminal.
+#[must_use]
+pub fn terminal_table(s: &Summary) -> String {
+    use std::fmt::Write as _;
+    let mut rows: Vec<[String; 8]> = vec![[
+        "category".into(),
+        "threshold".into(),
+        "sites".into(),
+        "population covered".into(),
+        "elderly covered".into(),
+        "cells covered".into(),
+        "off-network".into(),
+        "layer".into(),
+    ]];
+    for c in s.categories.iter().chain(std::iter::once(&s.overall)) {
+        let thr = match (c.threshold_m, c.threshold_min) {
+            (Some(m), Some(min)) => format!("{m:.0} m / {min:.1} min"),
+            _ => "all categories".into(),
+        };
+        let sites = if c.sites == c.sites_used {
+            c.sites.to_string()
+        } else {
+            format!("{}/{}", c.sites_used, c.sites)
+        };
+        rows.push([
+            c.name.clone(),
+            thr,
+            sites,
+            format!(
+                "{} of {} ({})",
+                fmt_count(c.population_covered),
+                fmt_count(c.population),
+                pct(c.population_share)
+            ),
+            match (c.elderly_covered, c.elderly_share) {
+                (Some(e), Some(sh)) => format!("{} ({})", fmt_count(e), pct(sh)),
+                _ => "-".into(),
+            },
+            format!("{} / {}", c.cells_covered, c.cells),
+            c.cells_off_network.to_string(),
+            match c.layer {
+                Layer::Total => "total".into(),
+                Layer::Elderly => "elderly".into(),
+            },
+        ]);
+    }
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..8).map(width).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "learncircle {} — mode: {} — {}",
+        s.learncircle_version, s.mode, s.distance_method
+    );
+    for (ri, r) in rows.iter().enumerate() {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let pad = widths[i].saturating_sub(v.chars().count());
+                if i == 0 {
+                    format!("{v}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{v}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+        if ri == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "─".repeat(total));
+        }
+    }
+    if s.rejected.total > 0 {
+        let _ = writeln!(
+            out,
+            "{} input records rejected (see rejected.csv)",
+            s.rejected.total
+        );
+    }
+    out
+}
+
+/// Thousands-separated count, rounded to a person.
+#[must_use]
+pub fn fmt_count(v: f64) -> String {
+    let n = v.round();
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0.0 { format!("-{out}") } else { out }
+}
+
+/// Share helper re-exported for exporters.
+#[must_use]
+pub fn safe_share(part: f64, whole: f64) -> f64 {
+    share(part, whole)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_format() {
+        assert_eq!(fmt_count(1_234_567.4), "1,234,567");
+        assert_eq!(fmt_count(999.0), "999");
+        assert_eq!(fmt_count(0.0), "0");
+    }
+}
