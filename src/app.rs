@@ -199,6 +199,20 @@ fn project_sites(
     sites
 }
 
+/// Per site (input order): whether its category's engine could use it.
+fn site_usage(sites: &[Site], cov: &Coverage) -> Vec<bool> {
+    let mut used = vec![true; sites.len()];
+    for c in &cov.categories {
+        let idx: Vec<usize> = (0..sites.len())
+            .filter(|&i| sites[i].category == c.category.name)
+            .collect();
+        for (k, &i) in idx.iter().enumerate() {
+            used[i] = c.reach.site_used.get(k).copied().unwrap_or(true);
+        }
+    }
+    used
+}
+
 /// Run `learncircle coverage`.
 ///
 /// # Errors
@@ -373,6 +387,8 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         export::cells_geojson(w, &cells, &cov, has_elderly, &method)
     })?;
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
+    let site_used = site_usage(&sites, &cov);
+    outputs.write("sites.csv", |w| export::sites_csv(w, &sites, &site_used))?;
     timer.stage("write outputs");
     facts.timings_ms = timer.finish();
     let summary = report::summarise(facts, &cov);

@@ -295,3 +295,27 @@ mod tests {
         assert_eq!(fmt_population(0.123_456), "0.1235");
     }
 }
+
+/// Write `sites.csv`: the sites analysed, `site_id,name,category,lon,lat,capacity,used`
+/// (`used` = 0 when the site could not be attached to the network).
+///
+/// # Errors
+/// On write errors.
+pub fn sites_csv(w: &mut dyn Write, sites: &[crate::model::Site], used: &[bool]) -> io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record([
+        "site_id", "name", "category", "lon", "lat", "capacity", "used",
+    ])?;
+    for (s, u) in sites.iter().zip(used) {
+        out.write_record([
+            s.id.as_str(),
+            s.name.as_str(),
+            s.category.as_str(),
+            &format!("{:.6}", s.lon),
+            &format!("{:.6}", s.lat),
+            &s.capacity.map(fmt_population).unwrap_or_default(),
+            flag(*u),
+        ])?;
+    }
+    out.flush()
+}

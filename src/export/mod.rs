@@ -3,7 +3,8 @@
 //! * `cells.csv` / `cells.geojson`: one row/feature per cell (see `docs/METHODS.md`
 //!   for the column contract);
 //! * `summary.json`: [`crate::report::Summary`];
-//! * `rejected.csv`: every input record not used.
+//! * `rejected.csv`: every input record not used;
+//! * `sites.csv`: the sites analysed and whether each could be used.
 //!
 //! Floats are written with fixed decimals (metres 0.1, minutes 0.01, lon/lat 1e-6)
 //! so that outputs are byte-identical at any thread count.
@@ -11,5 +12,5 @@
 mod cells;
 mod output_set;
 
-pub use cells::{cells_csv, cells_geojson, fmt_population, rejected_csv};
+pub use cells::{cells_csv, cells_geojson, fmt_population, rejected_csv, sites_csv};
 pub use output_set::{OutputError, OutputSet, write_file_atomic};
