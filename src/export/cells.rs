@@ -284,18 +284,6 @@ pub fn rejected_csv(w: &mut dyn Write, rejected: &[Rejected]) -> io::Result<()> 
     out.flush()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn population_format() {
-        assert_eq!(fmt_population(12.0), "12");
-        assert_eq!(fmt_population(12.5), "12.5");
-        assert_eq!(fmt_population(0.123_456), "0.1235");
-    }
-}
-
 /// Write `sites.csv`: the sites analysed, `site_id,name,category,lon,lat,capacity,used`
 /// (`used` = 0 when the site could not be attached to the network).
 ///
@@ -318,4 +306,16 @@ pub fn sites_csv(w: &mut dyn Write, sites: &[crate::model::Site], used: &[bool])
         ])?;
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn population_format() {
+        assert_eq!(fmt_population(12.0), "12");
+        assert_eq!(fmt_population(12.5), "12.5");
+        assert_eq!(fmt_population(0.123_456), "0.1235");
+    }
 }

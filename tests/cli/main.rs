@@ -1,5 +1,6 @@
 //! End-to-end tests of the `learncircle` binary, in one integration test binary
 //! (ripgrep style). Each test runs the real binary in a fresh temporary directory.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod util;
 
