@@ -66,6 +66,12 @@ pub struct CoverageOptions {
     pub out: PathBuf,
     /// Treat rejected records as fatal.
     pub strict: bool,
+    /// Planning units (districts, streets) for per-unit results and targets.
+    pub units: Option<PathBuf>,
+    /// Datum of the units file.
+    pub units_crs: InputCrs,
+    /// How cells are assigned to units.
+    pub unit_assignment: crate::units::Assignment,
 }
 
 /// What a finished run hands back to `main`.
@@ -251,6 +257,10 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let pop_file = opts.population.display().to_string();
     let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
     let pop = read_population(&opts.population, opts.population_crs)?;
+    let units_read = match &opts.units {
+        Some(p) => Some(crate::input::units::read_units(p, opts.units_crs)?),
+        None => None,
+    };
     let mut rejected: Vec<Rejected> = sites_read.rejected;
     let sites_total_rows = sites_read.sites.len() + rejected.len();
     rejected.extend(pop.rejected);
@@ -300,6 +310,17 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             ));
         }
     }
+    let units: Vec<crate::units::Unit> = match units_read {
+        None => Vec::new(),
+        Some(u) => {
+            warnings.extend(u.warnings);
+            rejected.extend(u.rejected);
+            u.units
+                .into_iter()
+                .map(|raw| crate::units::Unit::project(raw, &proj))
+                .collect::<Result<_, _>>()?
+        }
+    };
     timer.stage("validate and project");
 
     if opts.strict && !rejected.is_empty() {
@@ -326,6 +347,36 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         run.search_factor,
     );
     timer.stage("distances and coverage");
+
+    crate::targets::validate(&config.targets, &cov, opts.units.is_some())
+        .map_err(anyhow::Error::msg)?;
+    let units_report = if units.is_empty() {
+        None
+    } else {
+        let assignment = crate::units::assign_cells(&cells, &units, opts.unit_assignment, &proj);
+        let rep = crate::units::aggregate(
+            &cells,
+            &cov,
+            &sites,
+            &units,
+            &assignment,
+            opts.unit_assignment,
+        );
+        if rep.units.iter().all(|u| u.cells == 0.0) {
+            bail!(
+                "{}: none of the {} cells lies inside any of the {} units (wrong file, or a --units-crs / coordinate order problem?)",
+                opts.units
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                cells.len(),
+                units.len()
+            );
+        }
+        Some(rep)
+    };
+    let target_rows = crate::targets::evaluate(&config.targets, &cov, units_report.as_ref());
+    timer.stage("units and targets");
 
     let method = match mode {
         Mode::Straight => format!("straight_x{:.2}_approximation", run.circuity),
@@ -377,6 +428,27 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         },
         warnings,
         timings_ms: Vec::new(),
+        units: units_report.as_ref().map(|r| report::UnitsSummary {
+            file: opts
+                .units
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            count: r.units.len(),
+            assignment: match r.assignment {
+                crate::units::Assignment::Centroid => "centroid".into(),
+                crate::units::Assignment::Area => "area".into(),
+            },
+            outside_population: report::round_pop(r.outside_population),
+            outside_elderly: report::round_pop(r.outside_elderly),
+            outside_cells: (r.outside_cells * 1e6).round() / 1e6,
+            outside_sites: r.outside_sites,
+        }),
+        targets: (!config.targets.is_empty()).then(|| report::TargetsSummary {
+            passed: target_rows.iter().filter(|r| r.pass).count(),
+            failed: target_rows.iter().filter(|r| !r.pass).count(),
+            checks: target_rows.clone(),
+        }),
     };
     timer.stage("summarise");
 
@@ -389,6 +461,17 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
     let site_used = site_usage(&sites, &cov);
     outputs.write("sites.csv", |w| export::sites_csv(w, &sites, &site_used))?;
+    if let Some(rep) = &units_report {
+        outputs.write("units.csv", |w| {
+            export::units_csv(w, rep, &cov, has_elderly)
+        })?;
+        outputs.write("units.geojson", |w| {
+            export::units_geojson(w, rep, &units, &cov, has_elderly)
+        })?;
+    }
+    if !config.targets.is_empty() {
+        outputs.write("targets.csv", |w| export::targets_csv(w, &target_rows))?;
+    }
     timer.stage("write outputs");
     facts.timings_ms = timer.finish();
     let summary = report::summarise(facts, &cov);

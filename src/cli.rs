@@ -94,6 +94,15 @@ pub struct CoverageArgs {
     /// Datum of the population file: wgs84, gcj02 or bd09.
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub population_crs: InputCrs,
+    /// Planning units (districts 区, streets 街道, neighbourhoods): GeoJSON polygons with a name/code; gives units.csv, units.geojson and per-unit targets.
+    #[arg(long, value_name = "FILE")]
+    pub units: Option<PathBuf>,
+    /// Datum of the units file: wgs84, gcj02 or bd09.
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    pub units_crs: InputCrs,
+    /// How cells are assigned to units: centroid (default) or area (polygon cells split by area share).
+    #[arg(long, value_enum, default_value = "centroid")]
+    pub unit_assignment: crate::units::Assignment,
     /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -96,6 +96,21 @@ pub struct ConfigFile {
     /// Categories, in output order.
     #[serde(default, rename = "category")]
     pub categories: Vec<CategorySection>,
+    /// Policy targets.
+    #[serde(default, rename = "target")]
+    pub targets: Vec<TargetSection>,
+}
+
+/// `[[target]]`: `rule = "library.covered_share >= 0.99"`, optional `name`, `scope`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSection {
+    /// Display name.
+    pub name: Option<String>,
+    /// `CATEGORY.METRIC OP VALUE`.
+    pub rule: String,
+    /// `city` (default) or `unit`.
+    pub scope: Option<crate::targets::Scope>,
 }
 
 /// `[run]`.
@@ -228,6 +243,8 @@ pub struct Config {
     pub run: RunSettings,
     /// Categories defined by the config (empty: take them from the sites file).
     pub categories: Vec<Category>,
+    /// Policy targets (category names are checked once the run's categories are known).
+    pub targets: Vec<crate::targets::Target>,
 }
 
 impl Config {
@@ -274,6 +291,7 @@ impl Config {
                 elderly_label: "60+".into(),
             },
             categories: Vec::new(),
+            targets: Vec::new(),
         }
     }
 
@@ -318,10 +336,22 @@ impl Config {
             }
             categories.push(cat);
         }
+        let targets = raw
+            .targets
+            .iter()
+            .map(|t| {
+                crate::targets::parse_rule(&t.rule, t.name.as_deref(), t.scope.unwrap_or_default())
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|reason| ConfigError::Parse {
+                origin: origin.into(),
+                reason,
+            })?;
         Ok(Self {
             origin: origin.into(),
             run,
             categories,
+            targets,
         })
     }
 

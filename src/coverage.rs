@@ -89,6 +89,22 @@ pub struct Coverage {
     pub off_network: Vec<bool>,
     /// Totals for `covered_all`.
     pub all: CategoryStats,
+    /// Per tier label (categories sharing a `tier`), in first-appearance order:
+    /// a cell is covered for a tier when it is covered for every category of it.
+    pub tiers: Vec<TierCoverage>,
+}
+
+/// Coverage of one tier (e.g. all `5min` categories together).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TierCoverage {
+    /// Tier label as written in the config.
+    pub tier: String,
+    /// Names of its categories.
+    pub categories: Vec<String>,
+    /// Per cell: covered for every category of the tier.
+    pub covered: Vec<bool>,
+    /// Totals.
+    pub stats: CategoryStats,
 }
 
 /// Compute coverage for every category.
@@ -137,11 +153,33 @@ pub fn compute(
         .map(|i| !out.is_empty() && out.iter().all(|c| c.covered[i]))
         .collect();
     let all = totals(cells, &covered_all);
+    let mut tiers: Vec<TierCoverage> = Vec::new();
+    for c in &out {
+        let Some(t) = &c.category.tier else { continue };
+        match tiers.iter_mut().find(|x| x.tier == *t) {
+            Some(x) => {
+                x.categories.push(c.category.name.clone());
+                for (a, b) in x.covered.iter_mut().zip(&c.covered) {
+                    *a &= *b;
+                }
+            }
+            None => tiers.push(TierCoverage {
+                tier: t.clone(),
+                categories: vec![c.category.name.clone()],
+                covered: c.covered.clone(),
+                stats: CategoryStats::default(),
+            }),
+        }
+    }
+    for t in &mut tiers {
+        t.stats = totals(cells, &t.covered);
+    }
     Coverage {
         categories: out,
         covered_all,
         off_network,
         all,
+        tiers,
     }
 }
 

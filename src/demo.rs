@@ -79,5 +79,8 @@ pub fn prepare(case: DemoCase, out: &Path) -> Result<CoverageOptions> {
         walk_min: None,
         out: out.to_path_buf(),
         strict: false,
+        units: None,
+        units_crs: InputCrs::Wgs84,
+        unit_assignment: crate::units::Assignment::Centroid,
     })
 }

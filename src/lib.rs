@@ -27,4 +27,6 @@ pub mod grid;
 pub mod input;
 pub mod model;
 pub mod report;
+pub mod targets;
 pub mod timing;
+pub mod units;

@@ -112,6 +112,9 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         walk_min: a.walk_min,
         out: a.out,
         strict: a.strict,
+        units: a.units,
+        units_crs: a.units_crs,
+        unit_assignment: a.unit_assignment,
     };
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     finish(

@@ -11,6 +11,8 @@
 
 mod cells;
 mod output_set;
+mod units;
 
 pub use cells::{cells_csv, cells_geojson, fmt_population, rejected_csv, sites_csv};
 pub use output_set::{OutputError, OutputSet, write_file_atomic};
+pub use units::{targets_csv, units_csv, units_geojson};

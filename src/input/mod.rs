@@ -10,6 +10,7 @@ mod features;
 pub mod population;
 pub mod sites;
 mod table;
+pub mod units;
 
 pub use error::InputError;
 pub use table::{check_lon_lat as check_lon_lat_pair, decode_text, looks_swapped};

@@ -27,6 +27,15 @@ pub struct Summary {
     pub categories: Vec<CategorySummary>,
     /// Cells covered for every category (`covered_all`).
     pub overall: CategorySummary,
+    /// Per tier: cells covered for every category of the tier (tiers are not nested).
+    #[serde(default)]
+    pub tiers: Vec<TierSummary>,
+    /// Units (`--units`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<UnitsSummary>,
+    /// Policy targets from the config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<TargetsSummary>,
     /// Network statistics (network mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<serde_json::Value>,
@@ -39,6 +48,57 @@ pub struct Summary {
     /// otherwise identical runs).
     #[serde(default)]
     pub timings_ms: Vec<StageTiming>,
+}
+
+/// Coverage of one tier.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TierSummary {
+    /// Tier label.
+    pub tier: String,
+    /// Categories of the tier.
+    pub categories: Vec<String>,
+    /// Cells covered for every category of the tier.
+    pub cells_covered: usize,
+    /// Residents covered.
+    pub population_covered: f64,
+    /// Share of residents covered.
+    pub population_share: f64,
+    /// Elderly covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly_covered: Option<f64>,
+    /// Share of elderly covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly_share: Option<f64>,
+}
+
+/// Units block of the summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitsSummary {
+    /// Units file.
+    pub file: String,
+    /// Units used.
+    pub count: usize,
+    /// `centroid` or `area`.
+    pub assignment: String,
+    /// Residents in no unit.
+    pub outside_population: f64,
+    /// Elderly in no unit.
+    pub outside_elderly: f64,
+    /// Cells (fractions) in no unit.
+    pub outside_cells: f64,
+    /// Sites in no unit.
+    pub outside_sites: usize,
+}
+
+/// Targets block of the summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetsSummary {
+    /// Checks passed.
+    pub passed: usize,
+    /// Checks failed.
+    pub failed: usize,
+    /// Every check (as in `targets.csv`).
+    pub checks: Vec<crate::targets::TargetRow>,
 }
 
 /// One stage's wall time.
@@ -220,6 +280,10 @@ pub struct RunFacts {
     pub warnings: Vec<String>,
     /// Stage timings.
     pub timings_ms: Vec<StageTiming>,
+    /// Units block.
+    pub units: Option<UnitsSummary>,
+    /// Targets block.
+    pub targets: Option<TargetsSummary>,
 }
 
 /// Build the summary of a run.
@@ -263,6 +327,21 @@ pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
         config: serde_json::to_value(&facts.config).unwrap_or(serde_json::Value::Null),
         categories,
         overall,
+        tiers: coverage
+            .tiers
+            .iter()
+            .map(|t| TierSummary {
+                tier: t.tier.clone(),
+                categories: t.categories.clone(),
+                cells_covered: t.stats.cells_covered,
+                population_covered: round_pop(t.stats.population_covered),
+                population_share: round_share(t.stats.population_share()),
+                elderly_covered: t.stats.elderly_covered.map(round_pop),
+                elderly_share: t.stats.elderly_share().map(round_share),
+            })
+            .collect(),
+        units: facts.units,
+        targets: facts.targets,
         network: facts.network,
         rejected: facts.rejected,
         warnings: facts.warnings,
@@ -345,6 +424,53 @@ pub fn terminal_table(s: &Summary) -> String {
         if ri == 0 {
             let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
             let _ = writeln!(out, "{}", "─".repeat(total));
+        }
+    }
+    for t in &s.tiers {
+        let _ = writeln!(
+            out,
+            "tier {}: {} ({}) covered for every category of the tier ({})",
+            t.tier,
+            fmt_count(t.population_covered),
+            pct(t.population_share),
+            t.categories.join(", ")
+        );
+    }
+    if let Some(u) = &s.units {
+        let _ = writeln!(
+            out,
+            "units: {} from {} ({} assignment); residents outside every unit: {}",
+            u.count,
+            u.file,
+            u.assignment,
+            fmt_count(u.outside_population)
+        );
+    }
+    if let Some(t) = &s.targets {
+        let _ = writeln!(out, "targets: {} passed, {} failed", t.passed, t.failed);
+        for c in t.checks.iter().filter(|c| c.scope == "city") {
+            let _ = writeln!(
+                out,
+                "  [{}] {} ({} {} {}: actual {:.4})",
+                if c.pass { "PASS" } else { "FAIL" },
+                c.target,
+                c.metric,
+                c.op,
+                c.value,
+                c.actual
+            );
+        }
+        let unit_checks = t.checks.iter().filter(|c| c.scope != "city").count();
+        if unit_checks > 0 {
+            let failed = t
+                .checks
+                .iter()
+                .filter(|c| c.scope != "city" && !c.pass)
+                .count();
+            let _ = writeln!(
+                out,
+                "  per-unit checks: {unit_checks} ({failed} failed; see targets.csv)"
+            );
         }
     }
     if s.rejected.total > 0 {

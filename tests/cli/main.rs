@@ -7,3 +7,4 @@ mod util;
 mod bad_input;
 mod contract;
 mod properties;
+mod units_targets;
