@@ -72,6 +72,8 @@ pub struct CoverageOptions {
     pub units_crs: InputCrs,
     /// How cells are assigned to units.
     pub unit_assignment: crate::units::Assignment,
+    /// Gap-zone link distance (default 1.5 × median cell spacing).
+    pub gap_link_m: Option<f64>,
 }
 
 /// What a finished run hands back to `main`.
@@ -378,6 +380,50 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let target_rows = crate::targets::evaluate(&config.targets, &cov, units_report.as_ref());
     timer.stage("units and targets");
 
+    if let Some(l) = opts.gap_link_m {
+        if !(l.is_finite() && l > 0.0) {
+            bail!("--gap-link-m {l}: must be a positive number of metres");
+        }
+    }
+    let spacing_m = crate::gaps::median_spacing(&cells_xy);
+    let cell_areas = crate::gaps::cell_areas_m2(&cells, spacing_m, &proj);
+    let link_m = opts.gap_link_m.unwrap_or(1.5 * spacing_m);
+    let mut gaps: Vec<crate::gaps::GapZone> = Vec::new();
+    for c in &cov.categories {
+        let walk: Vec<Option<f64>> = c
+            .reach
+            .dist_m
+            .iter()
+            .map(|d| d.map(|d| d / c.category.profile.speed_m_per_s / 60.0))
+            .collect();
+        gaps.extend(crate::gaps::gap_zones(
+            &c.category.name,
+            &cells,
+            &c.covered,
+            &walk,
+            c.category.layer,
+            link_m,
+            &cell_areas,
+        ));
+    }
+    let worst: Vec<Option<f64>> = (0..cells.len())
+        .map(|i| {
+            cov.categories.iter().try_fold(0.0_f64, |acc, c| {
+                c.reach.dist_m[i].map(|d| acc.max(d / c.category.profile.speed_m_per_s / 60.0))
+            })
+        })
+        .collect();
+    gaps.extend(crate::gaps::gap_zones(
+        "covered_all",
+        &cells,
+        &cov.covered_all,
+        &worst,
+        Layer::Total,
+        link_m,
+        &cell_areas,
+    ));
+    timer.stage("gap zones");
+
     let method = match mode {
         Mode::Straight => format!("straight_x{:.2}_approximation", run.circuity),
         Mode::Network => "network".to_owned(),
@@ -444,6 +490,26 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             outside_cells: (r.outside_cells * 1e6).round() / 1e6,
             outside_sites: r.outside_sites,
         }),
+        gaps: report::GapsSummary {
+            link_m: (link_m * 10.0).round() / 10.0,
+            spacing_m: (spacing_m * 10.0).round() / 10.0,
+            zones: cov
+                .categories
+                .iter()
+                .map(|c| c.category.name.as_str())
+                .chain(std::iter::once("covered_all"))
+                .map(|name| {
+                    let z: Vec<&crate::gaps::GapZone> =
+                        gaps.iter().filter(|g| g.category == name).collect();
+                    report::GapCount {
+                        category: name.to_owned(),
+                        zones: z.len(),
+                        population: report::round_pop(z.iter().map(|g| g.population).sum()),
+                        elderly: report::round_pop(z.iter().map(|g| g.elderly).sum()),
+                    }
+                })
+                .collect(),
+        },
         targets: (!config.targets.is_empty()).then(|| report::TargetsSummary {
             passed: target_rows.iter().filter(|r| r.pass).count(),
             failed: target_rows.iter().filter(|r| !r.pass).count(),
@@ -461,6 +527,12 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
     let site_used = site_usage(&sites, &cov);
     outputs.write("sites.csv", |w| export::sites_csv(w, &sites, &site_used))?;
+    outputs.write("gaps.csv", |w| {
+        export::gaps_csv(w, &gaps, &proj, has_elderly)
+    })?;
+    outputs.write("gaps.geojson", |w| {
+        export::gaps_geojson(w, &gaps, &cells, spacing_m, &proj, has_elderly)
+    })?;
     if let Some(rep) = &units_report {
         outputs.write("units.csv", |w| {
             export::units_csv(w, rep, &cov, has_elderly)

@@ -103,6 +103,9 @@ pub struct CoverageArgs {
     /// How cells are assigned to units: centroid (default) or area (polygon cells split by area share).
     #[arg(long, value_enum, default_value = "centroid")]
     pub unit_assignment: crate::units::Assignment,
+    /// Gap zones: uncovered cells whose centres are at most this far apart join one zone [default: 1.5 × median cell spacing = 8-neighbour on a regular grid].
+    #[arg(long, value_name = "M")]
+    pub gap_link_m: Option<f64>,
     /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -23,6 +23,7 @@ pub mod crs;
 pub mod demo;
 pub mod distance;
 pub mod export;
+pub mod gaps;
 pub mod grid;
 pub mod input;
 pub mod model;

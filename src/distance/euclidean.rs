@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
-use super::{CategoryReach, Reach, WalkProfile};
+use super::{Catchment, CategoryReach, Reach, WalkProfile};
 
 type IndexedSite = GeomWithData<[f64; 2], u32>;
 
@@ -18,13 +18,19 @@ type IndexedSite = GeomWithData<[f64; 2], u32>;
 pub struct Euclidean<'a> {
     cells_xy: &'a [[f64; 2]],
     circuity: f64,
+    /// R-tree over the cells, built on first use by `catchments`.
+    cell_tree: std::sync::OnceLock<RTree<IndexedSite>>,
 }
 
 impl<'a> Euclidean<'a> {
     /// An engine over these cells (local metres) with the given circuity (≥ 1).
     #[must_use]
     pub fn new(cells_xy: &'a [[f64; 2]], circuity: f64) -> Self {
-        Self { cells_xy, circuity }
+        Self {
+            cells_xy,
+            circuity,
+            cell_tree: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -89,6 +95,43 @@ impl Reach for Euclidean<'_> {
     fn cell_off_network(&self) -> Vec<bool> {
         vec![false; self.cells_xy.len()]
     }
+
+    fn catchments(
+        &self,
+        points_xy: &[[f64; 2]],
+        _profile: &WalkProfile,
+        limit_m: f64,
+    ) -> Vec<Catchment> {
+        let tree = self.cell_tree.get_or_init(|| {
+            RTree::bulk_load(
+                self.cells_xy
+                    .iter()
+                    .enumerate()
+                    .map(|(i, xy)| {
+                        GeomWithData::new(*xy, u32::try_from(i).expect("fewer than 2^32 cells"))
+                    })
+                    .collect(),
+            )
+        });
+        let r2 = squared_radius(limit_m, self.circuity) * (1.0 + 1e-9) + 1e-9;
+        let circuity = self.circuity;
+        points_xy
+            .par_iter()
+            .map(|p| {
+                let mut v: Catchment = tree
+                    .locate_within_distance(*p, r2)
+                    .filter_map(|c| {
+                        let g = c.geom();
+                        let d = (g[0] - p[0]).hypot(g[1] - p[1]) * circuity;
+                        #[allow(clippy::cast_possible_truncation)]
+                        (d <= limit_m).then_some((c.data, d as f32))
+                    })
+                    .collect();
+                v.sort_unstable_by_key(|x| x.0);
+                v
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +181,26 @@ mod tests {
                 let within = ds.iter().filter(|d| **d <= threshold).count();
                 assert_eq!(r.sites_within[i] as usize, within, "cell {i} {c:?}");
             }
+        }
+    }
+
+    #[test]
+    fn catchments_match_brute_force() {
+        let mut s = SEED_1 ^ 0xABCD;
+        let cells: Vec<[f64; 2]> = (0..2000)
+            .map(|_| [lcg(&mut s) * 4000.0, lcg(&mut s) * 4000.0])
+            .collect();
+        let pts: Vec<[f64; 2]> = (0..40)
+            .map(|_| [lcg(&mut s) * 4000.0, lcg(&mut s) * 4000.0])
+            .collect();
+        let e = Euclidean::new(&cells, 1.25);
+        let got = e.catchments(&pts, &WalkProfile::ADULT, 700.0);
+        for (p, c) in pts.iter().zip(&got) {
+            let want: Vec<u32> = (0..cells.len())
+                .filter(|&i| (cells[i][0] - p[0]).hypot(cells[i][1] - p[1]) * 1.25 <= 700.0)
+                .map(|i| i as u32)
+                .collect();
+            assert_eq!(c.iter().map(|x| x.0).collect::<Vec<_>>(), want);
         }
     }
 

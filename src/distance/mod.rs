@@ -10,7 +10,7 @@
 
 mod euclidean;
 
-pub use euclidean::Euclidean;
+pub use euclidean::{Euclidean, squared_radius};
 
 /// How a group of residents walks: the speed that turns metres into minutes, and
 /// how steps are treated on the network.
@@ -73,4 +73,19 @@ pub trait Reach: Sync {
     /// Per cell, `true` when the engine cannot place it (network mode: no walkable
     /// edge within the snap distance). Straight-line mode: all `false`.
     fn cell_off_network(&self) -> Vec<bool>;
+
+    /// For each point (a site, a candidate), the cells within `limit_m` of walking
+    /// and their distance in metres: sparse, sorted by cell index. A point the
+    /// engine cannot place (off-network) gets an empty list. Used by 2SFCA, siting
+    /// and what-if; never a dense points × cells matrix.
+    fn catchments(
+        &self,
+        points_xy: &[[f64; 2]],
+        profile: &WalkProfile,
+        limit_m: f64,
+    ) -> Vec<Catchment>;
 }
+
+/// Cells within reach of one point: `(cell index, walking distance in metres)`,
+/// sorted by cell index.
+pub type Catchment = Vec<(u32, f32)>;

@@ -36,6 +36,9 @@ pub struct Summary {
     /// Policy targets from the config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<TargetsSummary>,
+    /// Gap zones per category.
+    #[serde(default)]
+    pub gaps: GapsSummary,
     /// Network statistics (network mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<serde_json::Value>,
@@ -88,6 +91,30 @@ pub struct UnitsSummary {
     pub outside_cells: f64,
     /// Sites in no unit.
     pub outside_sites: usize,
+}
+
+/// Gap zones block of the summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GapsSummary {
+    /// Link distance used to connect uncovered cells, metres.
+    pub link_m: f64,
+    /// Median cell spacing, metres.
+    pub spacing_m: f64,
+    /// Per category (and `covered_all`).
+    pub zones: Vec<GapCount>,
+}
+
+/// Gap zones of one category.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GapCount {
+    /// Category or `covered_all`.
+    pub category: String,
+    /// Number of zones.
+    pub zones: usize,
+    /// Residents in them (= uncovered residents of populated cells).
+    pub population: f64,
+    /// Elderly in them.
+    pub elderly: f64,
 }
 
 /// Targets block of the summary.
@@ -284,6 +311,8 @@ pub struct RunFacts {
     pub units: Option<UnitsSummary>,
     /// Targets block.
     pub targets: Option<TargetsSummary>,
+    /// Gap zones.
+    pub gaps: GapsSummary,
 }
 
 /// Build the summary of a run.
@@ -342,6 +371,7 @@ pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
             .collect(),
         units: facts.units,
         targets: facts.targets,
+        gaps: facts.gaps,
         network: facts.network,
         rejected: facts.rejected,
         warnings: facts.warnings,
@@ -357,7 +387,7 @@ fn pct(v: f64) -> String {
 #[must_use]
 pub fn terminal_table(s: &Summary) -> String {
     use std::fmt::Write as _;
-    let mut rows: Vec<[String; 8]> = vec![[
+    let mut rows: Vec<[String; 9]> = vec![[
         "category".into(),
         "threshold".into(),
         "sites".into(),
@@ -365,6 +395,7 @@ pub fn terminal_table(s: &Summary) -> String {
         "elderly covered".into(),
         "cells covered".into(),
         "off-network".into(),
+        "gap zones".into(),
         "layer".into(),
     ]];
     for c in s.categories.iter().chain(std::iter::once(&s.overall)) {
@@ -393,6 +424,11 @@ pub fn terminal_table(s: &Summary) -> String {
             },
             format!("{} / {}", c.cells_covered, c.cells),
             c.cells_off_network.to_string(),
+            s.gaps
+                .zones
+                .iter()
+                .find(|g| g.category == c.name)
+                .map_or_else(|| "-".into(), |g| g.zones.to_string()),
             match c.layer {
                 Layer::Total => "total".into(),
                 Layer::Elderly => "elderly".into(),
@@ -400,7 +436,7 @@ pub fn terminal_table(s: &Summary) -> String {
         ]);
     }
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..8).map(width).collect();
+    let widths: Vec<usize> = (0..9).map(width).collect();
     let mut out = String::new();
     let _ = writeln!(
         out,

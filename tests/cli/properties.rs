@@ -94,6 +94,59 @@ fn population_is_conserved() {
     let pi = h.iter().position(|x| x == "population").unwrap();
     let sum: f64 = rows.iter().map(|r| r[pi].parse::<f64>().unwrap()).sum();
     assert_eq!(sum + rejected, total);
+    // Gap zones hold exactly the uncovered residents, per category and for covered_all.
+    for g in s["gaps"]["zones"].as_array().unwrap() {
+        let name = g["category"].as_str().unwrap();
+        let c = if name == "covered_all" {
+            &s["overall"]
+        } else {
+            s["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .unwrap()
+        };
+        let uncovered =
+            c["population"].as_f64().unwrap() - c["population_covered"].as_f64().unwrap();
+        assert_eq!(g["population"].as_f64().unwrap(), uncovered, "{name}");
+    }
+    let (gh, grows) = read_csv(&d.read("o/gaps.csv"));
+    assert_eq!(
+        &gh[..10],
+        [
+            "gap_id",
+            "category",
+            "rank",
+            "cells",
+            "population",
+            "elderly",
+            "area_m2",
+            "centroid_lon",
+            "centroid_lat",
+            "worst_walk_min"
+        ]
+    );
+    let gap_total: f64 = grows
+        .iter()
+        .filter(|r| r[1] == "library")
+        .map(|r| r[4].parse::<f64>().unwrap())
+        .sum();
+    let lib = s["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "library")
+        .unwrap();
+    assert_eq!(
+        gap_total,
+        lib["population"].as_f64().unwrap() - lib["population_covered"].as_f64().unwrap()
+    );
+    let gj: geojson::GeoJson = d.read("o/gaps.geojson").parse().unwrap();
+    let geojson::GeoJson::FeatureCollection(fc) = gj else {
+        panic!()
+    };
+    assert_eq!(fc.features.len(), grows.len());
     let rej = d.read("o/rejected.csv");
     assert!(rej.starts_with("file,location,reason,population\n"));
     assert_eq!(
