@@ -118,13 +118,13 @@ pub fn gap_zones(
     // Zones in order of their first (lowest) cell.
     let mut zone_of_root: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     let mut zones: Vec<Vec<u32>> = Vec::new();
-    for k in 0..members.len() {
+    for (k, &cell) in members.iter().enumerate() {
         let root = find(&mut parent, u32::try_from(k).expect("fits"));
         let z = *zone_of_root.entry(root).or_insert_with(|| {
             zones.push(Vec::new());
             zones.len() - 1
         });
-        zones[z].push(members[k]);
+        zones[z].push(cell);
     }
     let mut out: Vec<GapZone> = zones
         .into_iter()
