@@ -74,6 +74,8 @@ pub struct CoverageOptions {
     pub unit_assignment: crate::units::Assignment,
     /// Gap-zone link distance (default 1.5 × median cell spacing).
     pub gap_link_m: Option<f64>,
+    /// 2SFCA accessibility method (`access.csv`), if requested.
+    pub access: Option<crate::access::Method>,
 }
 
 /// What a finished run hands back to `main`.
@@ -352,6 +354,37 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
 
     crate::targets::validate(&config.targets, &cov, opts.units.is_some())
         .map_err(anyhow::Error::msg)?;
+    let access: Vec<crate::access::AccessResult> = match opts.access {
+        None => Vec::new(),
+        Some(method) => cov
+            .categories
+            .iter()
+            .map(|c| {
+                let own: Vec<&Site> = sites
+                    .iter()
+                    .filter(|s| s.category == c.category.name)
+                    .collect();
+                let xy: Vec<[f64; 2]> = own.iter().map(|s| s.xy).collect();
+                let supply: Vec<f64> = own.iter().map(|s| s.capacity.unwrap_or(1.0)).collect();
+                let demand: Vec<f64> = cells
+                    .iter()
+                    .map(|cell| match (c.category.layer, cell.elderly) {
+                        (Layer::Elderly, Some(e)) => e,
+                        _ => cell.population,
+                    })
+                    .collect();
+                let catchments =
+                    engine.catchments(&xy, &c.category.profile, c.category.threshold_m);
+                crate::access::two_step(
+                    method,
+                    c.category.threshold_m,
+                    &demand,
+                    &supply,
+                    &catchments,
+                )
+            })
+            .collect(),
+    };
     let units_report = if units.is_empty() {
         None
     } else {
@@ -363,6 +396,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             &units,
             &assignment,
             opts.unit_assignment,
+            &access,
         );
         if rep.units.iter().all(|u| u.cells == 0.0) {
             bail!(
@@ -490,6 +524,21 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             outside_cells: (r.outside_cells * 1e6).round() / 1e6,
             outside_sites: r.outside_sites,
         }),
+        access: opts.access.map(|m| report::AccessSummary {
+            method: m.name().into(),
+            categories: cov
+                .categories
+                .iter()
+                .zip(&access)
+                .map(|(c, a)| report::AccessCategory {
+                    category: c.category.name.clone(),
+                    supply_total: a.supply_total,
+                    supply_reached: a.supply_reached,
+                    demand_weighted_score: (a.demand_weighted_score * 1e6).round() / 1e6,
+                    sites_without_demand: a.sites_without_demand,
+                })
+                .collect(),
+        }),
         gaps: report::GapsSummary {
             link_m: (link_m * 10.0).round() / 10.0,
             spacing_m: (spacing_m * 10.0).round() / 10.0,
@@ -527,6 +576,11 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
     let site_used = site_usage(&sites, &cov);
     outputs.write("sites.csv", |w| export::sites_csv(w, &sites, &site_used))?;
+    if let Some(method) = opts.access {
+        outputs.write("access.csv", |w| {
+            export::access_csv(w, &cells, &cov, &access, method)
+        })?;
+    }
     outputs.write("gaps.csv", |w| {
         export::gaps_csv(w, &gaps, &proj, has_elderly)
     })?;

@@ -106,6 +106,9 @@ pub struct CoverageArgs {
     /// Gap zones: uncovered cells whose centres are at most this far apart join one zone [default: 1.5 × median cell spacing = 8-neighbour on a regular grid].
     #[arg(long, value_name = "M")]
     pub gap_link_m: Option<f64>,
+    /// Supply–demand accessibility per cell (access.csv): 2sfca, e2sfca-step or e2sfca-gaussian; supply = site capacity (1 without), demand = the category's population layer.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub access: Option<crate::access::Method>,
     /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -83,5 +83,6 @@ pub fn prepare(case: DemoCase, out: &Path) -> Result<CoverageOptions> {
         units_crs: InputCrs::Wgs84,
         unit_assignment: crate::units::Assignment::Centroid,
         gap_link_m: None,
+        access: None,
     })
 }

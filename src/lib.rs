@@ -15,6 +15,7 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the code map and `docs/METHODS.md` for definitions.
 
+pub mod access;
 pub mod app;
 pub mod cli;
 pub mod config;

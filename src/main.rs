@@ -116,6 +116,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         units_crs: a.units_crs,
         unit_assignment: a.unit_assignment,
         gap_link_m: a.gap_link_m,
+        access: a.access,
     };
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     finish(

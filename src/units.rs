@@ -203,6 +203,8 @@ pub struct UnitResult {
     pub tiers_covered: Vec<f64>,
     /// Residents covered for every category.
     pub covered_all: f64,
+    /// Per category: demand-weighted mean 2SFCA score (when computed).
+    pub access_mean: Vec<Option<f64>>,
 }
 
 /// All units plus what lies outside them.
@@ -231,6 +233,7 @@ pub fn aggregate(
     units: &[Unit],
     assignment: &CellUnits,
     mode: Assignment,
+    access: &[crate::access::AccessResult],
 ) -> UnitsReport {
     let ncat = coverage.categories.len();
     let mut out: Vec<UnitResult> = units
@@ -247,6 +250,8 @@ pub fn aggregate(
         assignment: mode,
         ..UnitsReport::default()
     };
+    // Demand-weighted access sums per unit and category: (Σ D·A, Σ D).
+    let mut access_sums = vec![vec![(0.0_f64, 0.0_f64); access.len()]; units.len()];
     // Sequential, in cell order: sums are identical at any thread count.
     for (i, c) in cells.iter().enumerate() {
         let e = c.elderly.unwrap_or(0.0);
@@ -270,6 +275,16 @@ pub fn aggregate(
             }
             if coverage.covered_all[i] {
                 r.covered_all += c.population * f;
+            }
+            for (k, a) in access.iter().enumerate() {
+                let layer = coverage.categories[k].category.layer;
+                let d = if layer == crate::config::Layer::Elderly && c.elderly.is_some() {
+                    e
+                } else {
+                    c.population
+                };
+                access_sums[u as usize][k].0 += d * f * a.score[i];
+                access_sums[u as usize][k].1 += d * f;
             }
         }
         let rest = 1.0 - given;
@@ -302,6 +317,12 @@ pub fn aggregate(
             }
             None => rep.outside_sites += 1,
         }
+    }
+    for (r, sums) in out.iter_mut().zip(&access_sums) {
+        r.access_mean = sums
+            .iter()
+            .map(|(da, d)| (*d > 0.0).then(|| da / d))
+            .collect();
     }
     rep.units = out;
     rep
@@ -365,7 +386,7 @@ mod tests {
             2.0,
         );
         let a = assign_cells(&cells, &units, Assignment::Centroid, &proj);
-        let r = aggregate(&cells, &cov, &[site], &units, &a, Assignment::Centroid);
+        let r = aggregate(&cells, &cov, &[site], &units, &a, Assignment::Centroid, &[]);
         assert_eq!(r.units[0].population, 30.0);
         assert_eq!(r.units[1].population, 70.0);
         assert_eq!(r.outside_population, 50.0);
@@ -433,7 +454,7 @@ mod conservation {
             let cov = crate::coverage::compute(&cells, &cats, std::slice::from_ref(&site), &Euclidean::new(&xy, 1.0), 2.0);
             let mode = if area_mode { Assignment::Area } else { Assignment::Centroid };
             let a = assign_cells(&cells, &units, mode, &proj);
-            let rep = aggregate(&cells, &cov, &[site], &units, &a, mode);
+            let rep = aggregate(&cells, &cov, &[site], &units, &a, mode, &[]);
             let total: f64 = cells.iter().map(|c| c.population).sum();
             let in_units: f64 = rep.units.iter().map(|u| u.population).sum();
             if area_mode {

@@ -308,6 +308,39 @@ pub fn sites_csv(w: &mut dyn Write, sites: &[crate::model::Site], used: &[bool])
     out.flush()
 }
 
+/// Write `access.csv`: `cell_id`, then per category `<cat>_access` (2SFCA score,
+/// supply units per person of the category's layer), then `method`.
+///
+/// # Errors
+/// On write errors.
+pub fn access_csv(
+    w: &mut dyn Write,
+    cells: &[Cell],
+    coverage: &Coverage,
+    access: &[crate::access::AccessResult],
+    method: crate::access::Method,
+) -> io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    let mut h = vec!["cell_id".to_owned()];
+    h.extend(
+        coverage
+            .categories
+            .iter()
+            .map(|c| format!("{}_access", c.category.name)),
+    );
+    h.push("method".into());
+    out.write_record(&h)?;
+    for (i, c) in cells.iter().enumerate() {
+        out.write_field(&c.id)?;
+        for a in access {
+            out.write_field(format!("{:.8}", a.score[i]))?;
+        }
+        out.write_field(method.name())?;
+        out.write_record(None::<&[u8]>)?;
+    }
+    out.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,6 +98,14 @@ fn unit_fields(u: &UnitResult, cov: &Coverage, has_elderly: bool) -> Vec<(String
             true,
         ));
     }
+    for (k, a) in u.access_mean.iter().enumerate() {
+        let n = &cov.categories[k].category.name;
+        f.push((
+            format!("{n}_access_mean"),
+            a.map(|v| format!("{v:.8}")).unwrap_or_default(),
+            true,
+        ));
+    }
     f
 }
 
@@ -115,6 +123,11 @@ pub fn units_csv(
     let empty = UnitResult {
         categories: vec![crate::units::UnitCategory::default(); cov.categories.len()],
         tiers_covered: vec![0.0; cov.tiers.len()],
+        access_mean: rep
+            .units
+            .first()
+            .map(|u| vec![None; u.access_mean.len()])
+            .unwrap_or_default(),
         ..UnitResult::default()
     };
     out.write_record(

@@ -39,6 +39,9 @@ pub struct Summary {
     /// Gap zones per category.
     #[serde(default)]
     pub gaps: GapsSummary,
+    /// 2SFCA accessibility (`--access`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessSummary>,
     /// Network statistics (network mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<serde_json::Value>,
@@ -91,6 +94,30 @@ pub struct UnitsSummary {
     pub outside_cells: f64,
     /// Sites in no unit.
     pub outside_sites: usize,
+}
+
+/// 2SFCA block of the summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessSummary {
+    /// `2sfca`, `e2sfca-step` or `e2sfca-gaussian`.
+    pub method: String,
+    /// Per category.
+    pub categories: Vec<AccessCategory>,
+}
+
+/// 2SFCA totals of one category.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessCategory {
+    /// Category.
+    pub category: String,
+    /// Σ capacity of the sites (1 per site without a capacity).
+    pub supply_total: f64,
+    /// Σ capacity of sites with demand in reach.
+    pub supply_reached: f64,
+    /// Σ demand × score: equals `supply_reached` (supply is conserved).
+    pub demand_weighted_score: f64,
+    /// Sites with no demand in reach.
+    pub sites_without_demand: usize,
 }
 
 /// Gap zones block of the summary.
@@ -313,6 +340,8 @@ pub struct RunFacts {
     pub targets: Option<TargetsSummary>,
     /// Gap zones.
     pub gaps: GapsSummary,
+    /// 2SFCA block.
+    pub access: Option<AccessSummary>,
 }
 
 /// Build the summary of a run.
@@ -372,6 +401,7 @@ pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
         units: facts.units,
         targets: facts.targets,
         gaps: facts.gaps,
+        access: facts.access,
         network: facts.network,
         rejected: facts.rejected,
         warnings: facts.warnings,

@@ -245,3 +245,67 @@ fn adding_a_site_never_lowers_coverage() {
         assert!(!(ra[di + 2] == "1" && rb[di + 2] == "0"));
     }
 }
+
+/// 2SFCA through the binary: Σ_i demand_i × score_i = Σ supply of the sites with
+/// demand in reach, recomputed from `access.csv` and `cells.csv`.
+#[test]
+fn two_step_fca_conserves_supply() {
+    let d = Dir::new();
+    random_inputs(&d, SEED_1 + 3, 900, 12);
+    // Capacities on every other site.
+    let sites: String = d
+        .read("sites.csv")
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l},capacity\n")
+            } else if i % 2 == 0 {
+                format!("{l},{}\n", 50 * i)
+            } else {
+                format!("{l},\n")
+            }
+        })
+        .collect();
+    d.write("sites.csv", sites);
+    for method in ["2sfca", "e2sfca-step", "e2sfca-gaussian"] {
+        let out = format!("o-{method}");
+        let r = d.run(&[
+            "coverage",
+            "--sites",
+            "sites.csv",
+            "--population",
+            "pop.csv",
+            "--access",
+            method,
+            "--out",
+            &out,
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let s = summary(&d, &out);
+        let (ch, cells) = read_csv(&d.read(&format!("{out}/cells.csv")));
+        let (ah, acc) = read_csv(&d.read(&format!("{out}/access.csv")));
+        let pi = ch.iter().position(|x| x == "population").unwrap();
+        for c in s["access"]["categories"].as_array().unwrap() {
+            let name = c["category"].as_str().unwrap();
+            let ai = ah
+                .iter()
+                .position(|x| *x == format!("{name}_access"))
+                .unwrap();
+            let dot: f64 = cells
+                .iter()
+                .zip(&acc)
+                .map(|(cr, ar)| cr[pi].parse::<f64>().unwrap() * ar[ai].parse::<f64>().unwrap())
+                .sum();
+            let reached = c["supply_reached"].as_f64().unwrap();
+            assert!(
+                (dot - reached).abs() <= 1e-4 * reached.max(1.0),
+                "{method} {name}: {dot} vs {reached}"
+            );
+            assert!(
+                (c["demand_weighted_score"].as_f64().unwrap() - reached).abs()
+                    < 1e-6 * reached.max(1.0)
+            );
+        }
+    }
+}
