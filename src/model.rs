@@ -100,7 +100,11 @@ pub struct Rejected {
 
 impl Rejected {
     /// Convenience constructor.
-    pub fn new(file: impl Into<String>, location: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(
+        file: impl Into<String>,
+        location: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
             file: file.into(),
             location: location.into(),

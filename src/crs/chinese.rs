@@ -59,7 +59,12 @@ pub struct UnknownCrs(pub String);
 impl FromStr for InputCrs {
     type Err = UnknownCrs;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
             "wgs84" | "epsg4326" | "4326" => Ok(InputCrs::Wgs84),
             "gcj02" | "gcj" | "amap" | "gaode" | "tencent" => Ok(InputCrs::Gcj02),
             "bd09" | "bd09ll" | "baidu" => Ok(InputCrs::Bd09),
@@ -98,7 +103,10 @@ mod tests {
         let d = metres(PEOPLES_SQUARE, g);
         // research-anchors §5: +430 m east, −216 m south, 481 m in all.
         assert!((460.0..=500.0).contains(&d), "GCJ-02 shift {d} m");
-        assert!(g.0 > PEOPLES_SQUARE.0 && g.1 < PEOPLES_SQUARE.1, "shift should be east and south");
+        assert!(
+            g.0 > PEOPLES_SQUARE.0 && g.1 < PEOPLES_SQUARE.1,
+            "shift should be east and south"
+        );
         let b = bd09_from_wgs84(PEOPLES_SQUARE.0, PEOPLES_SQUARE.1);
         let d = metres(PEOPLES_SQUARE, b);
         assert!((1100.0..=1180.0).contains(&d), "BD-09 shift {d} m");
@@ -111,9 +119,13 @@ mod tests {
         let mut worst_bd: f64 = 0.0;
         let mut state: u64 = 0x5eed_1234;
         for _ in 0..2000 {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             let v = (state >> 11) as f64 / (1u64 << 53) as f64;
             let p = (104.0 + 16.0 * u, 26.0 + 14.0 * v);
             if !coordtransform::is_in_mainland_china(p.0, p.1) {

@@ -59,7 +59,11 @@ impl LocalProjection {
     /// # Errors
     /// When the origin is not a finite WGS84 coordinate.
     pub fn new(lon0: f64, lat0: f64) -> Result<Self, ProjectionError> {
-        let setup = |reason: String| ProjectionError::Setup { lon: lon0, lat: lat0, reason };
+        let setup = |reason: String| ProjectionError::Setup {
+            lon: lon0,
+            lat: lat0,
+            reason,
+        };
         if !(lon0.is_finite() && lat0.is_finite() && lon0.abs() <= 180.0 && lat0.abs() < 85.0) {
             return Err(setup("origin out of range".into()));
         }
@@ -70,7 +74,12 @@ impl LocalProjection {
              +datum=WGS84 +units=m +no_defs"
         ))
         .map_err(|e| setup(e.to_string()))?;
-        Ok(Self { lon0, lat0, geographic, local })
+        Ok(Self {
+            lon0,
+            lat0,
+            geographic,
+            local,
+        })
     }
 
     /// A projection centred on the middle of a lon/lat bounding box
@@ -81,7 +90,10 @@ impl LocalProjection {
     /// When the box is not finite.
     pub fn centred_on(bbox: [f64; 4]) -> Result<Self, ProjectionError> {
         let round = |v: f64| (v * 1e4).round() / 1e4;
-        Self::new(round(0.5 * (bbox[0] + bbox[2])), round(0.5 * (bbox[1] + bbox[3])))
+        Self::new(
+            round(0.5 * (bbox[0] + bbox[2])),
+            round(0.5 * (bbox[1] + bbox[3])),
+        )
     }
 
     /// Origin `(lon, lat)` in degrees.
@@ -97,12 +109,20 @@ impl LocalProjection {
     pub fn forward(&self, lon: f64, lat: f64) -> Result<[f64; 2], ProjectionError> {
         let mut p = (lon.to_radians(), lat.to_radians(), 0.0);
         proj4rs::transform::transform(&self.geographic, &self.local, &mut p).map_err(|e| {
-            ProjectionError::Point { lon, lat, reason: e.to_string() }
+            ProjectionError::Point {
+                lon,
+                lat,
+                reason: e.to_string(),
+            }
         })?;
         if p.0.is_finite() && p.1.is_finite() {
             Ok([p.0, p.1])
         } else {
-            Err(ProjectionError::Point { lon, lat, reason: "result is not finite".into() })
+            Err(ProjectionError::Point {
+                lon,
+                lat,
+                reason: "result is not finite".into(),
+            })
         }
     }
 
@@ -126,13 +146,21 @@ mod tests {
         let proj = LocalProjection::new(lon0, lat0).unwrap();
         let mut state: u64 = 42;
         let mut next = || {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         };
         let mut worst: f64 = 0.0;
         for _ in 0..500 {
-            let a = (lon0 + half_extent_deg * next(), lat0 + half_extent_deg * next());
-            let b = (lon0 + half_extent_deg * next(), lat0 + half_extent_deg * next());
+            let a = (
+                lon0 + half_extent_deg * next(),
+                lat0 + half_extent_deg * next(),
+            );
+            let b = (
+                lon0 + half_extent_deg * next(),
+                lat0 + half_extent_deg * next(),
+            );
             let g = Geodesic.distance(Point::new(a.0, a.1), Point::new(b.0, b.1));
             if g < 50.0 {
                 continue;
@@ -164,7 +192,10 @@ mod tests {
             let d = Geodesic.distance(Point::new(lon, lat), Point::new(lo, la));
             assert!(d < 1e-3, "round trip off by {d} m");
         }
-        assert_eq!(proj.forward(121.5, 31.3).unwrap().map(f64::round), [0.0, 0.0]);
+        assert_eq!(
+            proj.forward(121.5, 31.3).unwrap().map(f64::round),
+            [0.0, 0.0]
+        );
     }
 
     #[test]

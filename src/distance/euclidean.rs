@@ -79,7 +79,11 @@ impl Reach for Euclidean<'_> {
             })
             .collect();
         let (dist_m, sites_within) = per_cell.into_iter().unzip();
-        CategoryReach { dist_m, sites_within, site_used: vec![true; sites_xy.len()] }
+        CategoryReach {
+            dist_m,
+            sites_within,
+            site_used: vec![true; sites_xy.len()],
+        }
     }
 
     fn cell_off_network(&self) -> Vec<bool> {
@@ -92,7 +96,9 @@ mod tests {
     use super::*;
 
     fn lcg(state: &mut u64) -> f64 {
-        *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (*state >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -110,18 +116,22 @@ mod tests {
         let mut s = SEED_1;
         for round in 0..5 {
             let n_sites = 1 + round * 37;
-            let sites: Vec<[f64; 2]> =
-                (0..n_sites).map(|_| [lcg(&mut s) * 5000.0, lcg(&mut s) * 5000.0]).collect();
-            let cells: Vec<[f64; 2]> =
-                (0..800).map(|_| [lcg(&mut s) * 6000.0 - 500.0, lcg(&mut s) * 6000.0 - 500.0]).collect();
+            let sites: Vec<[f64; 2]> = (0..n_sites)
+                .map(|_| [lcg(&mut s) * 5000.0, lcg(&mut s) * 5000.0])
+                .collect();
+            let cells: Vec<[f64; 2]> = (0..800)
+                .map(|_| [lcg(&mut s) * 6000.0 - 500.0, lcg(&mut s) * 6000.0 - 500.0])
+                .collect();
             let circuity = 1.0 + lcg(&mut s) * 0.5;
             let threshold = 300.0 + lcg(&mut s) * 1200.0;
             let bound = 2.0 * threshold;
             let engine = Euclidean::new(&cells, circuity);
             let r = engine.category_reach(&sites, &WalkProfile::ADULT, threshold, bound);
             for (i, c) in cells.iter().enumerate() {
-                let ds: Vec<f64> =
-                    sites.iter().map(|t| (t[0] - c[0]).hypot(t[1] - c[1]) * circuity).collect();
+                let ds: Vec<f64> = sites
+                    .iter()
+                    .map(|t| (t[0] - c[0]).hypot(t[1] - c[1]) * circuity)
+                    .collect();
                 let best = ds.iter().copied().fold(f64::INFINITY, f64::min);
                 let want = (best <= bound).then_some(best);
                 assert_eq!(r.dist_m[i], want, "cell {i} {c:?}");

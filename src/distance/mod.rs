@@ -26,12 +26,18 @@ pub struct WalkProfile {
 
 impl WalkProfile {
     /// Adult, Chinese planning convention: 60 m/min = 1.0 m/s.
-    pub const ADULT: WalkProfile =
-        WalkProfile { speed_m_per_s: 1.0, step_free: false, step_factor: 1.0 };
+    pub const ADULT: WalkProfile = WalkProfile {
+        speed_m_per_s: 1.0,
+        step_free: false,
+        step_factor: 1.0,
+    };
     /// Older people: 0.8 m/s (Asher et al. 2012; Bollard & Fleming 2013), steps
     /// cost double their length.
-    pub const ELDERLY: WalkProfile =
-        WalkProfile { speed_m_per_s: 0.8, step_free: false, step_factor: 2.0 };
+    pub const ELDERLY: WalkProfile = WalkProfile {
+        speed_m_per_s: 0.8,
+        step_free: false,
+        step_factor: 2.0,
+    };
 }
 
 /// What an engine answers for one category, indexed like the run's cells.
