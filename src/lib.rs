@@ -17,4 +17,5 @@
 
 pub mod crs;
 pub mod distance;
+pub mod input;
 pub mod model;
