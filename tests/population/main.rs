@@ -7,5 +7,7 @@
 // Helpers outside `#[test]` functions panic on purpose: a broken fixture is a broken test.
 #![allow(clippy::unwrap_used)]
 
+mod gpkg;
 mod raster;
+mod shapefile;
 mod util;

@@ -8,14 +8,12 @@ use tiff::encoder::{Compression, TiffEncoder, colortype};
 use tiff::tags::Tag;
 
 pub const WUHAN_DIR: &str = "/work/shared/data/wuhan-worldpop-elderly";
-#[allow(dead_code)]
 pub const HSY_DIR: &str = "/work/shared/data/helsinki-population-grid-hsy";
 
 pub fn wuhan(name: &str) -> PathBuf {
     Path::new(WUHAN_DIR).join(name)
 }
 
-#[allow(dead_code)]
 pub fn hsy(name: &str) -> PathBuf {
     Path::new(HSY_DIR).join(name)
 }
