@@ -502,3 +502,33 @@ fn not_a_tiff() {
     let e = read_population_rasters(&[], &[], &RasterOptions::default()).unwrap_err();
     assert!(matches!(e, RasterError::NoInput));
 }
+
+mod conservation {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        // Every person in the file is in exactly one of: cells, rejected, clipped out.
+        #[test]
+        fn cells_rejected_and_clipped_add_up_to_the_file(
+            values in prop::collection::vec(prop_oneof![
+                4 => 0.0f32..50.0,
+                1 => Just(0.0f32),
+                1 => Just(-3.4e38f32),
+                1 => -5.0f32..0.0,
+            ], 8 * 6),
+            bbox in (24.9f64..24.98, 60.13f64..60.2, 0.0f64..0.1, 0.0f64..0.1),
+            rows_per_strip in 1u32..7,
+        ) {
+            let d = tmp();
+            let p = d.path().join("p.tif");
+            write_geotiff(&p, 8, 6, &values, &WGS, Compression::Deflate(Default::default()), rows_per_strip, Some("-3.4e38"));
+            let clip = ClipArea::from_bbox([bbox.0, bbox.1, bbox.0 + bbox.2, bbox.1 + bbox.3]).unwrap();
+            let r = read_population_rasters(&[p], &[], &RasterOptions { clip: Some(clip), ..RasterOptions::default() }).unwrap();
+            let file: f64 = values.iter().filter(|v| **v > -1e30).map(|v| f64::from(*v)).sum();
+            prop_assert!((r.report.file_population - file).abs() < 1e-6);
+            assert_conserved(&r);
+        }
+    }
+}
