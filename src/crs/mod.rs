@@ -7,7 +7,9 @@
 //!   once at ingestion; everything after that works in metres.
 
 mod chinese;
+mod epsg;
 mod projection;
 
 pub use chinese::{InputCrs, bd09_from_wgs84, gcj02_from_wgs84};
+pub use epsg::{EpsgError, MOLLWEIDE_PROJ, Reprojector};
 pub use projection::{LocalProjection, ProjectionError};
