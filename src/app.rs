@@ -76,6 +76,25 @@ pub struct CoverageOptions {
     pub gap_link_m: Option<f64>,
     /// 2SFCA accessibility method (`access.csv`), if requested.
     pub access: Option<crate::access::Method>,
+    /// Formats beyond CSV/GeoJSON: rasters, GeoPackage, shapefile.
+    pub population_format: PopulationFormatOptions,
+}
+
+/// Options for raster / GeoPackage / shapefile population inputs.
+#[derive(Clone, Debug, Default)]
+pub struct PopulationFormatOptions {
+    /// Elderly rasters summed into the elderly layer (same grid as the population raster).
+    pub elderly_rasters: Vec<PathBuf>,
+    /// GeoPackage layer name.
+    pub layer: Option<String>,
+    /// Population column (vector formats).
+    pub population_column: Option<String>,
+    /// Columns summed into the elderly layer (vector formats).
+    pub elderly_columns: Vec<String>,
+    /// EPSG code overriding the file's CRS (vector formats).
+    pub epsg: Option<u32>,
+    /// Study-area polygon (GeoJSON or shapefile): cells outside are clipped out.
+    pub clip: Option<PathBuf>,
 }
 
 /// What a finished run hands back to `main`.
@@ -223,6 +242,155 @@ fn site_usage(sites: &[Site], cov: &Coverage) -> Vec<bool> {
     used
 }
 
+/// Population from any supported format, as one [`PopulationRead`]-like record:
+/// cells, rejected rows, the elderly flag, the input total and what was clipped.
+struct PopulationInput {
+    cells: Vec<RawCell>,
+    rejected: Vec<Rejected>,
+    has_elderly: bool,
+    input_total: f64,
+    clipped: f64,
+    report: Option<serde_json::Value>,
+}
+
+fn clip_area(path: &std::path::Path) -> Result<crate::input::clip::ClipArea> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let polygon = if ext == "shp" {
+        crate::input::shapefile::read_clip_polygon(path, None)?
+    } else {
+        let u = crate::input::units::read_units(path, InputCrs::Wgs84)?;
+        geo::MultiPolygon::new(u.units.into_iter().flat_map(|u| u.polygon.0).collect())
+    };
+    Ok(crate::input::clip::ClipArea::from_polygon(&polygon)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+}
+
+fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
+    let path = &opts.population;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let f = &opts.population_format;
+    if matches!(ext.as_str(), "csv" | "txt" | "tsv" | "geojson" | "json") {
+        if !f.elderly_rasters.is_empty()
+            || f.layer.is_some()
+            || !f.elderly_columns.is_empty()
+            || f.epsg.is_some()
+        {
+            bail!(
+                "--elderly, --population-layer, --elderly-columns and --population-epsg apply to raster, GeoPackage and shapefile population inputs, not {}",
+                path.display()
+            );
+        }
+        let r = read_population(path, opts.population_crs)?;
+        let mut input = PopulationInput {
+            has_elderly: r.has_elderly,
+            input_total: r.input_total,
+            cells: r.cells,
+            rejected: r.rejected,
+            clipped: 0.0,
+            report: None,
+        };
+        if let Some(c) = &f.clip {
+            let area = clip_area(c)?;
+            let (inside, outside): (Vec<RawCell>, Vec<RawCell>) = input
+                .cells
+                .into_iter()
+                .partition(|cell| area.contains(cell.lon, cell.lat));
+            input.clipped = outside.iter().map(|c| c.population).sum();
+            input.input_total -= input.clipped;
+            if inside.is_empty() {
+                bail!(
+                    "{}: no population cell lies inside the clip area {}",
+                    path.display(),
+                    c.display()
+                );
+            }
+            input.cells = inside;
+        }
+        return Ok(input);
+    }
+    if opts.population_crs != InputCrs::Wgs84 {
+        bail!(
+            "--population-crs applies to CSV/GeoJSON points; {} carries its own CRS",
+            path.display()
+        );
+    }
+    let mut po = crate::input::population_file::PopulationOptions::default();
+    po.elderly_rasters.clone_from(&f.elderly_rasters);
+    po.raster.with_polygons = true;
+    po.vector.layer.clone_from(&f.layer);
+    po.vector.population_column.clone_from(&f.population_column);
+    po.vector.source_epsg = f.epsg;
+    if !f.elderly_columns.is_empty() {
+        po.vector.elderly = crate::input::vector::ElderlyColumns::Sum {
+            columns: f.elderly_columns.clone(),
+            mask: None,
+        };
+    }
+    if let Some(c) = &f.clip {
+        po.clip = Some(clip_area(c)?);
+    }
+    let r = crate::input::population_file::read_population_file(path, &po)?;
+    let (has_elderly, input_total, clipped, report) = match &r.report {
+        crate::input::population_file::PopulationReport::Raster(rep) => (
+            rep.elderly.is_some(),
+            rep.cell_population + rep.rejected_population,
+            rep.clip.population_outside,
+            serde_json::json!({
+                "format": "GeoTIFF",
+                "crs": rep.crs,
+                "width": rep.width,
+                "height": rep.height,
+                "population_files": rep.population_files,
+                "elderly_files": rep.elderly_files,
+                "file_population": report::round_pop(rep.file_population),
+                "nodata_pixels": rep.nodata_pixels,
+                "clipped_pixels": rep.clip.pixels_outside,
+                "clipped_population": report::round_pop(rep.clip.population_outside),
+                "elderly_without_population": rep.elderly.map(|e| report::round_pop(e.elderly_without_population)),
+            }),
+        ),
+        crate::input::population_file::PopulationReport::Vector(rep) => (
+            rep.elderly.is_some(),
+            rep.cell_population + rep.rejected_population,
+            rep.clipped_population,
+            serde_json::json!({
+                "format": if ext == "gpkg" { "GeoPackage" } else { "shapefile" },
+                "layer": rep.layer,
+                "crs": rep.crs,
+                "population_column": rep.population_column,
+                "features": rep.features,
+                "file_population": report::round_pop(rep.file_population),
+                "clipped_features": rep.clipped_features,
+                "clipped_population": report::round_pop(rep.clipped_population),
+                "elderly_columns": rep.elderly.as_ref().map(|e| e.columns.clone()),
+                "elderly_masked_cells": rep.elderly.as_ref().map(|e| e.masked_cells),
+            }),
+        ),
+    };
+    if r.cells.is_empty() {
+        bail!(
+            "{}: no populated cell (after clipping) — nothing to analyse",
+            path.display()
+        );
+    }
+    Ok(PopulationInput {
+        cells: r.cells,
+        rejected: r.rejected,
+        has_elderly,
+        input_total,
+        clipped,
+        report: Some(report),
+    })
+}
+
 /// Run `learncircle coverage`.
 ///
 /// # Errors
@@ -260,7 +428,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let sites_file = opts.sites.display().to_string();
     let pop_file = opts.population.display().to_string();
     let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
-    let pop = read_population(&opts.population, opts.population_crs)?;
+    let pop = read_population_any(opts)?;
     let units_read = match &opts.units {
         Some(p) => Some(crate::input::units::read_units(p, opts.units_crs)?),
         None => None,
@@ -491,6 +659,8 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
                 .count(),
             population_input_total: report::round_pop(pop.input_total),
             population_rejected: report::round_pop(population_rejected),
+            population_clipped: report::round_pop(pop.clipped),
+            population_format: pop.report.clone(),
             has_elderly,
             elderly_label: run.elderly_label.clone(),
             network_file: opts.network.as_ref().map(|p| p.display().to_string()),

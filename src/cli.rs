@@ -64,7 +64,7 @@ pub struct CoverageArgs {
     /// Learning sites: CSV (id,name,category,lon,lat[,capacity]; Chinese headers 名称, 类别, 经度, 纬度 accepted) or GeoJSON points.
     #[arg(long, value_name = "FILE")]
     pub sites: PathBuf,
-    /// Resident population: CSV points (lon,lat,population[,elderly][,cell_id]) or GeoJSON Point/Polygon cells.
+    /// Resident population: CSV points (lon,lat,population[,elderly][,cell_id]), GeoJSON Point/Polygon cells, a GeoTIFF raster (WorldPop, GHS-POP), a GeoPackage or a shapefile grid.
     #[arg(long, value_name = "FILE")]
     pub population: PathBuf,
     /// OpenStreetMap extract (.osm.pbf or .osm XML) for walking distances; makes --mode network the default.
@@ -94,6 +94,24 @@ pub struct CoverageArgs {
     /// Datum of the population file: wgs84, gcj02 or bd09.
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub population_crs: InputCrs,
+    /// Elderly-layer rasters (e.g. WorldPop age–sex bands 60+), summed; same grid as a raster --population.
+    #[arg(long, value_name = "FILE[,FILE…]", value_delimiter = ',')]
+    pub elderly: Vec<PathBuf>,
+    /// GeoPackage layer holding the population cells (when the file has several).
+    #[arg(long, value_name = "NAME")]
+    pub population_layer: Option<String>,
+    /// Population column of a GeoPackage/shapefile [default: population, pop, inhabitants, asukkaita, …].
+    #[arg(long, value_name = "NAME")]
+    pub population_column: Option<String>,
+    /// Columns summed into the elderly layer of a GeoPackage/shapefile (e.g. IKA60_69,IKA70_79,IKA_YLI80).
+    #[arg(long, value_name = "COL[,COL…]", value_delimiter = ',')]
+    pub elderly_columns: Vec<String>,
+    /// EPSG code of a GeoPackage/shapefile whose CRS is missing or wrong.
+    #[arg(long, value_name = "CODE")]
+    pub population_epsg: Option<u32>,
+    /// Study area (GeoJSON or shapefile polygon): population outside is clipped out and reported.
+    #[arg(long, value_name = "FILE")]
+    pub clip: Option<PathBuf>,
     /// Planning units (districts 区, streets 街道, neighbourhoods): GeoJSON polygons with a name/code; gives units.csv, units.geojson and per-unit targets.
     #[arg(long, value_name = "FILE")]
     pub units: Option<PathBuf>,

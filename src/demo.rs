@@ -84,5 +84,6 @@ pub fn prepare(case: DemoCase, out: &Path) -> Result<CoverageOptions> {
         unit_assignment: crate::units::Assignment::Centroid,
         gap_link_m: None,
         access: None,
+        population_format: crate::app::PopulationFormatOptions::default(),
     })
 }

@@ -117,6 +117,14 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         unit_assignment: a.unit_assignment,
         gap_link_m: a.gap_link_m,
         access: a.access,
+        population_format: app::PopulationFormatOptions {
+            elderly_rasters: a.elderly,
+            layer: a.population_layer,
+            population_column: a.population_column,
+            elderly_columns: a.elderly_columns,
+            epsg: a.population_epsg,
+            clip: a.clip,
+        },
     };
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     finish(

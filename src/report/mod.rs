@@ -187,6 +187,12 @@ pub struct Inputs {
     pub population_input_total: f64,
     /// Σ population of rejected records.
     pub population_rejected: f64,
+    /// Σ population outside the clip area (`--clip`), not analysed.
+    #[serde(default)]
+    pub population_clipped: f64,
+    /// Format-specific facts (raster grid and CRS, GeoPackage layer, masks, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population_format: Option<serde_json::Value>,
     /// Whether an elderly layer was present.
     pub has_elderly: bool,
     /// What the elderly layer means (e.g. `60+`).

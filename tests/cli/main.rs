@@ -6,5 +6,6 @@ mod util;
 
 mod bad_input;
 mod contract;
+mod formats;
 mod properties;
 mod units_targets;
