@@ -18,3 +18,4 @@
 pub mod crs;
 pub mod distance;
 pub mod model;
+pub mod network;
