@@ -427,3 +427,7 @@ impl Reach for Walking<'_> {
         self.cell_snaps.iter().map(Result::is_err).collect()
     }
 }
+
+#[cfg(test)]
+#[path = "walking_tests.rs"]
+mod tests;

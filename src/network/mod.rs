@@ -107,3 +107,6 @@ impl Graph {
         Ok(graph)
     }
 }
+
+#[cfg(test)]
+mod real_data_tests;
