@@ -110,3 +110,6 @@ impl Graph {
 
 #[cfg(test)]
 mod real_data_tests;
+
+#[cfg(test)]
+mod fixture_tests;

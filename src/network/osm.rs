@@ -206,8 +206,16 @@ impl OsmFormat {
         {
             return Ok(OsmFormat::Xml);
         }
-        if head.len() >= 4 && head[4..].windows(9).any(|w| w == b"OSMHeader") {
-            return Ok(OsmFormat::Pbf);
+        // A PBF starts with a blob header `0a 09 "OSMHeader" …` after its 4-byte
+        // length; a file cut inside those bytes is still recognised (and later
+        // reported as truncated).
+        const PBF_START: &[u8] = b"\x0a\x09OSMHeader";
+        if head.len() > 4 {
+            let rest = &head[4..];
+            let n = rest.len().min(PBF_START.len());
+            if rest[..n] == PBF_START[..n] || rest.windows(9).any(|w| w == b"OSMHeader") {
+                return Ok(OsmFormat::Pbf);
+            }
         }
         let reason = if head.is_empty() {
             "the file is empty".to_string()
