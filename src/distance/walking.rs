@@ -42,6 +42,25 @@ use crate::network::search::{SearchScratch, bounded_search};
 use crate::network::snap::{OffNetwork, Snap, SnapIndex, SnapOptions};
 
 /// The network engine over a fixed set of cells.
+///
+/// # Example
+/// ```
+/// use learncircle::distance::{Reach, WalkProfile, Walking};
+/// use learncircle::network::{EdgeFlags, FootDirection, GraphBuilder, GraphOptions, SnapOptions, Walkable};
+///
+/// let mut b = GraphBuilder::new();
+/// b.add_node(1, [0.0, 0.0]);
+/// b.add_node(2, [1200.0, 0.0]);
+/// let street = Walkable { class: 5, direction: FootDirection::Both, flags: EdgeFlags::default() };
+/// b.add_way(10, street, &[1, 2]);
+/// let graph = b.build(&GraphOptions::default());
+///
+/// let walking = Walking::new(&graph, &[[100.0, 20.0]], SnapOptions::default());
+/// let reach = walking.category_reach(&[[700.0, -10.0]], &WalkProfile::ADULT, 1000.0, 2000.0);
+/// // 20 m to the street, 600 m along it, 10 m to the door.
+/// assert_eq!(reach.dist_m[0].map(f64::round), Some(630.0));
+/// assert_eq!(reach.sites_within, vec![1]);
+/// ```
 #[derive(Debug)]
 pub struct Walking<'g> {
     graph: &'g Graph,

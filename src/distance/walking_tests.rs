@@ -608,5 +608,14 @@ fn no_sites_and_no_cells_are_fine() {
     let w = Walking::new(&g, &[[10.0, 10.0]], SnapOptions::default());
     let r = w.category_reach(&[], &WalkProfile::ADULT, 800.0, 1600.0);
     assert_eq!(r.dist_m, vec![None]);
+    // Non-finite coordinates are off-network, not a panic inside the R-tree.
+    let w = Walking::new(
+        &g,
+        &[[f64::NAN, 10.0], [10.0, f64::INFINITY]],
+        SnapOptions::default(),
+    );
+    assert_eq!(w.cell_off_network(), vec![true, true]);
+    let r = w.category_reach(&[[f64::NAN, 0.0]], &WalkProfile::ADULT, 800.0, 1600.0);
+    assert_eq!(r.site_used, vec![false]);
     assert_eq!(w.mode(), "network");
 }

@@ -220,6 +220,16 @@ fn level_sign(level: Option<&str>) -> Option<bool> {
 
 /// Whether a way with these tags is walkable, and how (see the module docs for the
 /// rules).
+///
+/// # Example
+/// ```
+/// use learncircle::network::{EdgeFlags, walkable};
+///
+/// let w = walkable([("highway", "footway"), ("tunnel", "yes")].as_slice()).expect("walkable");
+/// assert!(w.flags.contains(EdgeFlags::TUNNEL));
+/// assert!(walkable([("highway", "cycleway")].as_slice()).is_none());
+/// assert!(walkable([("highway", "cycleway"), ("foot", "designated")].as_slice()).is_some());
+/// ```
 #[must_use]
 pub fn walkable<T: Tags + ?Sized>(tags: &T) -> Option<Walkable> {
     let highway = tags.tag("highway")?;

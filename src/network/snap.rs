@@ -196,6 +196,10 @@ impl SnapIndex {
     /// [`OffNetwork`] when no eligible segment is within `max_snap_m`.
     pub fn snap(&self, p: [f64; 2]) -> Result<Snap, OffNetwork> {
         let max = self.opts.max_snap_m;
+        if !(p[0].is_finite() && p[1].is_finite()) {
+            // rstar orders distances with `partial_cmp().unwrap()`: never hand it a NaN.
+            return Err(OffNetwork::TooFar { nearest_m: None });
+        }
         let mut iter = self.eligible.nearest_neighbor_iter_with_distance_2(&p);
         let Some((first, d0_2)) = iter.next() else {
             return Err(self.off_network(p, None));
