@@ -455,6 +455,7 @@ impl Graph {
             excluded_length_km: excluded.iter().map(|c| c.len_m).sum::<f64>() / 1000.0,
             build: self.stats,
             off_network_cells: None,
+            off_network_sites: None,
         }
     }
 }
@@ -543,4 +544,118 @@ pub struct GraphSummary {
     pub build: BuildStats,
     /// Cells with no eligible edge within the snap distance (filled by `Walking`).
     pub off_network_cells: Option<usize>,
+    /// Sites that could not be attached, over all categories (filled by the caller
+    /// from [`crate::distance::CategoryReach::site_used`]).
+    pub off_network_sites: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::pedestrian::FootDirection;
+
+    fn walk(direction: FootDirection, flags: EdgeFlags) -> Walkable {
+        Walkable {
+            class: 0,
+            direction,
+            flags,
+        }
+    }
+
+    #[test]
+    fn build_dedupes_and_drops_degenerate_segments() {
+        let mut b = GraphBuilder::new();
+        for (id, p) in [
+            (1, [0.0, 0.0]),
+            (2, [600.0, 0.0]),
+            (3, [600.0, 800.0]),
+            (4, [600.0, 800.0]),
+            (9, [5.0, 5.0]),
+        ] {
+            b.add_node(id, p);
+        }
+        b.add_node(1, [99.0, 99.0]); // a repeated id keeps its first position
+        // Way 20 walks 2→1 only; way 21 repeats 1–2 (tunnel, two-way) and has a self
+        // loop (3,3) and a zero-length hop 3→4 (same point, different ids).
+        b.add_way(
+            20,
+            walk(FootDirection::Forward, EdgeFlags::default()),
+            &[2, 1],
+        );
+        b.add_way(
+            21,
+            walk(FootDirection::Both, EdgeFlags::TUNNEL),
+            &[1, 2, 3, 3, 4],
+        );
+        let g = b.build(&GraphOptions {
+            min_component_m: 1000.0,
+        });
+        // Node 9 is on no way; node 4 only ends the zero-length hop.
+        assert_eq!(g.node_count(), 3);
+        assert_eq!(g.osm_id(), &[1, 2, 3]);
+        assert_eq!(g.node_xy()[0], [0.0, 0.0]);
+        assert_eq!(g.segments().len(), 2);
+        let s12 = g.segments()[0];
+        assert_eq!(s12.nodes, [0, 1]);
+        assert!(s12.a_to_b && s12.b_to_a, "directions are united");
+        assert_eq!(
+            s12.flags,
+            EdgeFlags::default(),
+            "least-flagged duplicate kept"
+        );
+        assert_eq!(g.ways()[s12.way as usize].osm_id, 20);
+        let st = g.stats();
+        assert_eq!((st.duplicate_segments, st.zero_length_segments), (1, 2));
+        assert_eq!(g.edge_count(), 4);
+        // CSR: node 1 (OSM 2) has edges to 0 and 2.
+        let out: Vec<u32> = (g.first_out()[1]..g.first_out()[2])
+            .map(|k| g.head()[k as usize])
+            .collect();
+        assert_eq!(out, vec![0, 2]);
+        assert_eq!(g.components().len(), 1);
+        assert!((g.components()[0].len_m - 1400.0).abs() < 1e-3);
+        assert!(g.components()[0].eligible);
+    }
+
+    #[test]
+    fn components_follow_the_length_rule() {
+        let mut b = GraphBuilder::new();
+        for (id, p) in [
+            (1, [0.0, 0.0]),
+            (2, [900.0, 0.0]),
+            (3, [0.0, 500.0]),
+            (4, [1200.0, 500.0]),
+        ] {
+            b.add_node(id, p);
+        }
+        b.add_way(1, walk(FootDirection::Both, EdgeFlags::default()), &[1, 2]);
+        b.add_way(2, walk(FootDirection::Both, EdgeFlags::default()), &[3, 4]);
+        let g = b.build(&GraphOptions::default());
+        let c = g.components();
+        assert_eq!(c.len(), 2);
+        assert!(!c[0].eligible && c[1].eligible, "{c:?}");
+        assert!(!g.segment_eligible(0) && g.segment_eligible(1));
+        let s = g.summary();
+        assert_eq!((s.excluded_components, s.excluded_nodes), (1, 2));
+        assert!((s.total_length_km - 2.1).abs() < 1e-6);
+        assert!((s.largest_component_length_share - 1200.0 / 2100.0).abs() < 1e-6);
+        // The rule is a length, not "largest": with 800 m both are eligible.
+        let g = {
+            let mut b = GraphBuilder::new();
+            for (id, p) in [
+                (1, [0.0, 0.0]),
+                (2, [900.0, 0.0]),
+                (3, [0.0, 500.0]),
+                (4, [1200.0, 500.0]),
+            ] {
+                b.add_node(id, p);
+            }
+            b.add_way(1, walk(FootDirection::Both, EdgeFlags::default()), &[1, 2]);
+            b.add_way(2, walk(FootDirection::Both, EdgeFlags::default()), &[3, 4]);
+            b.build(&GraphOptions {
+                min_component_m: 800.0,
+            })
+        };
+        assert!(g.components().iter().all(|c| c.eligible));
+    }
 }
