@@ -138,3 +138,18 @@ fn chengdu_xml_builds_a_plausible_graph() {
     assert!(s.largest_component_node_share > 0.9, "{s:?}");
     assert!(s.excluded_components < s.components);
 }
+
+#[test]
+fn jingan_drive_graph_is_walkable_but_fragmented() {
+    // A drive-only OSMnx export: no footways, but residential/primary streets are
+    // walkable; trunk (elevated expressway) ways are not. PROVENANCE: after excluding
+    // trunk, 75 components, largest 87.5 % of nodes.
+    let path = shared("shanghai-osm-jingan-drive/shanghai_jingan_huangpu_drive_osmnx.osm");
+    let proj = LocalProjection::new(121.4737, 31.2304).expect("valid origin");
+    let graph = Graph::from_osm_file(&path, &proj, &GraphOptions::default()).expect("builds");
+    let s = graph.summary();
+    assert!((40..=120).contains(&s.components), "{s:?}");
+    assert!((0.8..0.95).contains(&s.largest_component_node_share), "{s:?}");
+    assert!(s.excluded_components > 0, "{s:?}");
+    assert_eq!(s.build.ways_with_missing_nodes, 0, "{s:?}");
+}
