@@ -83,8 +83,9 @@ pub struct Walking<'g> {
 
 /// Costs of one profile, prepared once per `category_reach` call.
 struct ProfileCosts {
-    /// Cost of each entering edge (aligned with `in_tail`), metres.
-    in_cost_m: Vec<f32>,
+    /// Entering arcs `(tail, cost in metres)`, aligned with `in_tail`, interleaved so
+    /// that a relaxation touches one cache line.
+    in_arcs: Vec<(u32, f32)>,
     /// Cost of each exit (aligned with `exit_cell`): access + along-segment cost.
     exit_cost_m: Vec<f64>,
     step_free: bool,
@@ -218,26 +219,26 @@ impl<'g> Walking<'g> {
     fn costs(&self, profile: &WalkProfile) -> ProfileCosts {
         let g = self.graph;
         let mut costs = ProfileCosts {
-            in_cost_m: Vec::new(),
+            in_arcs: Vec::new(),
             exit_cost_m: Vec::new(),
             step_free: profile.step_free,
             step_factor: profile.step_factor,
         };
-        costs.in_cost_m = self
+        costs.in_arcs = self
             .in_edge
             .iter()
-            .map(|&k| {
+            .zip(&self.in_tail)
+            .map(|(&k, &tail)| {
                 let len = g.len_m()[k as usize];
-                if g.edge_flags()[k as usize].is_steps() {
-                    #[allow(clippy::cast_possible_truncation)] // metres, f32 by design
-                    if profile.step_free {
-                        f32::INFINITY
-                    } else {
-                        (f64::from(len) * profile.step_factor) as f32
-                    }
-                } else {
+                #[allow(clippy::cast_possible_truncation)] // metres, f32 by design
+                let cost = if !g.edge_flags()[k as usize].is_steps() {
                     len
-                }
+                } else if profile.step_free {
+                    f32::INFINITY
+                } else {
+                    (f64::from(len) * profile.step_factor) as f32
+                };
+                (tail, cost)
             })
             .collect();
         costs.exit_cost_m = self
@@ -329,8 +330,7 @@ impl Reach for Walking<'_> {
         let mut scratch = SearchScratch::new(n);
         bounded_search(
             &self.in_first,
-            &self.in_tail,
-            &costs.in_cost_m,
+            costs.in_arcs.as_slice(),
             &seeds,
             bound_m,
             &mut scratch,
@@ -403,8 +403,7 @@ impl Reach for Walking<'_> {
                     };
                     bounded_search(
                         &self.in_first,
-                        &self.in_tail,
-                        &costs.in_cost_m,
+                        costs.in_arcs.as_slice(),
                         seeds,
                         threshold_m,
                         scratch,

@@ -149,7 +149,10 @@ fn jingan_drive_graph_is_walkable_but_fragmented() {
     let graph = Graph::from_osm_file(&path, &proj, &GraphOptions::default()).expect("builds");
     let s = graph.summary();
     assert!((40..=120).contains(&s.components), "{s:?}");
-    assert!((0.8..0.95).contains(&s.largest_component_node_share), "{s:?}");
+    assert!(
+        (0.8..0.95).contains(&s.largest_component_node_share),
+        "{s:?}"
+    );
     assert!(s.excluded_components > 0, "{s:?}");
     assert_eq!(s.build.ways_with_missing_nodes, 0, "{s:?}");
 }

@@ -65,17 +65,43 @@ pub struct SearchStats {
     pub relaxations: u64,
 }
 
+/// Read access to the arcs of a CSR: `(other end, cost in metres)` of arc `k`.
+pub(crate) trait Arcs {
+    /// Arc `k`.
+    fn arc(&self, k: usize) -> (u32, f32);
+}
+
+/// Arcs stored interleaved, one cache line for both fields (the engine's layout).
+impl Arcs for [(u32, f32)] {
+    #[inline]
+    fn arc(&self, k: usize) -> (u32, f32) {
+        self[k]
+    }
+}
+
+/// Arcs stored as two parallel arrays (the [`Graph`]'s `head` and `len_m`).
+pub(crate) struct SplitArcs<'a> {
+    pub(crate) head: &'a [u32],
+    pub(crate) cost_m: &'a [f32],
+}
+
+impl Arcs for SplitArcs<'_> {
+    #[inline]
+    fn arc(&self, k: usize) -> (u32, f32) {
+        (self.head[k], self.cost_m[k])
+    }
+}
+
 /// Runs a bounded multi-source Dijkstra and calls `on_settle(node, dist_m)` for every
 /// node whose distance is ≤ `bound_m`, in non-decreasing distance order. A node
 /// seeded twice keeps the smaller seed. Distances stay readable in `scratch` until
 /// the next search.
 ///
 /// # Panics
-/// If a seed or an edge head is not a node of the CSR (an invariant of [`Graph`]).
-pub(crate) fn bounded_search(
+/// If a seed or an arc end is not a node of the CSR (an invariant of [`Graph`]).
+pub(crate) fn bounded_search<A: Arcs + ?Sized>(
     first: &[u32],
-    adj: &[u32],
-    cost_m: &[f32],
+    arcs: &A,
     seeds: &[(u32, f64)],
     bound_m: f64,
     scratch: &mut SearchScratch,
@@ -107,14 +133,14 @@ pub(crate) fn bounded_search(
         let (lo, hi) = (first[u as usize] as usize, first[u as usize + 1] as usize);
         stats.relaxations += (hi - lo) as u64;
         for k in lo..hi {
-            let nd = d + f64::from(cost_m[k]);
-            let w = adj[k] as usize;
-            if nd <= bound_m && nd < dist[w] {
-                if dist[w].is_infinite() {
-                    touched.push(adj[k]);
+            let (w, cost) = arcs.arc(k);
+            let nd = d + f64::from(cost);
+            if nd <= bound_m && nd < dist[w as usize] {
+                if dist[w as usize].is_infinite() {
+                    touched.push(w);
                 }
-                dist[w] = nd;
-                heap.push(Reverse((nd.to_bits(), adj[k])));
+                dist[w as usize] = nd;
+                heap.push(Reverse((nd.to_bits(), w)));
             }
         }
     }
@@ -137,8 +163,10 @@ pub fn dijkstra_bounded(
 ) -> SearchStats {
     bounded_search(
         graph.first_out(),
-        graph.head(),
-        graph.len_m(),
+        &SplitArcs {
+            head: graph.head(),
+            cost_m: graph.len_m(),
+        },
         seeds,
         bound_m,
         scratch,
