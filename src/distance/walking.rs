@@ -371,8 +371,9 @@ impl Reach for Walking<'_> {
 
         // Sites within the threshold: one bounded search per site, in parallel.
         let threads = rayon::current_num_threads().max(1);
-        // Few, large pieces: each piece allocates O(nodes + cells) of scratch.
-        let min_len = snapped_sites.len().div_ceil(4 * threads).max(1);
+        // Few, large pieces (two per thread, enough for work stealing to even out
+        // dense and sparse areas): each piece allocates O(nodes + cells) of scratch.
+        let min_len = snapped_sites.len().div_ceil(2 * threads).max(1);
         let sites_within = snapped_sites
             .par_iter()
             .enumerate()
