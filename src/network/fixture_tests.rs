@@ -181,6 +181,13 @@ fn non_osm_files_are_named() {
         let err = build(&p).expect_err("not OSM");
         assert!(matches!(err, NetworkError::NotOsm { .. }), "{name}: {err}");
     }
+    let p = write_temp(dir.path(), "city.osm.bz2", b"BZh91AY&SY\x00\x01");
+    match build(&p) {
+        Err(NetworkError::NotOsm { reason, .. }) => {
+            assert!(reason.contains("compressed"), "{reason}")
+        }
+        other => panic!("expected NotOsm, got {other:?}"),
+    }
     let missing = dir.path().join("does-not-exist.osm.pbf");
     assert!(matches!(build(&missing), Err(NetworkError::Io { .. })));
 }

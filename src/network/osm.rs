@@ -219,6 +219,8 @@ impl OsmFormat {
         }
         let reason = if head.is_empty() {
             "the file is empty".to_string()
+        } else if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"BZh") {
+            "it is compressed (gzip or bzip2); decompress it first".to_string()
         } else {
             "it starts with neither '<' (XML) nor an OSMHeader blob (PBF)".to_string()
         };
