@@ -281,6 +281,136 @@ impl<'g> Walking<'g> {
         }
     }
 
+    /// Nearest-site distance per cell: one multi-source search on the reversed graph.
+    fn nearest_distances(
+        &self,
+        snapped_sites: &[&Snap],
+        costs: &ProfileCosts,
+        bound_m: f64,
+    ) -> Vec<Option<f64>> {
+        let n = self.graph.node_count();
+        let mut seeds = Vec::with_capacity(2 * snapped_sites.len());
+        for s in snapped_sites {
+            self.site_seeds(s, costs, &mut seeds);
+        }
+        let mut scratch = SearchScratch::new(n);
+        bounded_search(
+            &self.in_first,
+            costs.in_arcs.as_slice(),
+            &seeds,
+            bound_m,
+            &mut scratch,
+            |_, _| {},
+        );
+        let mut sites_by_segment: Vec<(u32, usize)> = snapped_sites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.segment, i))
+            .collect();
+        sites_by_segment.sort_unstable();
+        let node_dist = |v: u32| scratch.dist(v).unwrap_or(f64::INFINITY);
+        self.cell_snaps
+            .par_iter()
+            .map(|snap| {
+                let snap = snap.as_ref().ok()?;
+                let mut best = f64::INFINITY;
+                let seg = &self.graph.segments()[snap.segment as usize];
+                for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
+                    .into_iter()
+                    .flatten()
+                {
+                    let exit = snap.access_m + costs.along(seg, along);
+                    best = best.min(exit + node_dist(node));
+                }
+                let lo = sites_by_segment.partition_point(|e| e.0 < snap.segment);
+                for &(s, i) in sites_by_segment[lo..]
+                    .iter()
+                    .take_while(|e| e.0 == snap.segment)
+                {
+                    debug_assert_eq!(s, snap.segment);
+                    best = best.min(self.same_segment(snap, snapped_sites[i], costs));
+                }
+                (best <= bound_m).then_some(best)
+            })
+            .collect()
+    }
+
+    /// Number of sites within `threshold_m` per cell: one bounded search per site.
+    fn count_within(
+        &self,
+        snapped_sites: &[&Snap],
+        costs: &ProfileCosts,
+        threshold_m: f64,
+    ) -> Vec<u32> {
+        let n = self.graph.node_count();
+        let n_cells = self.cell_snaps.len();
+        let threads = rayon::current_num_threads().max(1);
+        // Few, large pieces (two per thread, enough for work stealing to even out
+        // dense and sparse areas): each piece allocates O(nodes + cells) of scratch.
+        let min_len = snapped_sites.len().div_ceil(2 * threads).max(1);
+        snapped_sites
+            .par_iter()
+            .enumerate()
+            .with_min_len(min_len)
+            .fold(
+                || Catchments {
+                    scratch: SearchScratch::new(n),
+                    counted_by: vec![u32::MAX; n_cells],
+                    counts: vec![0; n_cells],
+                    seeds: Vec::new(),
+                },
+                |mut acc, (i, site)| {
+                    // Stamp = site index: marks a cell as counted for this site only.
+                    let stamp = u32::try_from(i).expect("fewer than 2^32 - 1 sites");
+                    acc.seeds.clear();
+                    self.site_seeds(site, costs, &mut acc.seeds);
+                    let Catchments {
+                        scratch,
+                        counted_by,
+                        counts,
+                        seeds,
+                    } = &mut acc;
+                    let mut count = |c: u32, d: f64| {
+                        if d <= threshold_m && counted_by[c as usize] != stamp {
+                            counted_by[c as usize] = stamp;
+                            counts[c as usize] += 1;
+                        }
+                    };
+                    bounded_search(
+                        &self.in_first,
+                        costs.in_arcs.as_slice(),
+                        seeds,
+                        threshold_m,
+                        scratch,
+                        |v, d| {
+                            for k in self.exit_first[v as usize] as usize
+                                ..self.exit_first[v as usize + 1] as usize
+                            {
+                                count(self.exit_cell[k], costs.exit_cost_m[k] + d);
+                            }
+                        },
+                    );
+                    for &(_, c) in self.cells_on(site.segment) {
+                        let cell = self.cell_snaps[c as usize]
+                            .as_ref()
+                            .expect("cells_by_segment holds snapped cells");
+                        count(c, self.same_segment(cell, site, costs));
+                    }
+                    acc
+                },
+            )
+            .map(|acc| acc.counts)
+            .reduce(
+                || vec![0; n_cells],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        *x += y;
+                    }
+                    a
+                },
+            )
+    }
+
     fn cells_on(&self, segment: u32) -> &[(u32, u32)] {
         let lo = self.cells_by_segment.partition_point(|e| e.0 < segment);
         let hi = self.cells_by_segment.partition_point(|e| e.0 <= segment);
@@ -315,126 +445,17 @@ impl Reach for Walking<'_> {
         threshold_m: f64,
         bound_m: f64,
     ) -> CategoryReach {
-        let n_cells = self.cell_snaps.len();
-        let n = self.graph.node_count();
         let site_snaps = self.site_snaps(sites_xy);
         let site_used: Vec<bool> = site_snaps.iter().map(Result::is_ok).collect();
         let snapped_sites: Vec<&Snap> = site_snaps.iter().filter_map(|s| s.as_ref().ok()).collect();
         let costs = self.costs(profile);
 
-        // Nearest site: one multi-source search on the reversed graph.
-        let mut seeds = Vec::with_capacity(2 * snapped_sites.len());
-        for s in &snapped_sites {
-            self.site_seeds(s, &costs, &mut seeds);
-        }
-        let mut scratch = SearchScratch::new(n);
-        bounded_search(
-            &self.in_first,
-            costs.in_arcs.as_slice(),
-            &seeds,
-            bound_m,
-            &mut scratch,
-            |_, _| {},
+        // The sequential multi-source search runs beside the parallel per-site
+        // searches; both only read shared data, so the result is the same.
+        let (dist_m, sites_within) = rayon::join(
+            || self.nearest_distances(&snapped_sites, &costs, bound_m),
+            || self.count_within(&snapped_sites, &costs, threshold_m),
         );
-        let mut sites_by_segment: Vec<(u32, usize)> = snapped_sites
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.segment, i))
-            .collect();
-        sites_by_segment.sort_unstable();
-        let node_dist = |v: u32| scratch.dist(v).unwrap_or(f64::INFINITY);
-        let dist_m: Vec<Option<f64>> = self
-            .cell_snaps
-            .par_iter()
-            .map(|snap| {
-                let snap = snap.as_ref().ok()?;
-                let mut best = f64::INFINITY;
-                let seg = &self.graph.segments()[snap.segment as usize];
-                for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
-                    .into_iter()
-                    .flatten()
-                {
-                    let exit = snap.access_m + costs.along(seg, along);
-                    best = best.min(exit + node_dist(node));
-                }
-                let lo = sites_by_segment.partition_point(|e| e.0 < snap.segment);
-                for &(s, i) in sites_by_segment[lo..]
-                    .iter()
-                    .take_while(|e| e.0 == snap.segment)
-                {
-                    debug_assert_eq!(s, snap.segment);
-                    best = best.min(self.same_segment(snap, snapped_sites[i], &costs));
-                }
-                (best <= bound_m).then_some(best)
-            })
-            .collect();
-
-        // Sites within the threshold: one bounded search per site, in parallel.
-        let threads = rayon::current_num_threads().max(1);
-        // Few, large pieces (two per thread, enough for work stealing to even out
-        // dense and sparse areas): each piece allocates O(nodes + cells) of scratch.
-        let min_len = snapped_sites.len().div_ceil(2 * threads).max(1);
-        let sites_within = snapped_sites
-            .par_iter()
-            .enumerate()
-            .with_min_len(min_len)
-            .fold(
-                || Catchments {
-                    scratch: SearchScratch::new(n),
-                    counted_by: vec![u32::MAX; n_cells],
-                    counts: vec![0; n_cells],
-                    seeds: Vec::new(),
-                },
-                |mut acc, (i, site)| {
-                    // Stamp = site index: marks a cell as counted for this site only.
-                    let stamp = u32::try_from(i).expect("fewer than 2^32 - 1 sites");
-                    acc.seeds.clear();
-                    self.site_seeds(site, &costs, &mut acc.seeds);
-                    let Catchments {
-                        scratch,
-                        counted_by,
-                        counts,
-                        seeds,
-                    } = &mut acc;
-                    let mut count = |c: u32, d: f64| {
-                        if d <= threshold_m && counted_by[c as usize] != stamp {
-                            counted_by[c as usize] = stamp;
-                            counts[c as usize] += 1;
-                        }
-                    };
-                    bounded_search(
-                        &self.in_first,
-                        costs.in_arcs.as_slice(),
-                        seeds,
-                        threshold_m,
-                        scratch,
-                        |v, d| {
-                            for k in self.exit_first[v as usize] as usize
-                                ..self.exit_first[v as usize + 1] as usize
-                            {
-                                count(self.exit_cell[k], costs.exit_cost_m[k] + d);
-                            }
-                        },
-                    );
-                    for &(_, c) in self.cells_on(site.segment) {
-                        let cell = self.cell_snaps[c as usize]
-                            .as_ref()
-                            .expect("cells_by_segment holds snapped cells");
-                        count(c, self.same_segment(cell, site, &costs));
-                    }
-                    acc
-                },
-            )
-            .map(|acc| acc.counts)
-            .reduce(
-                || vec![0; n_cells],
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(b) {
-                        *x += y;
-                    }
-                    a
-                },
-            );
         CategoryReach {
             dist_m,
             sites_within,
