@@ -265,8 +265,8 @@ fn clip_area(path: &std::path::Path) -> Result<crate::input::clip::ClipArea> {
         let u = crate::input::units::read_units(path, InputCrs::Wgs84)?;
         geo::MultiPolygon::new(u.units.into_iter().flat_map(|u| u.polygon.0).collect())
     };
-    Ok(crate::input::clip::ClipArea::from_polygon(&polygon)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+    crate::input::clip::ClipArea::from_polygon(&polygon)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
@@ -507,17 +507,62 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     }
 
     let cells_xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
-    let engine: Box<dyn Reach + '_> = match mode {
-        Mode::Straight => Box::new(Euclidean::new(&cells_xy, run.circuity)),
-        Mode::Network => bail!("network mode is not available in this build"),
+    let graph = match (mode, &opts.network) {
+        (Mode::Network, Some(path)) => {
+            let g = crate::network::Graph::from_osm_file(
+                path,
+                &proj,
+                &crate::network::GraphOptions::default(),
+            )?;
+            timer.stage("read network");
+            Some(g)
+        }
+        (Mode::Straight, Some(path)) => {
+            warnings.push(format!(
+                "--mode straight: the network {} is not used",
+                path.display()
+            ));
+            None
+        }
+        _ => None,
     };
-    let cov: Coverage = coverage::compute(
-        &cells,
-        &categories,
-        &sites,
-        engine.as_ref(),
-        run.search_factor,
-    );
+    let walking = graph.as_ref().map(|g| {
+        crate::distance::Walking::new(
+            g,
+            &cells_xy,
+            crate::network::SnapOptions {
+                max_snap_m: run.max_snap_m,
+                ..crate::network::SnapOptions::default()
+            },
+        )
+    });
+    let euclidean = Euclidean::new(&cells_xy, run.circuity);
+    let engine: &dyn Reach = match &walking {
+        Some(w) => w,
+        None => &euclidean,
+    };
+    if let Some(w) = &walking {
+        // Sites that cannot be attached are not used: rejected, with the reason.
+        let site_xy: Vec<[f64; 2]> = sites.iter().map(|s| s.xy).collect();
+        for (s, snap) in sites.iter().zip(w.site_snaps(&site_xy)) {
+            if let Err(why) = snap {
+                rejected.push(Rejected::new(
+                    &sites_file,
+                    format!("site {}", s.id),
+                    format!("off-network: {why}"),
+                ));
+            }
+        }
+        let off = w.cell_snaps().iter().filter(|c| c.is_err()).count();
+        if off > 0 {
+            warnings.push(format!(
+                "{off} of {} cells are off-network (no walkable way within {} m, or only on small islands): counted as not covered",
+                cells.len(),
+                run.max_snap_m
+            ));
+        }
+    }
+    let cov: Coverage = coverage::compute(&cells, &categories, &sites, engine, run.search_factor);
     timer.stage("distances and coverage");
 
     crate::targets::validate(&config.targets, &cov, opts.units.is_some())
@@ -630,6 +675,15 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         Mode::Straight => format!("straight_x{:.2}_approximation", run.circuity),
         Mode::Network => "network".to_owned(),
     };
+    let site_used = site_usage(&sites, &cov);
+    for c in &cov.categories {
+        if c.stats.sites > 0 && c.stats.sites_used == 0 {
+            warnings.push(format!(
+                "category {:?}: none of its {} sites could be attached to the walking network: 0 % covered",
+                c.category.name, c.stats.sites
+            ));
+        }
+    }
     let mut by_file: BTreeMap<String, usize> = BTreeMap::new();
     for r in &rejected {
         *by_file.entry(r.file.clone()).or_default() += 1;
@@ -671,7 +725,11 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             lat_0: proj.origin().1,
         },
         config: config_used,
-        network: None,
+        network: walking.as_ref().map(|w| {
+            let mut s = w.summary();
+            s.off_network_sites = Some(sites.len() - site_used.iter().filter(|u| **u).count());
+            serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
+        }),
         rejected: RejectedCounts {
             total: rejected.len(),
             by_file,
@@ -744,7 +802,6 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         export::cells_geojson(w, &cells, &cov, has_elderly, &method)
     })?;
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
-    let site_used = site_usage(&sites, &cov);
     outputs.write("sites.csv", |w| export::sites_csv(w, &sites, &site_used))?;
     if let Some(method) = opts.access {
         outputs.write("access.csv", |w| {

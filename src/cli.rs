@@ -29,7 +29,7 @@ Exit codes: 0 success, 1 finished but some input records were rejected (see reje
 pub enum Command {
     /// Walking coverage of learning sites over a resident grid.
     #[command(after_help = COVERAGE_EXAMPLES)]
-    Coverage(CoverageArgs),
+    Coverage(Box<CoverageArgs>),
     /// Run the full analysis on the sample data bundled with learncircle.
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),

@@ -30,6 +30,10 @@ const SHANGHAI: &[Bundled] = &[
         name: "learncircle.toml",
         bytes: include_bytes!("../data/shanghai/learncircle.toml"),
     },
+    Bundled {
+        name: "fudan_wujiaochang_2023.osm",
+        bytes: include_bytes!("../data/shanghai/fudan_wujiaochang_2023.osm"),
+    },
 ];
 
 const HELSINKI: &[Bundled] = &[
@@ -45,6 +49,10 @@ const HELSINKI: &[Bundled] = &[
         name: "learncircle.toml",
         bytes: include_bytes!("../data/helsinki/learncircle.toml"),
     },
+    Bundled {
+        name: "Helsinki.osm.pbf",
+        bytes: include_bytes!("../data/helsinki/Helsinki.osm.pbf"),
+    },
 ];
 
 /// Write the case's inputs under `out/inputs/` and return the coverage options.
@@ -52,9 +60,9 @@ const HELSINKI: &[Bundled] = &[
 /// # Errors
 /// When the inputs cannot be written.
 pub fn prepare(case: DemoCase, out: &Path) -> Result<CoverageOptions> {
-    let (files, population) = match case {
-        DemoCase::Shanghai => (SHANGHAI, "population.csv"),
-        DemoCase::Helsinki => (HELSINKI, "population.geojson"),
+    let (files, population, network) = match case {
+        DemoCase::Shanghai => (SHANGHAI, "population.csv", "fudan_wujiaochang_2023.osm"),
+        DemoCase::Helsinki => (HELSINKI, "population.geojson", "Helsinki.osm.pbf"),
     };
     let dir = out.join("inputs");
     std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
@@ -71,7 +79,7 @@ pub fn prepare(case: DemoCase, out: &Path) -> Result<CoverageOptions> {
         sites_crs: InputCrs::Wgs84,
         population: path(population),
         population_crs: InputCrs::Wgs84,
-        network: None,
+        network: Some(path(network)),
         config: ConfigSource::File(path("learncircle.toml")),
         mode: None,
         circuity: None,

@@ -28,6 +28,7 @@ pub mod gaps;
 pub mod grid;
 pub mod input;
 pub mod model;
+pub mod network;
 pub mod report;
 pub mod targets;
 pub mod timing;

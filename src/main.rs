@@ -47,7 +47,7 @@ fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Coverage(a) => coverage(a),
+        Command::Coverage(a) => coverage(*a),
         Command::Demo(a) => demo(&a),
         Command::Grid(a) => grid(&a),
     }

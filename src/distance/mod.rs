@@ -3,14 +3,16 @@
 //! Two metric spaces behind one trait, after `geo`'s `Distance`:
 //! * [`Euclidean`]: straight line × circuity, an R-tree per category (labelled an
 //!   approximation in every output);
-//! * `Walking` (in [`walking`]): along the OpenStreetMap pedestrian network.
+//! * [`Walking`]: along the OpenStreetMap pedestrian network.
 //!
 //! Both return a [`CategoryReach`] indexed like the cells, so `coverage` does not
 //! know which engine produced it.
 
 mod euclidean;
+mod walking;
 
 pub use euclidean::{Euclidean, squared_radius};
+pub use walking::Walking;
 
 /// How a group of residents walks: the speed that turns metres into minutes, and
 /// how steps are treated on the network.
