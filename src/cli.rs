@@ -33,6 +33,9 @@ pub enum Command {
     /// Run the full analysis on the sample data bundled with learncircle.
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
+    /// Write the cleaned walking graph as GeoJSON, for checking it in QGIS.
+    #[command(after_help = EXPORT_NETWORK_EXAMPLES)]
+    ExportNetwork(ExportNetworkArgs),
     /// Write a regular square grid (cell centres, CSV) over a lon/lat box.
     #[command(after_help = GRID_EXAMPLES)]
     Grid(GridArgs),
@@ -53,6 +56,14 @@ const DEMO_EXAMPLES: &str = "\
 Examples:
   learncircle demo
   learncircle demo --out /tmp/demo --case helsinki";
+
+const EXPORT_NETWORK_EXAMPLES: &str = "\
+Examples:
+  learncircle export-network --network data/shanghai/fudan_wujiaochang_2023.osm --out network.geojson
+
+Each walkable segment is a LineString with its OSM way id, highway class, length_m, walking
+direction, flags (steps, tunnel, indoor, elevated), component id and whether cells and sites
+may attach to it (components shorter than --min-component-m are kept for routing only).";
 
 const GRID_EXAMPLES: &str = "\
 Examples:
@@ -177,6 +188,20 @@ pub struct DemoArgs {
     /// No table, no warnings.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `learncircle export-network`.
+#[derive(Debug, Args)]
+pub struct ExportNetworkArgs {
+    /// OpenStreetMap extract (.osm.pbf or .osm XML).
+    #[arg(long, value_name = "FILE")]
+    pub network: PathBuf,
+    /// Components with less walkable length than this are not snapping targets, metres.
+    #[arg(long, value_name = "M", default_value_t = 1000.0)]
+    pub min_component_m: f64,
+    /// Output GeoJSON file (RFC 7946, WGS84).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `learncircle grid`.

@@ -50,6 +50,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Coverage(a) => coverage(*a),
         Command::Demo(a) => demo(&a),
         Command::Grid(a) => grid(&a),
+        Command::ExportNetwork(a) => {
+            let s = app::export_network(&a)?;
+            println!(
+                "{}: {} nodes, {} segments, {:.1} km, {} components (largest {:.1} % of nodes), {} small components excluded from snapping",
+                a.out.display(),
+                s.nodes,
+                s.segments,
+                s.total_length_km,
+                s.components,
+                100.0 * s.largest_component_node_share,
+                s.excluded_components
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
