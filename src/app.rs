@@ -391,14 +391,139 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
     })
 }
 
-/// Run `learncircle coverage`.
+/// Everything read, validated and projected for one study, before any distance is
+/// computed: shared by `coverage`, `recommend` and what-if runs.
+pub struct Study {
+    /// The loaded configuration.
+    pub config: Config,
+    /// Run settings after command-line overrides.
+    pub run: crate::config::RunSettings,
+    /// Distance engine.
+    pub mode: Mode,
+    /// Categories analysed.
+    pub categories: Vec<Category>,
+    /// Cells (local metres).
+    pub cells: Vec<Cell>,
+    /// Cell coordinates, local metres.
+    pub cells_xy: Vec<[f64; 2]>,
+    /// Sites (local metres).
+    pub sites: Vec<Site>,
+    /// Units (local metres), if any.
+    pub units: Vec<crate::units::Unit>,
+    /// The local projection.
+    pub proj: LocalProjection,
+    /// The walking graph (network mode).
+    pub graph: Option<crate::network::Graph>,
+    /// Rejected input records so far.
+    pub rejected: Vec<Rejected>,
+    /// Warnings so far.
+    pub warnings: Vec<String>,
+    /// Sites file, as given.
+    pub sites_file: String,
+    /// Population file, as given.
+    pub pop_file: String,
+    /// Site rows read (used + rejected at read time).
+    pub sites_read: usize,
+    /// Whether the population has an elderly layer.
+    pub has_elderly: bool,
+    /// Σ readable population in the study area.
+    pub input_total: f64,
+    /// Σ population clipped out.
+    pub clipped: f64,
+    /// Format-specific facts of the population input.
+    pub pop_report: Option<serde_json::Value>,
+}
+
+/// The distance engines of a study (the network one borrows the study's graph).
+pub struct Engines<'a> {
+    walking: Option<crate::distance::Walking<'a>>,
+    euclidean: Euclidean<'a>,
+}
+
+impl Engines<'_> {
+    /// The engine the study's mode selects.
+    #[must_use]
+    pub fn engine(&self) -> &dyn Reach {
+        match &self.walking {
+            Some(w) => w,
+            None => &self.euclidean,
+        }
+    }
+
+    /// The network engine, in network mode.
+    #[must_use]
+    pub fn walking(&self) -> Option<&crate::distance::Walking<'_>> {
+        self.walking.as_ref()
+    }
+}
+
+impl Study {
+    /// Build the engines (snaps the cells to the network in network mode).
+    #[must_use]
+    pub fn engines(&self) -> Engines<'_> {
+        Engines {
+            walking: self.graph.as_ref().map(|g| {
+                crate::distance::Walking::new(
+                    g,
+                    &self.cells_xy,
+                    crate::network::SnapOptions {
+                        max_snap_m: self.run.max_snap_m,
+                        ..crate::network::SnapOptions::default()
+                    },
+                )
+            }),
+            euclidean: Euclidean::new(&self.cells_xy, self.run.circuity),
+        }
+    }
+
+    /// Read extra sites (planned sites, candidates) with the study's categories and
+    /// projection. Rows whose category is not analysed, or that cannot be projected,
+    /// are rejected.
+    ///
+    /// # Errors
+    /// When the file cannot be used at all.
+    pub fn read_more_sites(
+        &self,
+        path: &std::path::Path,
+        crs: InputCrs,
+        rejected: &mut Vec<Rejected>,
+    ) -> Result<Vec<Site>> {
+        let read = read_sites(path, crs)?;
+        let file = path.display().to_string();
+        rejected.extend(read.rejected);
+        let mut kept = Vec::with_capacity(read.sites.len());
+        for mut s in read.sites {
+            match self.categories.iter().find(|c| c.matches(&s.category)) {
+                Some(c) => {
+                    s.category = c.name.clone();
+                    kept.push(s);
+                }
+                None => rejected.push(Rejected::new(
+                    &file,
+                    &s.location,
+                    format!(
+                        "category {:?} is not analysed (categories: {})",
+                        s.category,
+                        self.categories
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            }
+        }
+        Ok(project_sites(kept, &self.proj, &file, rejected))
+    }
+}
+
+/// Read, validate and project everything a run needs (and the network in network
+/// mode). Fatal problems are errors; row problems are in `Study::rejected`.
 ///
 /// # Errors
-/// Any fatal input, configuration or output problem; nothing is written then.
-pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
-    let mut timer = Timer::new();
+/// Any fatal input or configuration problem.
+pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
     let mut warnings: Vec<String> = Vec::new();
-    let mut outputs = OutputSet::prepare(&opts.out)?;
     let config = load_config(&opts.config)?;
     let mut run = config.run.clone();
     if let Some(c) = opts.circuity {
@@ -526,22 +651,54 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         }
         _ => None,
     };
-    let walking = graph.as_ref().map(|g| {
-        crate::distance::Walking::new(
-            g,
-            &cells_xy,
-            crate::network::SnapOptions {
-                max_snap_m: run.max_snap_m,
-                ..crate::network::SnapOptions::default()
-            },
-        )
-    });
-    let euclidean = Euclidean::new(&cells_xy, run.circuity);
-    let engine: &dyn Reach = match &walking {
-        Some(w) => w,
-        None => &euclidean,
-    };
-    if let Some(w) = &walking {
+    Ok(Study {
+        config,
+        run,
+        mode,
+        categories,
+        cells,
+        cells_xy,
+        sites,
+        units,
+        proj,
+        graph,
+        rejected,
+        warnings,
+        sites_file,
+        pop_file,
+        sites_read: sites_total_rows,
+        has_elderly: pop.has_elderly,
+        input_total: pop.input_total,
+        clipped: pop.clipped,
+        pop_report: pop.report,
+    })
+}
+
+/// Run `learncircle coverage`.
+///
+/// # Errors
+/// Any fatal input, configuration or output problem; nothing is written then.
+pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
+    let mut timer = Timer::new();
+    let mut outputs = OutputSet::prepare(&opts.out)?;
+    let study = load_study(opts, &mut timer)?;
+    let engines = study.engines();
+    let engine = engines.engine();
+    let (config, run, mode, categories) =
+        (&study.config, &study.run, study.mode, &study.categories);
+    let (cells, cells_xy, sites, units, proj) = (
+        &study.cells,
+        &study.cells_xy,
+        &study.sites,
+        &study.units,
+        &study.proj,
+    );
+    let sites_file = study.sites_file.clone();
+    let pop_file = study.pop_file.clone();
+    let mut rejected = study.rejected.clone();
+    let mut warnings = study.warnings.clone();
+    let sites_total_rows = study.sites_read;
+    if let Some(w) = engines.walking() {
         // Sites that cannot be attached are not used: rejected, with the reason.
         let site_xy: Vec<[f64; 2]> = sites.iter().map(|s| s.xy).collect();
         for (s, snap) in sites.iter().zip(w.site_snaps(&site_xy)) {
@@ -562,7 +719,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             ));
         }
     }
-    let cov: Coverage = coverage::compute(&cells, &categories, &sites, engine, run.search_factor);
+    let cov: Coverage = coverage::compute(cells, categories, sites, engine, run.search_factor);
     timer.stage("distances and coverage");
 
     crate::targets::validate(&config.targets, &cov, opts.units.is_some())
@@ -601,12 +758,12 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let units_report = if units.is_empty() {
         None
     } else {
-        let assignment = crate::units::assign_cells(&cells, &units, opts.unit_assignment, &proj);
+        let assignment = crate::units::assign_cells(cells, units, opts.unit_assignment, proj);
         let rep = crate::units::aggregate(
-            &cells,
+            cells,
             &cov,
-            &sites,
-            &units,
+            sites,
+            units,
             &assignment,
             opts.unit_assignment,
             &access,
@@ -632,8 +789,8 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             bail!("--gap-link-m {l}: must be a positive number of metres");
         }
     }
-    let spacing_m = crate::gaps::median_spacing(&cells_xy);
-    let cell_areas = crate::gaps::cell_areas_m2(&cells, spacing_m, &proj);
+    let spacing_m = crate::gaps::median_spacing(cells_xy);
+    let cell_areas = crate::gaps::cell_areas_m2(cells, spacing_m, proj);
     let link_m = opts.gap_link_m.unwrap_or(1.5 * spacing_m);
     let mut gaps: Vec<crate::gaps::GapZone> = Vec::new();
     for c in &cov.categories {
@@ -645,7 +802,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             .collect();
         gaps.extend(crate::gaps::gap_zones(
             &c.category.name,
-            &cells,
+            cells,
             &c.covered,
             &walk,
             c.category.layer,
@@ -662,7 +819,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         .collect();
     gaps.extend(crate::gaps::gap_zones(
         "covered_all",
-        &cells,
+        cells,
         &cov.covered_all,
         &worst,
         Layer::Total,
@@ -675,7 +832,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         Mode::Straight => format!("straight_x{:.2}_approximation", run.circuity),
         Mode::Network => "network".to_owned(),
     };
-    let site_used = site_usage(&sites, &cov);
+    let site_used = site_usage(sites, &cov);
     for c in &cov.categories {
         if c.stats.sites > 0 && c.stats.sites_used == 0 {
             warnings.push(format!(
@@ -691,8 +848,8 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let population_rejected: f64 = rejected.iter().filter_map(|r| r.population).sum();
     let mut config_used = config.clone();
     config_used.run = run.clone();
-    config_used.categories.clone_from(&categories);
-    let has_elderly = pop.has_elderly;
+    config_used.categories.clone_from(categories);
+    let has_elderly = study.has_elderly;
     let mut facts = RunFacts {
         mode: match mode {
             Mode::Straight => "straight".into(),
@@ -711,10 +868,10 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
                 .iter()
                 .filter(|r| r.file == opts.population.display().to_string())
                 .count(),
-            population_input_total: report::round_pop(pop.input_total),
+            population_input_total: report::round_pop(study.input_total),
             population_rejected: report::round_pop(population_rejected),
-            population_clipped: report::round_pop(pop.clipped),
-            population_format: pop.report.clone(),
+            population_clipped: report::round_pop(study.clipped),
+            population_format: study.pop_report.clone(),
             has_elderly,
             elderly_label: run.elderly_label.clone(),
             network_file: opts.network.as_ref().map(|p| p.display().to_string()),
@@ -725,7 +882,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             lat_0: proj.origin().1,
         },
         config: config_used,
-        network: walking.as_ref().map(|w| {
+        network: engines.walking().map(|w| {
             let mut s = w.summary();
             s.off_network_sites = Some(sites.len() - site_used.iter().filter(|u| **u).count());
             serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
@@ -796,30 +953,30 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     timer.stage("summarise");
 
     outputs.write("cells.csv", |w| {
-        export::cells_csv(w, &cells, &cov, has_elderly, &method)
+        export::cells_csv(w, cells, &cov, has_elderly, &method)
     })?;
     outputs.write("cells.geojson", |w| {
-        export::cells_geojson(w, &cells, &cov, has_elderly, &method)
+        export::cells_geojson(w, cells, &cov, has_elderly, &method)
     })?;
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
-    outputs.write("sites.csv", |w| export::sites_csv(w, &sites, &site_used))?;
+    outputs.write("sites.csv", |w| export::sites_csv(w, sites, &site_used))?;
     if let Some(method) = opts.access {
         outputs.write("access.csv", |w| {
-            export::access_csv(w, &cells, &cov, &access, method)
+            export::access_csv(w, cells, &cov, &access, method)
         })?;
     }
     outputs.write("gaps.csv", |w| {
-        export::gaps_csv(w, &gaps, &proj, has_elderly)
+        export::gaps_csv(w, &gaps, proj, has_elderly)
     })?;
     outputs.write("gaps.geojson", |w| {
-        export::gaps_geojson(w, &gaps, &cells, spacing_m, &proj, has_elderly)
+        export::gaps_geojson(w, &gaps, cells, spacing_m, proj, has_elderly)
     })?;
     if let Some(rep) = &units_report {
         outputs.write("units.csv", |w| {
             export::units_csv(w, rep, &cov, has_elderly)
         })?;
         outputs.write("units.geojson", |w| {
-            export::units_geojson(w, rep, &units, &cov, has_elderly)
+            export::units_geojson(w, rep, units, &cov, has_elderly)
         })?;
     }
     if !config.targets.is_empty() {
