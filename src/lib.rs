@@ -16,6 +16,7 @@
 //! See `docs/ARCHITECTURE.md` for the code map and `docs/METHODS.md` for definitions.
 
 pub mod app;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod coverage;
