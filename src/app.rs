@@ -16,6 +16,7 @@ use crate::distance::{Euclidean, Reach};
 use crate::export::{self, OutputSet};
 use crate::input::{population::read_population, sites::read_sites};
 use crate::model::{Cell, RawCell, RawSite, Rejected, Site};
+use crate::progress::Progress;
 use crate::report::{self, Inputs, ProjectionInfo, RejectedCounts, RunFacts, Summary};
 use crate::timing::Timer;
 
@@ -249,8 +250,10 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
 
     let sites_file = opts.sites.display().to_string();
     let pop_file = opts.population.display().to_string();
+    let progress = Progress::stage("reading inputs");
     let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
     let pop = read_population(&opts.population, opts.population_crs)?;
+    progress.finish();
     let mut rejected: Vec<Rejected> = sites_read.rejected;
     let sites_total_rows = sites_read.sites.len() + rejected.len();
     rejected.extend(pop.rejected);
@@ -313,6 +316,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         );
     }
 
+    let progress = Progress::stage("computing walking distances and coverage");
     let cells_xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
     let engine: Box<dyn Reach + '_> = match mode {
         Mode::Straight => Box::new(Euclidean::new(&cells_xy, run.circuity)),
@@ -325,6 +329,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         engine.as_ref(),
         run.search_factor,
     );
+    progress.finish();
     timer.stage("distances and coverage");
 
     let method = match mode {
@@ -380,6 +385,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     };
     timer.stage("summarise");
 
+    let progress = Progress::stage("writing outputs");
     outputs.write("cells.csv", |w| {
         export::cells_csv(w, &cells, &cov, has_elderly, &method)
     })?;
@@ -398,6 +404,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         w.write_all(b"\n")
     })?;
     let written = outputs.commit()?;
+    progress.finish();
     Ok(RunOutcome {
         summary,
         rejected: rejected.len(),

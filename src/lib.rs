@@ -27,5 +27,6 @@ pub mod export;
 pub mod grid;
 pub mod input;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod timing;
