@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod html;
+
 use crate::config::{Config, Layer};
 use crate::coverage::{CategoryStats, Coverage, share};
 
