@@ -541,6 +541,54 @@ fn optional_files_only_add_charts() {
 }
 
 #[test]
+fn polygon_cells_are_drawn_as_their_shapes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = inputs(tmp.path(), &tmp.path().join("run"));
+    let mut features = Vec::new();
+    for j in 0..4 {
+        for i in 0..5 {
+            features.push(format!(
+                "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[{}]}},\
+                 \"properties\":{{\"cell_id\":\"p{i}{j}\",\"population\":{}}}}}",
+                gap_ring(i + 4, j + 3, i + 4, j + 3),
+                100 + i * 10 + j
+            ));
+        }
+    }
+    opts.population = write(
+        tmp.path(),
+        "cells.geojson",
+        &format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+            features.join(",")
+        ),
+    );
+    run_coverage(&opts).unwrap();
+    let run = RunDir::load(&opts.out).unwrap();
+    let cells = run.cells.as_ref().unwrap();
+    assert_eq!(cells.len(), 20);
+    let shapes = cells
+        .polygons
+        .as_ref()
+        .expect("polygon shapes read from cells.geojson");
+    assert!(shapes.iter().all(Option::is_some));
+    let set = charts::render_all(
+        &run,
+        ChartOptions {
+            lang: Lang::Zh,
+            png: true,
+        },
+    )
+    .unwrap();
+    let map = set.charts.iter().find(|c| c.name == "map_library").unwrap();
+    assert!(
+        map.svg.matches("<polygon").count() >= 20,
+        "cells drawn as polygons"
+    );
+    assert!(map.svg.contains("class=\"lc-map\""));
+}
+
+#[test]
 fn report_needs_only_the_run_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let run = build_fixture(tmp.path());

@@ -177,18 +177,43 @@ pub fn draw_sites<DB: DrawingBackend>(
     }
     if sites.len() <= MAX_LABELLED_SITES {
         let size = 15.0;
+        // Each label takes the first free spot right, left, above or below its
+        // marker; a label with no free spot is left out rather than overprinted.
+        let mut taken: Vec<[i32; 4]> = sites
+            .iter()
+            .map(|s| {
+                let (x, y) = px.p(frame.xy(s.lon, s.lat));
+                [x - 8, y - 8, x + 8, y + 8]
+            })
+            .collect();
+        let overlaps =
+            |a: &[i32; 4], b: &[i32; 4]| a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
         for s in &sites {
             if s.name.trim().is_empty() {
                 continue;
             }
             let (x, y) = px.p(frame.xy(s.lon, s.lat));
-            let tw = text_width(&t.s(s.name.trim()), size);
+            let w = text_width(&t.s(s.name.trim()), size) + 8;
+            let spots = [
+                [x + 10, y - 11, x + 10 + w, y + 11],
+                [x - 10 - w, y - 11, x - 10, y + 11],
+                [x - w / 2, y - 34, x - w / 2 + w, y - 12],
+                [x - w / 2, y + 12, x - w / 2 + w, y + 34],
+            ];
+            let Some(r) = spots
+                .iter()
+                .find(|r| !taken.iter().any(|t| overlaps(r, t)))
+                .copied()
+            else {
+                continue;
+            };
+            taken.push(r);
             area.draw(&Rectangle::new(
-                [(x + 10, y - 11), (x + 18 + tw, y + 11)],
+                [(r[0], r[1]), (r[2], r[3])],
                 WHITE.mix(0.8).filled(),
             ))?;
             area.draw(
-                &Label::new(t, s.name.trim(), (x + 14, y), size, INK)
+                &Label::new(t, s.name.trim(), (r[0] + 4, (r[1] + r[3]) / 2), size, INK)
                     .anchor(HPos::Left, VPos::Center),
             )?;
         }
@@ -257,7 +282,7 @@ impl Draw for CoverageMap<'_> {
         let (w, h) = page.map.dim_in_pixel();
         let px = Px::fit(self.base.extent, w, h);
         for (shape, tier) in self.base.shapes.iter().zip(&self.tiers) {
-            frame::paint_cell(&page.map, &px, shape, TIER_COLOURS[*tier])?;
+            frame::paint_cell(&page.map, &px, shape, TIER_COLOURS[*tier], t.is_png())?;
         }
         let gaps = draw_gaps(
             &page.map,

@@ -215,17 +215,22 @@ pub fn extent(shapes: &[CellShape], extra: &[(f64, f64)], pad: f64) -> [f64; 4] 
     ]
 }
 
-/// Paint one cell.
+/// Paint one cell. `seal` also strokes polygon edges in the fill colour (for
+/// the PNG rasteriser, which leaves hairline gaps between adjacent polygons).
 pub fn paint_cell<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     px: &Px,
     shape: &CellShape,
     colour: RGBColor,
+    seal: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     match shape {
         CellShape::Rings(rings) => {
             for r in rings {
                 let pts: Vec<(i32, i32)> = r.iter().map(|p| px.p(*p)).collect();
+                if seal {
+                    area.draw(&PathElement::new(pts.clone(), colour.stroke_width(1)))?;
+                }
                 area.draw(&Polygon::new(pts, colour.filled()))?;
             }
         }

@@ -116,7 +116,7 @@ impl Draw for WhatIfMap<'_> {
         let (w, h) = page.map.dim_in_pixel();
         let px = Px::fit(self.base.extent, w, h);
         for (shape, c) in self.base.shapes.iter().zip(&self.class) {
-            frame::paint_cell(&page.map, &px, shape, CLASS_COLOURS[*c])?;
+            frame::paint_cell(&page.map, &px, shape, CLASS_COLOURS[*c], t.is_png())?;
         }
         let sites = draw_sites(
             &page.map,
