@@ -281,9 +281,14 @@ impl Draw for CoverageMap<'_> {
         )?;
         let (w, h) = page.map.dim_in_pixel();
         let px = Px::fit(self.base.extent, w, h);
-        for (shape, tier) in self.base.shapes.iter().zip(&self.tiers) {
-            frame::paint_cell(&page.map, &px, shape, TIER_COLOURS[*tier], t.is_png())?;
-        }
+        frame::paint_cells(
+            &page.map,
+            &px,
+            &self.base.shapes,
+            &self.tiers,
+            &TIER_COLOURS,
+            t.is_png(),
+        )?;
         let gaps = draw_gaps(
             &page.map,
             &px,

@@ -215,6 +215,57 @@ pub fn extent(shapes: &[CellShape], extra: &[(f64, f64)], pad: f64) -> [f64; 4] 
     ]
 }
 
+/// Paint every cell, cell `i` in `colours[classes[i]]`. Square cells of one
+/// colour that touch along a grid row are painted as one rectangle, which keeps
+/// SVGs of fine grids small (and PNG drawing fast); polygons are painted one by
+/// one. The order is deterministic.
+pub fn paint_cells<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    px: &Px,
+    shapes: &[CellShape],
+    classes: &[usize],
+    colours: &[RGBColor],
+    seal: bool,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    use std::collections::BTreeMap;
+    /// A grid row of one colour: its y and the (x, side) of its squares.
+    type Row = (f64, Vec<(f64, f64)>);
+    let mut rows: BTreeMap<(i64, usize), Row> = BTreeMap::new();
+    for (shape, &class) in shapes.iter().zip(classes) {
+        let colour = colours.get(class).copied().unwrap_or(WHITE);
+        match shape {
+            CellShape::Rings(_) => paint_cell(area, px, shape, colour, seal)?,
+            CellShape::Square((x, y), side) => {
+                #[allow(clippy::cast_possible_truncation)]
+                let key = (y * 100.0).round() as i64;
+                rows.entry((key, class))
+                    .or_insert_with(|| (*y, Vec::new()))
+                    .1
+                    .push((*x, *side));
+            }
+        }
+    }
+    for ((_, class), (y, mut xs)) in rows {
+        let colour = colours.get(class).copied().unwrap_or(WHITE);
+        xs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut k = 0;
+        while k < xs.len() {
+            let (start, side) = xs[k];
+            let mut end = start;
+            while k + 1 < xs.len() && (xs[k + 1].0 - end - side).abs() < side * 0.01 {
+                k += 1;
+                end = xs[k].0;
+            }
+            let h = side / 2.0;
+            let a = px.p((start - h, y + h));
+            let b = px.p((end + h, y - h));
+            area.draw(&Rectangle::new([a, (b.0 + 1, b.1 + 1)], colour.filled()))?;
+            k += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Paint one cell. `seal` also strokes polygon edges in the fill colour (for
 /// the PNG rasteriser, which leaves hairline gaps between adjacent polygons).
 pub fn paint_cell<DB: DrawingBackend>(

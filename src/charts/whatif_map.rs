@@ -115,9 +115,14 @@ impl Draw for WhatIfMap<'_> {
         )?;
         let (w, h) = page.map.dim_in_pixel();
         let px = Px::fit(self.base.extent, w, h);
-        for (shape, c) in self.base.shapes.iter().zip(&self.class) {
-            frame::paint_cell(&page.map, &px, shape, CLASS_COLOURS[*c], t.is_png())?;
-        }
+        frame::paint_cells(
+            &page.map,
+            &px,
+            &self.base.shapes,
+            &self.class,
+            &CLASS_COLOURS,
+            t.is_png(),
+        )?;
         let sites = draw_sites(
             &page.map,
             &px,

@@ -20,9 +20,9 @@ use crate::config::Layer;
 use crate::progress::Progress;
 use crate::report::{CategorySummary, fmt_count};
 
-/// Maps of runs with more cells than this are inlined as PNG rather than SVG
-/// (an SVG with one polygon per cell would make the page too heavy).
-pub const INLINE_SVG_MAX_CELLS: usize = 25_000;
+/// Charts whose SVG is larger than this are inlined as PNG instead (maps of
+/// fine or irregular grids), so the page stays light.
+pub const INLINE_SVG_MAX_BYTES: usize = 1_500_000;
 
 /// Table rows shown per long table (units, gaps, recommendations).
 pub const MAX_TABLE_ROWS: usize = 300;
@@ -247,7 +247,8 @@ impl Page<'_> {
         let _ = writeln!(self.out, "<p>{}</p>", esc(text));
     }
 
-    fn figure(&mut self, chart: &Chart, inline_png: bool) {
+    fn figure(&mut self, chart: &Chart) {
+        let inline_png = chart.svg.len() > INLINE_SVG_MAX_BYTES;
         self.out.push_str("<figure>\n");
         match (&chart.png, inline_png) {
             (Some(png), true) => {
@@ -519,10 +520,7 @@ pub fn render_html(
     pg.table_with_total(&head, &rows, &[0, 3], true);
 
     // Maps and curve.
-    let inline_png = run
-        .cells
-        .as_ref()
-        .is_some_and(|c| c.len() > INLINE_SVG_MAX_CELLS);
+
     let maps: Vec<&Chart> = charts.of(ChartKind::CoverageMap).collect();
     if !maps.is_empty() {
         pg.h2("maps", pg.t("步行时间地图", "Walking-time maps"));
@@ -531,7 +529,7 @@ pub fn render_html(
             "Cells are coloured by walking time to the nearest site of the category (≤5, ≤10, ≤15, >15 minutes, and nothing within reach); blue dots are sites, red outlines are gap zones.",
         ));
         for m in maps {
-            pg.figure(m, inline_png);
+            pg.figure(m);
         }
     }
     if let Some(c) = charts.of(ChartKind::Cumulative).next() {
@@ -540,14 +538,14 @@ pub fn render_html(
             "曲线表示在给定步行时间内能到达最近设施的居民比例（实线：全部人口；虚线：老年人口）。",
             "Each curve gives the share of residents whose nearest site is within the walking time on the x axis (solid: all residents; dashed: elderly).",
         ));
-        pg.figure(c, false);
+        pg.figure(c);
     }
 
     units_section(&mut pg, charts);
     targets_section(&mut pg);
     gaps_section(&mut pg);
     recommend_section(&mut pg, charts);
-    whatif_section(&mut pg, charts, inline_png);
+    whatif_section(&mut pg, charts);
     methodology_section(&mut pg);
     provenance_section(&mut pg)?;
 
@@ -572,7 +570,7 @@ fn units_section(pg: &mut Page<'_>, charts: &ChartSet) {
     }
     pg.h2("units", pg.t("各单元覆盖", "Coverage by unit"));
     for c in charts.of(ChartKind::UnitBars) {
-        pg.figure(c, false);
+        pg.figure(c);
     }
     let cats: Vec<&CategorySummary> = run
         .summary
@@ -745,7 +743,7 @@ fn recommend_section(pg: &mut Page<'_>, charts: &ChartSet) {
         "Candidates in greedy order: each row is the candidate that covers the most additional residents given the ones above it.",
     ));
     for c in charts.of(ChartKind::Recommend) {
-        pg.figure(c, false);
+        pg.figure(c);
     }
     let head = [
         pg.t("类别", "Category"),
@@ -778,14 +776,14 @@ fn recommend_section(pg: &mut Page<'_>, charts: &ChartSet) {
     pg.table(&head, &rows, &[0, 2]);
 }
 
-fn whatif_section(pg: &mut Page<'_>, charts: &ChartSet, inline_png: bool) {
+fn whatif_section(pg: &mut Page<'_>, charts: &ChartSet) {
     let run = pg.run;
     if run.whatif.is_empty() && charts.of(ChartKind::WhatIfMap).next().is_none() {
         return;
     }
     pg.h2("whatif", pg.t("方案前后对比", "What-if: before and after"));
     for c in charts.of(ChartKind::WhatIfBars) {
-        pg.figure(c, false);
+        pg.figure(c);
     }
     if !run.whatif.is_empty() {
         let head = [
@@ -817,7 +815,7 @@ fn whatif_section(pg: &mut Page<'_>, charts: &ChartSet, inline_png: bool) {
         pg.table(&head, &rows, &[0]);
     }
     for c in charts.of(ChartKind::WhatIfMap) {
-        pg.figure(c, inline_png);
+        pg.figure(c);
     }
 }
 
