@@ -49,7 +49,7 @@ pub enum ReportError {
 pub struct ReportOptions {
     /// Language of labels and text.
     pub lang: Lang,
-    /// Report file [default: `<run>/report.html`]; charts go to `charts/` beside it.
+    /// Report file (default: `<run>/report.html`); charts go to `charts/` beside it.
     pub out: Option<PathBuf>,
 }
 
