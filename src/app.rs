@@ -16,6 +16,7 @@ use crate::distance::{Euclidean, Reach};
 use crate::export::{self, OutputSet};
 use crate::input::{population::read_population, sites::read_sites};
 use crate::model::{Cell, RawCell, RawSite, Rejected, Site};
+use crate::progress::Progress;
 use crate::report::{self, Inputs, ProjectionInfo, RejectedCounts, RunFacts, Summary};
 use crate::timing::Timer;
 
@@ -95,6 +96,34 @@ pub struct PopulationFormatOptions {
     pub epsg: Option<u32>,
     /// Study-area polygon (GeoJSON or shapefile): cells outside are clipped out.
     pub clip: Option<PathBuf>,
+}
+
+impl CoverageOptions {
+    /// Options with every optional setting at its default (WGS84 inputs, no network,
+    /// no config, straight-line mode, no units).
+    #[must_use]
+    pub fn new(sites: PathBuf, population: PathBuf, out: PathBuf) -> Self {
+        Self {
+            sites,
+            sites_crs: InputCrs::Wgs84,
+            population,
+            population_crs: InputCrs::Wgs84,
+            network: None,
+            config: ConfigSource::None,
+            mode: None,
+            circuity: None,
+            threshold_m: None,
+            walk_min: None,
+            out,
+            strict: false,
+            units: None,
+            units_crs: InputCrs::Wgs84,
+            unit_assignment: crate::units::Assignment::Centroid,
+            gap_link_m: None,
+            access: None,
+            population_format: PopulationFormatOptions::default(),
+        }
+    }
 }
 
 /// What a finished run hands back to `main`.
@@ -552,6 +581,7 @@ pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
 
     let sites_file = opts.sites.display().to_string();
     let pop_file = opts.population.display().to_string();
+    let progress = Progress::stage("reading inputs");
     let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
     let pop = read_population_any(opts)?;
     let units_read = match &opts.units {
@@ -561,6 +591,7 @@ pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
     let mut rejected: Vec<Rejected> = sites_read.rejected;
     let sites_total_rows = sites_read.sites.len() + rejected.len();
     rejected.extend(pop.rejected);
+    progress.finish();
     timer.stage("read inputs");
 
     let (categories, raw_sites) = assign_categories(
@@ -631,6 +662,7 @@ pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
         );
     }
 
+    let progress = Progress::stage("reading the walking network");
     let cells_xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
     let graph = match (mode, &opts.network) {
         (Mode::Network, Some(path)) => {
@@ -651,6 +683,7 @@ pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
         }
         _ => None,
     };
+    progress.finish();
     Ok(Study {
         config,
         run,
@@ -682,6 +715,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let mut timer = Timer::new();
     let mut outputs = OutputSet::prepare(&opts.out)?;
     let study = load_study(opts, &mut timer)?;
+    let progress = Progress::stage("computing walking distances and coverage");
     let engines = study.engines();
     let engine = engines.engine();
     let (config, run, mode, categories) =
@@ -721,6 +755,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     }
     let cov: Coverage = coverage::compute(cells, categories, sites, engine, run.search_factor);
     timer.stage("distances and coverage");
+    progress.finish();
 
     crate::targets::validate(&config.targets, &cov, opts.units.is_some())
         .map_err(anyhow::Error::msg)?;
@@ -952,6 +987,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     };
     timer.stage("summarise");
 
+    let progress = Progress::stage("writing outputs");
     outputs.write("cells.csv", |w| {
         export::cells_csv(w, cells, &cov, has_elderly, &method)
     })?;
@@ -991,6 +1027,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         w.write_all(b"\n")
     })?;
     let written = outputs.commit()?;
+    progress.finish();
     Ok(RunOutcome {
         summary,
         rejected: rejected.len(),

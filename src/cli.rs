@@ -39,6 +39,35 @@ pub enum Command {
     /// Write a regular square grid (cell centres, CSV) over a lon/lat box.
     #[command(after_help = GRID_EXAMPLES)]
     Grid(GridArgs),
+    /// Self-contained HTML report and charts (SVG, PNG) of a finished run directory.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  learncircle report --run run/                  # run/report.html + run/charts/*.svg|png
+  learncircle report --run run/ --lang en --out share/report-en.html
+  learncircle demo --report                      # run the demo, then write its report
+
+Nothing is recomputed: the report reads summary.json, cells.csv/.geojson, sites.csv and,
+when present, units.csv, targets.csv, gaps.csv/.geojson and recommend.csv.";
+
+/// `learncircle report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A finished run directory (the --out of `coverage` or `demo`).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// Language of the report and charts: zh or en.
+    #[arg(long, value_name = "LANG", default_value = "zh")]
+    pub lang: crate::charts::Lang,
+    /// Report file [default: DIR/report.html]; charts are written to charts/ beside it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// No progress, no warnings on stderr (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 const COVERAGE_EXAMPLES: &str = "\
@@ -153,6 +182,9 @@ pub struct CoverageArgs {
     /// No table, no warnings on stderr (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
+    /// After the run, write DIR/report.html and DIR/charts/ (language zh or en; default zh).
+    #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
+    pub report: Option<crate::charts::Lang>,
     /// Output directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -188,6 +220,9 @@ pub struct DemoArgs {
     /// No table, no warnings.
     #[arg(long, short)]
     pub quiet: bool,
+    /// After the run, write OUT/report.html and OUT/charts/ (language zh or en; default zh).
+    #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
+    pub report: Option<crate::charts::Lang>,
 }
 
 /// `learncircle export-network`.

@@ -17,6 +17,7 @@
 
 pub mod access;
 pub mod app;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod coverage;
@@ -29,6 +30,7 @@ pub mod grid;
 pub mod input;
 pub mod model;
 pub mod network;
+pub mod progress;
 pub mod report;
 pub mod targets;
 pub mod timing;

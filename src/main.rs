@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use learncircle::app::{self, ConfigSource, CoverageOptions, RunOutcome};
-use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs};
+use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs, ReportArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -64,7 +64,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report(a) => report(&a),
     }
+}
+
+/// Write the report of a finished run; prints its path unless quiet.
+fn write_report(
+    run: &std::path::Path,
+    lang: learncircle::charts::Lang,
+    out: Option<std::path::PathBuf>,
+    quiet: bool,
+) -> Result<()> {
+    let opts = learncircle::report::html::ReportOptions { lang, out };
+    let done = learncircle::report::html::write_report(run, &opts)?;
+    if !quiet {
+        for w in &done.warnings {
+            eprintln!("learncircle: warning: {w}");
+        }
+        eprintln!(
+            "report: {} ({} chart files in {})",
+            done.report.display(),
+            done.charts.len(),
+            done.charts
+                .first()
+                .and_then(|p| p.parent())
+                .map_or_else(String::new, |p| p.display().to_string())
+        );
+    }
+    Ok(())
+}
+
+fn report(a: &ReportArgs) -> Result<ExitCode> {
+    learncircle::progress::set_enabled(!a.quiet);
+    write_report(&a.run, a.lang, a.out.clone(), a.quiet)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 struct Printing {
@@ -109,6 +142,8 @@ fn finish(outcome: &RunOutcome, p: &Printing) -> Result<ExitCode> {
 }
 
 fn coverage(a: CoverageArgs) -> Result<ExitCode> {
+    learncircle::progress::set_enabled(!a.quiet);
+    let (report_lang, out_dir) = (a.report, a.out.clone());
     let opts = CoverageOptions {
         sites: a.sites,
         sites_crs: a.sites_crs,
@@ -141,17 +176,22 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         },
     };
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
-    finish(
+    let code = finish(
         &outcome,
         &Printing {
             json: a.json,
             timings: a.timings,
             quiet: a.quiet,
         },
-    )
+    )?;
+    if let Some(lang) = report_lang {
+        write_report(&out_dir, lang, None, a.quiet)?;
+    }
+    Ok(code)
 }
 
 fn demo(a: &DemoArgs) -> Result<ExitCode> {
+    learncircle::progress::set_enabled(!a.quiet);
     let opts = learncircle::demo::prepare(a.case, &a.out)?;
     if !a.quiet && !a.json && std::io::stderr().is_terminal() {
         eprintln!(
@@ -161,14 +201,18 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
         );
     }
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
-    finish(
+    let code = finish(
         &outcome,
         &Printing {
             json: a.json,
             timings: a.timings,
             quiet: a.quiet,
         },
-    )
+    )?;
+    if let Some(lang) = a.report {
+        write_report(&a.out, lang, None, a.quiet)?;
+    }
+    Ok(code)
 }
 
 fn grid(a: &GridArgs) -> Result<ExitCode> {

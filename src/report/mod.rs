@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod html;
+
 use crate::config::{Config, Layer};
 use crate::coverage::{CategoryStats, Coverage, share};
 
@@ -54,6 +56,11 @@ pub struct Summary {
     /// otherwise identical runs).
     #[serde(default)]
     pub timings_ms: Vec<StageTiming>,
+    /// What-if comparison, when the run evaluated one:
+    /// `{ "categories": [ {"name", "population_share_before", "population_share_after",
+    /// "elderly_share_before", "elderly_share_after"} ] }` (read by charts and report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatif: Option<serde_json::Value>,
 }
 
 /// Coverage of one tier.
@@ -279,6 +286,9 @@ pub struct CategorySummary {
     pub elderly_share: Option<f64>,
     /// Share of the served layer covered (elderly for elderly categories).
     pub served_share: f64,
+    /// Number of gap zones found for the category, when gaps were computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_zones: Option<usize>,
 }
 
 /// Round a population for JSON (1e-3 persons).
@@ -370,7 +380,20 @@ pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
             s
         })
         .collect();
+    let mut categories: Vec<CategorySummary> = categories;
+    let zones = |name: &str| {
+        facts
+            .gaps
+            .zones
+            .iter()
+            .find(|g| g.category == name)
+            .map(|g| g.zones)
+    };
+    for c in &mut categories {
+        c.gap_zones = zones(&c.name);
+    }
     let mut overall = category_summary("covered_all", &coverage.all, Layer::Total, off);
+    overall.gap_zones = zones("covered_all");
     overall.sites = coverage.categories.iter().map(|c| c.stats.sites).sum();
     overall.sites_used = coverage.categories.iter().map(|c| c.stats.sites_used).sum();
     let distance_method = if facts.mode == "network" {
@@ -412,6 +435,7 @@ pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
         rejected: facts.rejected,
         warnings: facts.warnings,
         timings_ms: facts.timings_ms,
+        whatif: None,
     }
 }
 
@@ -419,21 +443,45 @@ fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-/// The compact per-category table printed on the terminal.
+/// Columns a terminal uses for `s`: two for wide (CJK, full-width) characters.
+#[must_use]
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = u32::from(c);
+            let wide = matches!(u,
+                0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+                | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+            if wide { 2 } else { 1 }
+        })
+        .sum()
+}
+
+/// The compact per-category table printed on the terminal: threshold, sites,
+/// residents and elderly covered (with shares), cells covered, cells off the
+/// network, gap zones (when the run counted them) and the layer served.
 #[must_use]
 pub fn terminal_table(s: &Summary) -> String {
     use std::fmt::Write as _;
-    let mut rows: Vec<[String; 9]> = vec![[
-        "category".into(),
-        "threshold".into(),
-        "sites".into(),
-        "population covered".into(),
-        "elderly covered".into(),
-        "cells covered".into(),
-        "off-network".into(),
-        "gap zones".into(),
-        "layer".into(),
-    ]];
+    let with_gaps = s.categories.iter().any(|c| c.gap_zones.is_some());
+    let mut head: Vec<String> = [
+        "category",
+        "threshold",
+        "sites",
+        "population covered",
+        "elderly covered",
+        "cells covered",
+        "off-network",
+    ]
+    .iter()
+    .map(|h| (*h).to_owned())
+    .collect();
+    if with_gaps {
+        head.push("gap zones".into());
+    }
+    head.push("layer".into());
+    let mut rows: Vec<Vec<String>> = vec![head];
     for c in s.categories.iter().chain(std::iter::once(&s.overall)) {
         let thr = match (c.threshold_m, c.threshold_min) {
             (Some(m), Some(min)) => format!("{m:.0} m / {min:.1} min"),
@@ -444,8 +492,12 @@ pub fn terminal_table(s: &Summary) -> String {
         } else {
             format!("{}/{}", c.sites_used, c.sites)
         };
-        rows.push([
-            c.name.clone(),
+        let name = match &c.label_zh {
+            Some(zh) => format!("{} {zh}", c.name),
+            None => c.name.clone(),
+        };
+        let mut row = vec![
+            name,
             thr,
             sites,
             format!(
@@ -460,19 +512,19 @@ pub fn terminal_table(s: &Summary) -> String {
             },
             format!("{} / {}", c.cells_covered, c.cells),
             c.cells_off_network.to_string(),
-            s.gaps
-                .zones
-                .iter()
-                .find(|g| g.category == c.name)
-                .map_or_else(|| "-".into(), |g| g.zones.to_string()),
-            match c.layer {
-                Layer::Total => "total".into(),
-                Layer::Elderly => "elderly".into(),
-            },
-        ]);
+        ];
+        if with_gaps {
+            row.push(c.gap_zones.map_or_else(|| "-".into(), |g| g.to_string()));
+        }
+        row.push(match c.layer {
+            Layer::Total => "total".into(),
+            Layer::Elderly => "elderly".into(),
+        });
+        rows.push(row);
     }
-    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..9).map(width).collect();
+    let columns = rows[0].len();
+    let width = |i: usize| rows.iter().map(|r| display_width(&r[i])).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns).map(width).collect();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -484,7 +536,7 @@ pub fn terminal_table(s: &Summary) -> String {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let pad = widths[i].saturating_sub(v.chars().count());
+                let pad = widths[i].saturating_sub(display_width(v));
                 if i == 0 {
                     format!("{v}{}", " ".repeat(pad))
                 } else {
@@ -579,6 +631,13 @@ pub fn safe_share(part: f64, whole: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(display_width("library"), 7);
+        assert_eq!(display_width("library 图书馆"), 14);
+        assert_eq!(display_width("（）"), 4);
+    }
 
     #[test]
     fn counts_format() {
