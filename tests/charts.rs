@@ -8,7 +8,7 @@
 //!
 //! The headless-Chromium test skips with a notice when no Chromium is installed,
 //! unless `LEARNCIRCLE_REQUIRE_CHROMIUM=1` (CI), which turns the skip into a
-//! failure (`ci/chromium-setup.sh` installs it).
+//! failure (`.ci/chromium-setup.sh` installs it).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -725,9 +725,9 @@ fn chromium_or_skip(test: &str) -> Option<PathBuf> {
     if found.is_none() {
         assert!(
             std::env::var("LEARNCIRCLE_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
-            "LEARNCIRCLE_REQUIRE_CHROMIUM=1 but no chromium on PATH (run ci/chromium-setup.sh)"
+            "LEARNCIRCLE_REQUIRE_CHROMIUM=1 but no chromium on PATH (run .ci/chromium-setup.sh)"
         );
-        eprintln!("SKIPPED {test}: no chromium on PATH (install with ci/chromium-setup.sh)");
+        eprintln!("SKIPPED {test}: no chromium on PATH (install with .ci/chromium-setup.sh)");
     }
     found
 }
