@@ -79,6 +79,10 @@ pub struct CoverageOptions {
     pub access: Option<crate::access::Method>,
     /// Formats beyond CSV/GeoJSON: rasters, GeoPackage, shapefile.
     pub population_format: PopulationFormatOptions,
+    /// What-if: planned sites added to the existing ones.
+    pub planned: Option<PathBuf>,
+    /// Datum of the planned-sites file.
+    pub planned_crs: InputCrs,
 }
 
 /// Options for raster / GeoPackage / shapefile population inputs.
@@ -122,6 +126,8 @@ impl CoverageOptions {
             gap_link_m: None,
             access: None,
             population_format: PopulationFormatOptions::default(),
+            planned: None,
+            planned_crs: InputCrs::Wgs84,
         }
     }
 }
@@ -707,6 +713,23 @@ pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
     })
 }
 
+/// Planned sites for a what-if run: like `--sites`, but an empty or header-only
+/// file is a valid "nothing planned".
+fn read_planned(
+    study: &Study,
+    path: &std::path::Path,
+    crs: InputCrs,
+    rejected: &mut Vec<Rejected>,
+) -> Result<Vec<Site>> {
+    match study.read_more_sites(path, crs, rejected) {
+        Ok(s) => Ok(s),
+        Err(e) => match e.downcast_ref::<crate::input::InputError>() {
+            Some(crate::input::InputError::Empty { .. }) => Ok(Vec::new()),
+            _ => Err(e),
+        },
+    }
+}
+
 /// Run `learncircle coverage`.
 ///
 /// # Errors
@@ -732,13 +755,43 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let mut rejected = study.rejected.clone();
     let mut warnings = study.warnings.clone();
     let sites_total_rows = study.sites_read;
+    // What-if: planned sites join the existing ones; the outputs describe the
+    // situation with them and the before/after files compare.
+    let n_existing = sites.len();
+    let planned_file = opts.planned.as_ref().map(|p| p.display().to_string());
+    let mut sites_all: Vec<Site> = sites.clone();
+    if let Some(path) = &opts.planned {
+        let planned = read_planned(&study, path, opts.planned_crs, &mut rejected)?;
+        let mut seen: std::collections::HashSet<&str> =
+            sites.iter().map(|s| s.id.as_str()).collect();
+        let file = path.display().to_string();
+        let mut keep = Vec::with_capacity(planned.len());
+        for s in &planned {
+            if seen.insert(s.id.as_str()) {
+                keep.push(s.clone());
+            } else {
+                rejected.push(Rejected::new(
+                    &file,
+                    format!("site {}", s.id),
+                    "planned site id is already used by an existing site",
+                ));
+            }
+        }
+        sites_all.extend(keep);
+    }
+    let sites: &Vec<Site> = &sites_all;
     if let Some(w) = engines.walking() {
         // Sites that cannot be attached are not used: rejected, with the reason.
         let site_xy: Vec<[f64; 2]> = sites.iter().map(|s| s.xy).collect();
-        for (s, snap) in sites.iter().zip(w.site_snaps(&site_xy)) {
+        for (k, (s, snap)) in sites.iter().zip(w.site_snaps(&site_xy)).enumerate() {
             if let Err(why) = snap {
+                let file = if k < n_existing {
+                    sites_file.clone()
+                } else {
+                    planned_file.clone().unwrap_or_default()
+                };
                 rejected.push(Rejected::new(
-                    &sites_file,
+                    file,
                     format!("site {}", s.id),
                     format!("off-network: {why}"),
                 ));
@@ -754,6 +807,15 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         }
     }
     let cov: Coverage = coverage::compute(cells, categories, sites, engine, run.search_factor);
+    let before: Option<Coverage> = opts.planned.is_some().then(|| {
+        coverage::compute(
+            cells,
+            categories,
+            &sites[..n_existing],
+            engine,
+            run.search_factor,
+        )
+    });
     timer.stage("distances and coverage");
     progress.finish();
 
@@ -814,7 +876,22 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
                 units.len()
             );
         }
-        Some(rep)
+        let before_rep = before.as_ref().map(|b| {
+            crate::units::aggregate(
+                cells,
+                b,
+                &sites[..n_existing],
+                units,
+                &assignment,
+                opts.unit_assignment,
+                &[],
+            )
+        });
+        Some((rep, before_rep))
+    };
+    let (units_report, units_before) = match units_report {
+        Some((a, b)) => (Some(a), b),
+        None => (None, None),
     };
     let target_rows = crate::targets::evaluate(&config.targets, &cov, units_report.as_ref());
     timer.stage("units and targets");
@@ -959,6 +1036,29 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
                 })
                 .collect(),
         }),
+                whatif: before.as_ref().map(|b| {
+            let cat = |name: &str, sb: &crate::coverage::CategoryStats, sa: &crate::coverage::CategoryStats, newly: usize| {
+                serde_json::json!({
+                    "name": name,
+                    "population_share_before": report::round_share(sb.population_share()),
+                    "population_share_after": report::round_share(sa.population_share()),
+                    "elderly_share_before": sb.elderly_share().map(report::round_share),
+                    "elderly_share_after": sa.elderly_share().map(report::round_share),
+                    "population_covered_before": report::round_pop(sb.population_covered),
+                    "population_covered_after": report::round_pop(sa.population_covered),
+                    "cells_newly_covered": newly,
+                })
+            };
+            let newly = |x: &[bool], y: &[bool]| x.iter().zip(y).filter(|(a, b)| !**a && **b).count();
+            serde_json::json!({
+                "planned_file": planned_file,
+                "planned_sites": sites.len() - n_existing,
+                "categories": b.categories.iter().zip(&cov.categories).map(|(cb, ca)| {
+                    cat(&ca.category.name, &cb.stats, &ca.stats, newly(&cb.covered, &ca.covered))
+                }).collect::<Vec<_>>(),
+                "covered_all": cat("covered_all", &b.all, &cov.all, newly(&b.covered_all, &cov.covered_all)),
+            })
+        }),
         gaps: report::GapsSummary {
             link_m: (link_m * 10.0).round() / 10.0,
             spacing_m: (spacing_m * 10.0).round() / 10.0,
@@ -995,7 +1095,19 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         export::cells_geojson(w, cells, &cov, has_elderly, &method)
     })?;
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
-    outputs.write("sites.csv", |w| export::sites_csv(w, sites, &site_used))?;
+    outputs.write("sites.csv", |w| {
+        export::sites_csv(w, sites, &site_used, n_existing)
+    })?;
+    if let Some(b) = &before {
+        outputs.write("whatif_cells.csv", |w| {
+            export::whatif_cells_csv(w, cells, b, &cov)
+        })?;
+        if let (Some(ub), Some(ua)) = (&units_before, &units_report) {
+            outputs.write("whatif_units.csv", |w| {
+                export::whatif_units_csv(w, ub, ua, &cov)
+            })?;
+        }
+    }
     if let Some(method) = opts.access {
         outputs.write("access.csv", |w| {
             export::access_csv(w, cells, &cov, &access, method)

@@ -101,6 +101,44 @@ Examples:
 /// `learncircle coverage`.
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
+    /// Inputs and settings shared with `recommend`.
+    #[command(flatten)]
+    pub study: StudyArgs,
+    /// What-if: planned or proposed sites (same format as --sites); outputs describe the situation with them, whatif_cells.csv / whatif_units.csv and summary.json → whatif give before/after.
+    #[arg(long, value_name = "FILE")]
+    pub planned: Option<PathBuf>,
+    /// Datum of the planned-sites file: wgs84, gcj02 or bd09.
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    pub planned_crs: InputCrs,
+    /// Supply–demand accessibility per cell (access.csv): 2sfca, e2sfca-step or e2sfca-gaussian; supply = site capacity (1 without), demand = the category's population layer.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub access: Option<crate::access::Method>,
+    /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Make rejected input records fatal (exit 2, nothing written) instead of a warning and exit 1.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print summary.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the per-stage time breakdown.
+    #[arg(long)]
+    pub timings: bool,
+    /// No table, no warnings on stderr (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// After the run, write DIR/report.html and DIR/charts/ (language zh or en; default zh).
+    #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
+    pub report: Option<crate::charts::Lang>,
+    /// Output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Inputs and settings of a study, shared by `coverage` and `recommend`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
     /// Learning sites: CSV (id,name,category,lon,lat[,capacity]; Chinese headers 名称, 类别, 经度, 纬度 accepted) or GeoJSON points.
     #[arg(long, value_name = "FILE")]
     pub sites: PathBuf,
@@ -164,30 +202,6 @@ pub struct CoverageArgs {
     /// Gap zones: uncovered cells whose centres are at most this far apart join one zone [default: 1.5 × median cell spacing = 8-neighbour on a regular grid].
     #[arg(long, value_name = "M")]
     pub gap_link_m: Option<f64>,
-    /// Supply–demand accessibility per cell (access.csv): 2sfca, e2sfca-step or e2sfca-gaussian; supply = site capacity (1 without), demand = the category's population layer.
-    #[arg(long, value_enum, value_name = "METHOD")]
-    pub access: Option<crate::access::Method>,
-    /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Make rejected input records fatal (exit 2, nothing written) instead of a warning and exit 1.
-    #[arg(long)]
-    pub strict: bool,
-    /// Print summary.json to stdout instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// Print the per-stage time breakdown.
-    #[arg(long)]
-    pub timings: bool,
-    /// No table, no warnings on stderr (errors are still printed).
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// After the run, write DIR/report.html and DIR/charts/ (language zh or en; default zh).
-    #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
-    pub report: Option<crate::charts::Lang>,
-    /// Output directory (created if missing).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
 }
 
 /// Bundled sample cases.

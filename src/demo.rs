@@ -10,7 +10,6 @@ use anyhow::{Context, Result};
 
 use crate::app::{ConfigSource, CoverageOptions};
 use crate::cli::DemoCase;
-use crate::crs::InputCrs;
 
 struct Bundled {
     name: &'static str,
@@ -75,23 +74,8 @@ pub fn prepare(case: DemoCase, out: &Path) -> Result<CoverageOptions> {
     }
     let path = |n: &str| -> PathBuf { dir.join(n) };
     Ok(CoverageOptions {
-        sites: path("sites.csv"),
-        sites_crs: InputCrs::Wgs84,
-        population: path(population),
-        population_crs: InputCrs::Wgs84,
         network: Some(path(network)),
         config: ConfigSource::File(path("learncircle.toml")),
-        mode: None,
-        circuity: None,
-        threshold_m: None,
-        walk_min: None,
-        out: out.to_path_buf(),
-        strict: false,
-        units: None,
-        units_crs: InputCrs::Wgs84,
-        unit_assignment: crate::units::Assignment::Centroid,
-        gap_link_m: None,
-        access: None,
-        population_format: crate::app::PopulationFormatOptions::default(),
+        ..CoverageOptions::new(path("sites.csv"), path(population), out.to_path_buf())
     })
 }

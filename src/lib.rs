@@ -31,6 +31,7 @@ pub mod input;
 pub mod model;
 pub mod network;
 pub mod progress;
+pub mod recommend;
 pub mod report;
 pub mod targets;
 pub mod timing;

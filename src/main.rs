@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use learncircle::app::{self, ConfigSource, CoverageOptions, RunOutcome};
-use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs, ReportArgs};
+use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs, ReportArgs, StudyArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -141,10 +141,9 @@ fn finish(outcome: &RunOutcome, p: &Printing) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn coverage(a: CoverageArgs) -> Result<ExitCode> {
-    learncircle::progress::set_enabled(!a.quiet);
-    let (report_lang, out_dir) = (a.report, a.out.clone());
-    let opts = CoverageOptions {
+/// The shared study flags as validated options.
+fn study_options(a: StudyArgs, out: std::path::PathBuf, strict: bool) -> CoverageOptions {
+    CoverageOptions {
         sites: a.sites,
         sites_crs: a.sites_crs,
         population: a.population,
@@ -159,13 +158,11 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         circuity: a.circuity,
         threshold_m: a.threshold_m,
         walk_min: a.walk_min,
-        out: a.out,
-        strict: a.strict,
+        strict,
         units: a.units,
         units_crs: a.units_crs,
         unit_assignment: a.unit_assignment,
         gap_link_m: a.gap_link_m,
-        access: a.access,
         population_format: app::PopulationFormatOptions {
             elderly_rasters: a.elderly,
             layer: a.population_layer,
@@ -174,7 +171,17 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
             epsg: a.population_epsg,
             clip: a.clip,
         },
-    };
+        ..CoverageOptions::new(std::path::PathBuf::new(), std::path::PathBuf::new(), out)
+    }
+}
+
+fn coverage(a: CoverageArgs) -> Result<ExitCode> {
+    learncircle::progress::set_enabled(!a.quiet);
+    let (report_lang, out_dir) = (a.report, a.out.clone());
+    let mut opts = study_options(a.study, a.out, a.strict);
+    opts.access = a.access;
+    opts.planned = a.planned;
+    opts.planned_crs = a.planned_crs;
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(
         &outcome,

@@ -385,6 +385,43 @@ fn header_index(headers: &csv::StringRecord) -> BTreeMap<String, usize> {
 
 const TEXT_CELL_COLUMNS: [&str; 2] = ["cell_id", "distance_method"];
 
+/// Add the before/after columns of `whatif_cells.csv` (`<cat>_dist_m_before`,
+/// `<cat>_delta_m`, `<cat>_covered_before`) to the cells read from `cells.csv`
+/// (same cells, same order; checked by id).
+fn merge_whatif_columns(path: &Path, cells: &mut Cells) -> Result<(), ChartError> {
+    let mut rdr = csv_reader(path)?;
+    let headers = rdr.headers().map_err(|e| csv_err(path, &e))?.clone();
+    let wanted: Vec<(usize, String)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.ends_with("_before") || h.ends_with("_delta_m"))
+        .map(|(i, h)| (i, h.to_owned()))
+        .collect();
+    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(cells.len()); wanted.len()];
+    for (row, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| csv_err(path, &e))?;
+        if cells.id.get(row).map(String::as_str) != rec.get(0) {
+            return Err(parse_err(
+                path,
+                format!("line {}", row + 2),
+                "cell ids differ from cells.csv".to_owned(),
+            ));
+        }
+        for (k, (i, name)) in wanted.iter().enumerate() {
+            let v = parse_f64(rec.get(*i).unwrap_or("")).map_err(|r| {
+                parse_err(path, format!("line {}", row + 2), format!("{name}: {r}"))
+            })?;
+            cols[k].push(v);
+        }
+    }
+    for ((_, name), col) in wanted.into_iter().zip(cols) {
+        if col.len() == cells.len() {
+            cells.columns.insert(name, col);
+        }
+    }
+    Ok(())
+}
+
 fn read_cells_csv(path: &Path) -> Result<Cells, ChartError> {
     let mut rdr = csv_reader(path)?;
     let headers = rdr.headers().map_err(|e| csv_err(path, &e))?.clone();
@@ -733,6 +770,9 @@ impl RunDir {
             if needs {
                 cells = Some(merge_cells_geojson(p, cells)?);
             }
+        }
+        if let (Some(p), Some(c)) = (found("whatif_cells.csv"), cells.as_mut()) {
+            merge_whatif_columns(&p, c)?;
         }
         let category_names: Vec<String> =
             summary.categories.iter().map(|c| c.name.clone()).collect();

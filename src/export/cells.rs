@@ -285,16 +285,40 @@ pub fn rejected_csv(w: &mut dyn Write, rejected: &[Rejected]) -> io::Result<()> 
 }
 
 /// Write `sites.csv`: the sites analysed, `site_id,name,category,lon,lat,capacity,used`
-/// (`used` = 0 when the site could not be attached to the network).
+/// (`used` = 0 when the site could not be attached to the network), plus a `planned`
+/// column (1 for sites from `--planned`) when a what-if run added any: sites from
+/// index `n_existing` on are planned.
 ///
 /// # Errors
 /// On write errors.
-pub fn sites_csv(w: &mut dyn Write, sites: &[crate::model::Site], used: &[bool]) -> io::Result<()> {
+pub fn sites_csv(
+    w: &mut dyn Write,
+    sites: &[crate::model::Site],
+    used: &[bool],
+    n_existing: usize,
+) -> io::Result<()> {
+    let with_planned = sites.len() > n_existing;
     let mut out = csv::Writer::from_writer(w);
-    out.write_record([
+    let mut header = vec![
         "site_id", "name", "category", "lon", "lat", "capacity", "used",
-    ])?;
-    for (s, u) in sites.iter().zip(used) {
+    ];
+    if with_planned {
+        header.push("planned");
+    }
+    out.write_record(&header)?;
+    for (k, (s, u)) in sites.iter().zip(used).enumerate() {
+        if with_planned {
+            out.write_field(&s.id)?;
+            out.write_field(&s.name)?;
+            out.write_field(&s.category)?;
+            out.write_field(format!("{:.6}", s.lon))?;
+            out.write_field(format!("{:.6}", s.lat))?;
+            out.write_field(s.capacity.map(fmt_population).unwrap_or_default())?;
+            out.write_field(flag(*u))?;
+            out.write_field(flag(k >= n_existing))?;
+            out.write_record(None::<&[u8]>)?;
+            continue;
+        }
         out.write_record([
             s.id.as_str(),
             s.name.as_str(),

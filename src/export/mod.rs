@@ -13,8 +13,10 @@ mod cells;
 mod gaps;
 mod output_set;
 mod units;
+mod whatif;
 
 pub use cells::{access_csv, cells_csv, cells_geojson, fmt_population, rejected_csv, sites_csv};
 pub use gaps::{gaps_csv, gaps_geojson};
 pub use output_set::{OutputError, OutputSet, write_file_atomic};
 pub use units::{targets_csv, units_csv, units_geojson};
+pub use whatif::{whatif_cells_csv, whatif_units_csv};

@@ -358,6 +358,8 @@ pub struct RunFacts {
     pub gaps: GapsSummary,
     /// 2SFCA block.
     pub access: Option<AccessSummary>,
+    /// What-if block.
+    pub whatif: Option<serde_json::Value>,
 }
 
 /// Build the summary of a run.
@@ -435,7 +437,7 @@ pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
         rejected: facts.rejected,
         warnings: facts.warnings,
         timings_ms: facts.timings_ms,
-        whatif: None,
+        whatif: facts.whatif,
     }
 }
 

@@ -9,3 +9,4 @@ mod contract;
 mod formats;
 mod properties;
 mod units_targets;
+mod whatif;
