@@ -33,6 +33,9 @@ pub enum Command {
     /// Run the full analysis on the sample data bundled with learncircle.
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
+    /// Where to build next: k new sites of a category that cover the most residents not yet covered (existing sites held fixed).
+    #[command(after_help = RECOMMEND_EXAMPLES)]
+    Recommend(Box<RecommendArgs>),
     /// Write the cleaned walking graph as GeoJSON, for checking it in QGIS.
     #[command(after_help = EXPORT_NETWORK_EXAMPLES)]
     ExportNetwork(ExportNetworkArgs),
@@ -85,6 +88,19 @@ const DEMO_EXAMPLES: &str = "\
 Examples:
   learncircle demo
   learncircle demo --out /tmp/demo --case helsinki";
+
+const RECOMMEND_EXAMPLES: &str = "\
+Examples:
+  # 3 new libraries, candidates generated in the gap zones (cell centres)
+  learncircle recommend --sites sites.csv --population grid.csv --network area.osm --preset gb50180 \\
+      --category library -k 3 --out run/
+  # candidates from a list of vacant public buildings, each with room for 800 people, exact check
+  learncircle recommend --sites sites.csv --population grid.csv --network area.osm --preset gb50180 \\
+      --category elderly_learning -k 5 --candidates vacant.csv --capacity 800 --exact --out run/
+
+Outputs in --out: recommend.csv (rank, location, residents gained, cumulative coverage),
+recommend.geojson, recommend.json. Run it with the --out of a coverage run and
+`learncircle report --run DIR` adds the recommendation curve.";
 
 const EXPORT_NETWORK_EXAMPLES: &str = "\
 Examples:
@@ -237,6 +253,50 @@ pub struct DemoArgs {
     /// After the run, write OUT/report.html and OUT/charts/ (language zh or en; default zh).
     #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
     pub report: Option<crate::charts::Lang>,
+}
+
+/// `learncircle recommend`.
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// Inputs and settings, as for `coverage`.
+    #[command(flatten)]
+    pub study: StudyArgs,
+    /// Category to site (a category of the run, e.g. library or elderly_learning).
+    #[arg(long, value_name = "NAME")]
+    pub category: String,
+    /// Number of new sites.
+    #[arg(short = 'k', long = "k", value_name = "K")]
+    pub k: usize,
+    /// Candidate locations (CSV or GeoJSON points: id,name,lon,lat[,capacity][,category]); without it, candidates are generated in the gap zones.
+    #[arg(long, value_name = "FILE")]
+    pub candidates: Option<PathBuf>,
+    /// Datum of the candidates file: wgs84, gcj02 or bd09.
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    pub candidates_crs: InputCrs,
+    /// Generated candidates: cells (centres of uncovered populated cells), nodes (walking-network nodes in the gap zones) or both.
+    #[arg(long, value_enum, default_value = "cells")]
+    pub candidates_from: crate::app::CandidateSource,
+    /// Capacity of each candidate without its own, in persons (capacitated siting; default unlimited).
+    #[arg(long, value_name = "PERSONS")]
+    pub capacity: Option<f64>,
+    /// Also solve the problem exactly (mixed-integer programme; small instances) and report the greedy's gap.
+    #[arg(long)]
+    pub exact: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Make rejected input records fatal.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print recommend.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// No table, no warnings.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Output directory (created if missing; other files in it are left alone).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `learncircle export-network`.

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use learncircle::app::{self, ConfigSource, CoverageOptions, RunOutcome};
-use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs, ReportArgs, StudyArgs};
+use learncircle::cli::{
+    Cli, Command, CoverageArgs, DemoArgs, GridArgs, RecommendArgs, ReportArgs, StudyArgs,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -50,6 +52,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Coverage(a) => coverage(*a),
         Command::Demo(a) => demo(&a),
         Command::Grid(a) => grid(&a),
+        Command::Recommend(a) => recommend(*a),
         Command::ExportNetwork(a) => {
             let s = app::export_network(&a)?;
             println!(
@@ -173,6 +176,61 @@ fn study_options(a: StudyArgs, out: std::path::PathBuf, strict: bool) -> Coverag
         },
         ..CoverageOptions::new(std::path::PathBuf::new(), std::path::PathBuf::new(), out)
     }
+}
+
+fn recommend(a: RecommendArgs) -> Result<ExitCode> {
+    learncircle::progress::set_enabled(!a.quiet);
+    let opts = app::RecommendOptions {
+        study: study_options(a.study, a.out, a.strict),
+        category: a.category,
+        k: a.k,
+        candidates: a.candidates,
+        candidates_crs: a.candidates_crs,
+        candidates_from: a.candidates_from,
+        capacity: a.capacity,
+        exact: a.exact,
+    };
+    let outcome = with_threads(a.threads, || app::run_recommend(&opts))??;
+    let s = &outcome.summary;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(s)?)?;
+    } else if !a.quiet {
+        writeln!(
+            out,
+            "recommend {}: {} new sites from {} candidates ({} unreachable); {} layer covered {} → {} ({:.1} % → {:.1} %)",
+            s["category"].as_str().unwrap_or(""),
+            s["chosen"],
+            s["candidates"],
+            s["candidates_unreachable"],
+            s["layer"].as_str().unwrap_or(""),
+            learncircle::report::fmt_count(s["covered_before"].as_f64().unwrap_or(0.0)),
+            learncircle::report::fmt_count(s["covered_after"].as_f64().unwrap_or(0.0)),
+            100.0 * s["share_before"].as_f64().unwrap_or(0.0),
+            100.0 * s["share_after"].as_f64().unwrap_or(0.0),
+        )?;
+        if let Some(e) = s.get("exact").filter(|e| !e.is_null()) {
+            writeln!(
+                out,
+                "exact optimum gain {}; greedy reaches {:.2} % of it",
+                learncircle::report::fmt_count(e["optimum_gain"].as_f64().unwrap_or(0.0)),
+                100.0 * e["greedy_share_of_optimum"].as_f64().unwrap_or(0.0)
+            )?;
+        }
+        if let Some(dir) = outcome.written.first().and_then(|f| f.parent()) {
+            writeln!(out, "outputs: {}", dir.display())?;
+        }
+    }
+    if outcome.rejected > 0 {
+        if !a.quiet {
+            eprintln!(
+                "learncircle: warning: {} input records rejected (recommend_rejected.csv)",
+                outcome.rejected
+            );
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn coverage(a: CoverageArgs) -> Result<ExitCode> {

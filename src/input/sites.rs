@@ -76,14 +76,31 @@ pub struct SitesRead {
 /// # Errors
 /// When the file is unreadable, empty, lacks a required column, or has no usable row.
 pub fn read_sites(path: &Path, crs: InputCrs) -> Result<SitesRead, InputError> {
+    read_points(path, crs, true)
+}
+
+/// Read candidate locations: the sites format with the category optional (an
+/// empty category is allowed; the caller assigns one).
+///
+/// # Errors
+/// As [`read_sites`].
+pub fn read_candidates(path: &Path, crs: InputCrs) -> Result<SitesRead, InputError> {
+    read_points(path, crs, false)
+}
+
+fn read_points(
+    path: &Path,
+    crs: InputCrs,
+    require_category: bool,
+) -> Result<SitesRead, InputError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     let (candidates, mut rejected, encoding, rows) = match ext.as_str() {
-        "csv" | "txt" | "tsv" => read_csv(path)?,
-        "geojson" | "json" => read_geojson(path)?,
+        "csv" | "txt" | "tsv" => read_csv(path, require_category)?,
+        "geojson" | "json" => read_geojson(path, require_category)?,
         _ => {
             return Err(InputError::UnsupportedFormat {
                 path: path.into(),
@@ -130,7 +147,7 @@ pub fn read_sites(path: &Path, crs: InputCrs) -> Result<SitesRead, InputError> {
 
 type Parsed = (Vec<RawSite>, Vec<Rejected>, &'static str, usize);
 
-fn read_csv(path: &Path) -> Result<Parsed, InputError> {
+fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
     let (text, encoding) = read_text(path)?;
     if text.trim().is_empty() {
         return Err(InputError::Empty {
@@ -162,7 +179,11 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
         .collect();
     let lon_i = LON.require(&headers, path)?;
     let lat_i = LAT.require(&headers, path)?;
-    let cat_i = CATEGORY.require(&headers, path)?;
+    let cat_i = if require_category {
+        Some(CATEGORY.require(&headers, path)?)
+    } else {
+        CATEGORY.find(&headers)
+    };
     let id_i = ID.find(&headers);
     let name_i = NAME.find(&headers);
     let cap_i = CAPACITY.find(&headers);
@@ -189,8 +210,8 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
         let parsed = (|| -> Result<RawSite, String> {
             let lon = parse_number(field(lon_i), "lon")?;
             let lat = parse_number(field(lat_i), "lat")?;
-            let category = field(cat_i).to_owned();
-            if category.is_empty() {
+            let category = cat_i.map(field).unwrap_or("").to_owned();
+            if require_category && category.is_empty() {
                 return Err("category is empty".into());
             }
             let id = id_i
@@ -231,7 +252,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
     Ok((sites, rejected, encoding, rows))
 }
 
-fn read_geojson(path: &Path) -> Result<Parsed, InputError> {
+fn read_geojson(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
     let features = read_features(path)?;
     if features.is_empty() {
         return Err(InputError::Empty {
@@ -262,7 +283,7 @@ fn read_geojson(path: &Path) -> Result<Parsed, InputError> {
             let category = property(&f.properties, CATEGORY.aliases)
                 .map(as_text)
                 .unwrap_or_default();
-            if category.trim().is_empty() {
+            if require_category && category.trim().is_empty() {
                 return Err("category property is missing or empty".into());
             }
             let id = property(&f.properties, ID.aliases)

@@ -8,5 +8,6 @@ mod bad_input;
 mod contract;
 mod formats;
 mod properties;
+mod recommend;
 mod units_targets;
 mod whatif;
