@@ -79,6 +79,8 @@ pub struct CoverageOptions {
     pub access: Option<crate::access::Method>,
     /// Formats beyond CSV/GeoJSON: rasters, GeoPackage, shapefile.
     pub population_format: PopulationFormatOptions,
+    /// Service areas (`service_areas.geojson`) with this buffer in metres.
+    pub service_buffer_m: Option<f64>,
     /// What-if: planned sites added to the existing ones.
     pub planned: Option<PathBuf>,
     /// Datum of the planned-sites file.
@@ -126,6 +128,7 @@ impl CoverageOptions {
             gap_link_m: None,
             access: None,
             population_format: PopulationFormatOptions::default(),
+            service_buffer_m: None,
             planned: None,
             planned_crs: InputCrs::Wgs84,
         }
@@ -713,6 +716,87 @@ pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
     })
 }
 
+/// One service-area polygon per category (WGS84) with its area in km².
+fn service_areas(
+    engines: &Engines<'_>,
+    categories: &[Category],
+    sites: &[Site],
+    circuity: f64,
+    buffer_m: f64,
+    proj: &LocalProjection,
+) -> Vec<(String, f64, geo::MultiPolygon<f64>, f64)> {
+    use crate::service_area::{disc, network_pieces, to_wgs84, union};
+    categories
+        .iter()
+        .map(|c| {
+            let xy: Vec<[f64; 2]> = sites
+                .iter()
+                .filter(|s| s.category == c.name)
+                .map(|s| s.xy)
+                .collect();
+            let local = match engines.walking() {
+                Some(w) => {
+                    let g = w.graph();
+                    let iv = w.reached_intervals(&xy, &c.profile, c.threshold_m);
+                    union(&network_pieces(
+                        &iv,
+                        |s| {
+                            let seg = &g.segments()[s as usize];
+                            (
+                                g.node_xy()[seg.nodes[0] as usize],
+                                g.node_xy()[seg.nodes[1] as usize],
+                            )
+                        },
+                        buffer_m,
+                    ))
+                }
+                None => union(
+                    &xy.iter()
+                        .map(|p| disc(*p, c.threshold_m / circuity))
+                        .collect::<Vec<_>>(),
+                ),
+            };
+            let (wgs, km2) = to_wgs84(&local, proj);
+            (c.name.clone(), c.threshold_m, wgs, km2)
+        })
+        .collect()
+}
+
+fn write_service_areas(
+    w: &mut dyn std::io::Write,
+    areas: &[(String, f64, geo::MultiPolygon<f64>, f64)],
+    buffer_m: f64,
+    mode: Mode,
+) -> std::io::Result<()> {
+    let method = match mode {
+        Mode::Network => format!("reached network within the threshold, buffered {buffer_m} m"),
+        Mode::Straight => {
+            "APPROXIMATION: union of circles of radius threshold ÷ circuity".to_owned()
+        }
+    };
+    writeln!(
+        w,
+        "{{\"type\":\"FeatureCollection\",\"name\":\"service_areas\",\"features\":["
+    )?;
+    for (i, (name, thr, mp, km2)) in areas.iter().enumerate() {
+        let props = serde_json::json!({
+            "category": name,
+            "threshold_m": thr,
+            "buffer_m": buffer_m,
+            "area_km2": (km2 * 1e4).round() / 1e4,
+            "method": method,
+        });
+        write!(
+            w,
+            "{}{{\"type\":\"Feature\",\"geometry\":{},\"properties\":{}}}",
+            if i > 0 { ",\n" } else { "" },
+            serde_json::to_string(&geojson::Geometry::from(mp)).map_err(std::io::Error::other)?,
+            props
+        )?;
+    }
+    writeln!(w, "\n]}}")
+}
+
 /// Planned sites for a what-if run: like `--sites`, but an empty or header-only
 /// file is a valid "nothing planned".
 fn read_planned(
@@ -1112,6 +1196,18 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         outputs.write("access.csv", |w| {
             export::access_csv(w, cells, &cov, &access, method)
         })?;
+    }
+    if let Some(buffer_m) = opts.service_buffer_m {
+        if !(buffer_m.is_finite() && buffer_m > 0.0 && buffer_m <= 500.0) {
+            bail!("--service-buffer-m {buffer_m}: must be in (0, 500] metres");
+        }
+        let progress = Progress::stage("service areas");
+        let areas = service_areas(&engines, categories, sites, run.circuity, buffer_m, proj);
+        outputs.write("service_areas.geojson", |w| {
+            write_service_areas(w, &areas, buffer_m, mode)
+        })?;
+        progress.finish();
+        timer.stage("service areas");
     }
     outputs.write("gaps.csv", |w| {
         export::gaps_csv(w, &gaps, proj, has_elderly)

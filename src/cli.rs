@@ -126,6 +126,12 @@ pub struct CoverageArgs {
     /// Datum of the planned-sites file: wgs84, gcj02 or bd09.
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub planned_crs: InputCrs,
+    /// Write service_areas.geojson: per category, the walk-shed of its sites (reached streets buffered by --service-buffer-m; holes kept, rivers not bridged).
+    #[arg(long)]
+    pub service_areas: bool,
+    /// Buffer around reached streets for --service-areas, metres.
+    #[arg(long, value_name = "M", default_value_t = 40.0)]
+    pub service_buffer_m: f64,
     /// Supply–demand accessibility per cell (access.csv): 2sfca, e2sfca-step or e2sfca-gaussian; supply = site capacity (1 without), demand = the category's population layer.
     #[arg(long, value_enum, value_name = "METHOD")]
     pub access: Option<crate::access::Method>,

@@ -33,6 +33,7 @@ pub mod network;
 pub mod progress;
 pub mod recommend;
 pub mod report;
+pub mod service_area;
 pub mod targets;
 pub mod timing;
 pub mod units;

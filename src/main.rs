@@ -240,6 +240,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     opts.access = a.access;
     opts.planned = a.planned;
     opts.planned_crs = a.planned_crs;
+    opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(
         &outcome,

@@ -411,6 +411,107 @@ impl<'g> Walking<'g> {
             )
     }
 
+    /// The parts of every segment from which a site is within `limit_m` of walking
+    /// (the walk-shed of the sites, on the network): `(segment, from_m, to_m)`
+    /// intervals along each segment, measured from its node `a`, merged and sorted.
+    /// Used for service-area polygons.
+    #[must_use]
+    pub fn reached_intervals(
+        &self,
+        sites_xy: &[[f64; 2]],
+        profile: &WalkProfile,
+        limit_m: f64,
+    ) -> Vec<(u32, f64, f64)> {
+        let snaps = self.site_snaps(sites_xy);
+        let sites: Vec<&Snap> = snaps.iter().filter_map(|s| s.as_ref().ok()).collect();
+        let costs = self.costs(profile);
+        let mut seeds = Vec::with_capacity(2 * sites.len());
+        for s in &sites {
+            self.site_seeds(s, &costs, &mut seeds);
+        }
+        let mut scratch = SearchScratch::new(self.graph.node_count());
+        bounded_search(
+            &self.in_first,
+            costs.in_arcs.as_slice(),
+            &seeds,
+            limit_m,
+            &mut scratch,
+            |_, _| {},
+        );
+        let mut by_segment: Vec<(u32, usize)> = sites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.segment, i))
+            .collect();
+        by_segment.sort_unstable();
+        let mut out = Vec::new();
+        let mut parts: Vec<(f64, f64)> = Vec::new();
+        for (si, seg) in self.graph.segments().iter().enumerate() {
+            let si = u32::try_from(si).expect("fewer than 2^32 segments");
+            let len = segment_len(self.graph, seg);
+            // Cost per metre along this segment (steps priced by the profile).
+            let per_m = costs.along(seg, 1.0);
+            if !per_m.is_finite() || len <= 0.0 {
+                continue;
+            }
+            parts.clear();
+            let [a, b] = seg.nodes;
+            // Leaving towards a (walking b→a) then on from a.
+            if let (true, Some(da)) = (seg.b_to_a, scratch.dist(a)) {
+                let reach = (limit_m - da) / per_m;
+                if reach >= 0.0 {
+                    parts.push((0.0, reach.min(len)));
+                }
+            }
+            if let (true, Some(db)) = (seg.a_to_b, scratch.dist(b)) {
+                let reach = (limit_m - db) / per_m;
+                if reach >= 0.0 {
+                    parts.push(((len - reach).max(0.0), len));
+                }
+            }
+            let lo = by_segment.partition_point(|e| e.0 < si);
+            for &(_, i) in by_segment[lo..].iter().take_while(|e| e.0 == si) {
+                let s = sites[i];
+                let reach = (limit_m - s.access_m) / per_m;
+                if reach >= 0.0 {
+                    let from = if seg.a_to_b {
+                        (s.offset_m - reach).max(0.0)
+                    } else {
+                        s.offset_m
+                    };
+                    let to = if seg.b_to_a {
+                        (s.offset_m + reach).min(len)
+                    } else {
+                        s.offset_m
+                    };
+                    parts.push((from, to));
+                }
+            }
+            parts.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
+            let mut cur: Option<(f64, f64)> = None;
+            for &(f, t) in &parts {
+                cur = match cur {
+                    Some((cf, ct)) if f <= ct => Some((cf, ct.max(t))),
+                    Some(c) => {
+                        out.push((si, c.0, c.1));
+                        Some((f, t))
+                    }
+                    None => Some((f, t)),
+                };
+            }
+            if let Some(c) = cur {
+                out.push((si, c.0, c.1));
+            }
+        }
+        out
+    }
+
+    /// The graph this engine walks.
+    #[must_use]
+    pub fn graph(&self) -> &Graph {
+        self.graph
+    }
+
     fn cells_on(&self, segment: u32) -> &[(u32, u32)] {
         let lo = self.cells_by_segment.partition_point(|e| e.0 < segment);
         let hi = self.cells_by_segment.partition_point(|e| e.0 <= segment);
