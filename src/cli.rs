@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::app::Mode;
 use crate::crs::InputCrs;
 
+mod osm;
+pub use osm::SitesArgs;
+
 /// Who can reach a place of learning on foot, who cannot, and where to build next.
 #[derive(Debug, Parser)]
 #[command(name = "learncircle", version, about, long_about = None, after_help = TOP_EXAMPLES)]
@@ -21,6 +24,7 @@ const TOP_EXAMPLES: &str = "\
 Examples:
   learncircle demo
   learncircle coverage --sites sites.csv --population grid.csv --network city.osm.pbf --preset gb50180 --out run/
+  learncircle sites --osm city.osm.pbf --out sites.csv
 
 Exit codes: 0 success, 1 finished but some input records were rejected (see rejected.csv), 2 error (nothing written).";
 
@@ -36,6 +40,9 @@ pub enum Command {
     /// Write a regular square grid (cell centres, CSV) over a lon/lat box.
     #[command(after_help = GRID_EXAMPLES)]
     Grid(GridArgs),
+    /// Learning sites from OpenStreetMap tags and names → a sites CSV for `coverage`.
+    #[command(after_help = osm::SITES_EXAMPLES)]
+    Sites(SitesArgs),
 }
 
 const COVERAGE_EXAMPLES: &str = "\

@@ -29,6 +29,8 @@ pub mod grid;
 pub mod input;
 pub mod model;
 pub mod network;
+pub mod osm_geometry;
+pub mod osm_sites;
 pub mod report;
 pub mod targets;
 pub mod timing;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use learncircle::app::{self, ConfigSource, CoverageOptions, RunOutcome};
-use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs};
+use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs, SitesArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -50,6 +50,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Coverage(a) => coverage(*a),
         Command::Demo(a) => demo(&a),
         Command::Grid(a) => grid(&a),
+        Command::Sites(a) => sites(&a),
     }
 }
 
@@ -160,4 +161,30 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
 fn grid(a: &GridArgs) -> Result<ExitCode> {
     learncircle::app::write_grid(a)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Report lines on stdout, warnings on stderr; exit 1 when `rejected > 0`.
+fn report(lines: &[String], warnings: &[String], rejected: usize, quiet: bool) -> Result<ExitCode> {
+    if !quiet {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
+        for w in warnings {
+            eprintln!("learncircle: warning: {w}");
+        }
+    }
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn sites(a: &SitesArgs) -> Result<ExitCode> {
+    let out = learncircle::osm_sites::run(a)?;
+    let mut lines = out.lines();
+    lines.push(format!("wrote {}", a.out.display()));
+    report(&lines, &out.warnings(), out.unplaced.len(), a.quiet)
 }
