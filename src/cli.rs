@@ -9,7 +9,7 @@ use crate::app::Mode;
 use crate::crs::InputCrs;
 
 mod osm;
-pub use osm::SitesArgs;
+pub use osm::{FromBuildingsArgs, PopulationArgs, PopulationCommand, SitesArgs};
 
 /// Who can reach a place of learning on foot, who cannot, and where to build next.
 #[derive(Debug, Parser)]
@@ -25,6 +25,7 @@ Examples:
   learncircle demo
   learncircle coverage --sites sites.csv --population grid.csv --network city.osm.pbf --preset gb50180 --out run/
   learncircle sites --osm city.osm.pbf --out sites.csv
+  learncircle population from-buildings --osm city.osm.pbf --total 150000 --out grid.csv
 
 Exit codes: 0 success, 1 finished but some input records were rejected (see rejected.csv), 2 error (nothing written).";
 
@@ -43,6 +44,9 @@ pub enum Command {
     /// Learning sites from OpenStreetMap tags and names → a sites CSV for `coverage`.
     #[command(after_help = osm::SITES_EXAMPLES)]
     Sites(SitesArgs),
+    /// Build a resident population grid (from OSM buildings).
+    #[command(after_help = osm::POPULATION_EXAMPLES)]
+    Population(PopulationArgs),
 }
 
 const COVERAGE_EXAMPLES: &str = "\

@@ -17,6 +17,7 @@
 
 pub mod access;
 pub mod app;
+pub mod buildings;
 pub mod cli;
 pub mod config;
 pub mod coverage;

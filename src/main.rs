@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use learncircle::app::{self, ConfigSource, CoverageOptions, RunOutcome};
-use learncircle::cli::{Cli, Command, CoverageArgs, DemoArgs, GridArgs, SitesArgs};
+use learncircle::cli::{
+    Cli, Command, CoverageArgs, DemoArgs, FromBuildingsArgs, GridArgs, PopulationCommand, SitesArgs,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -51,6 +53,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo(&a),
         Command::Grid(a) => grid(&a),
         Command::Sites(a) => sites(&a),
+        Command::Population(p) => match p.command {
+            PopulationCommand::FromBuildings(a) => from_buildings(&a),
+        },
     }
 }
 
@@ -187,4 +192,19 @@ fn sites(a: &SitesArgs) -> Result<ExitCode> {
     let mut lines = out.lines();
     lines.push(format!("wrote {}", a.out.display()));
     report(&lines, &out.warnings(), out.unplaced.len(), a.quiet)
+}
+
+fn from_buildings(a: &FromBuildingsArgs) -> Result<ExitCode> {
+    use learncircle::buildings;
+    let opts = buildings::FromBuildingsOptions::from_args(a)?;
+    let grid = buildings::population_from_buildings(&opts)?;
+    buildings::write_grid_csv(&a.out, &grid)?;
+    let mut lines = grid.report.lines();
+    lines.push(format!("wrote {}", a.out.display()));
+    report(
+        &lines,
+        &grid.report.warnings,
+        grid.report.stats.no_geometry.len(),
+        a.quiet,
+    )
 }
