@@ -1200,7 +1200,13 @@ pub fn population_from_buildings(
             report.total_source = format!("{d} per km² × {km2:.4} km² (geodesic area of --bbox)");
             vec![(n, share.map(|s| round_persons(s * n as f64)))]
         }
-        (HowMany::Units { .. }, None) => unreachable!("unit totals are read above"),
+        (HowMany::Units { .. }, None) => {
+            // Unit totals are read at the top of this function whenever `how_many`
+            // is `Units`; kept as an error rather than a panic.
+            return Err(BuildingsError::Conflict {
+                reason: "unit totals were not read".into(),
+            });
+        }
     };
     if let Some(ut) = &unit_totals {
         report.total_source = format!("unit totals from {}", ut.path.display());
