@@ -7,5 +7,6 @@ mod util;
 mod bad_input;
 mod contract;
 mod formats;
+mod osm_data;
 mod properties;
 mod units_targets;
