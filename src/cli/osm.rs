@@ -64,7 +64,7 @@ pub struct SitesArgs {
     /// Output sites CSV (written atomically).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Category configuration (TOML): only its categories (names or aliases) are written, under their names; its [sites] exclude list applies.
+    /// Category configuration (TOML): only its categories (names or aliases) are written, under their names; its `sites.exclude` list applies.
     #[arg(long, value_name = "FILE", conflicts_with = "preset")]
     pub config: Option<PathBuf>,
     /// Built-in configuration whose categories are written [default: gb50180].
@@ -73,7 +73,7 @@ pub struct SitesArgs {
     /// Also write schools (amenity=school → school) and universities/colleges (→ university).
     #[arg(long)]
     pub with_education: bool,
-    /// OSM elements never written (mis-tagged objects): n123, w123, r123 or node/123; added to the config's [sites] exclude.
+    /// OSM elements never written (mis-tagged objects): n123, w123, r123 or node/123; added to the config's `sites.exclude` list.
     #[arg(long, value_name = "ID[,ID…]", value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// Same-name sites of one category closer than this are merged into one, metres (0 disables merging).
@@ -131,7 +131,7 @@ pub struct FromBuildingsArgs {
     /// Datum of the units file: wgs84, gcj02 or bd09.
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub units_crs: InputCrs,
-    /// Totals per unit: CSV unit_id,population[,elderly]; each total is spread over the residential floor area inside its unit (by building centroid).
+    /// Totals per unit: CSV with columns unit_id, population and optionally elderly; each total is spread over the residential floor area inside its unit (by building centroid).
     #[arg(long, value_name = "CSV", requires = "units")]
     pub unit_totals: Option<PathBuf>,
     /// Share of residents aged 60+ (0–1), giving an elderly column: round(S × total) per total, spread like the population.
@@ -154,7 +154,7 @@ pub struct FromBuildingsArgs {
     /// Storeys of a house (house, detached, semidetached_house, terrace; bungalow is 1) without building:levels or height.
     #[arg(long, value_name = "N", default_value_t = crate::buildings::DEFAULT_HOUSE_LEVELS)]
     pub default_house_levels: f64,
-    /// Output grid CSV: cell_id,lon,lat,population[,elderly],floor_area_m2 (written atomically).
+    /// Output grid CSV with columns cell_id, lon, lat, population, elderly (with an elderly share or column), floor_area_m2 (written atomically).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// No report on stdout, no warnings on stderr (errors are still printed).
