@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::app::Mode;
 use crate::crs::InputCrs;
 
+mod osm;
+pub use osm::{FromBuildingsArgs, PopulationArgs, PopulationCommand, SitesArgs};
+
 /// Who can reach a place of learning on foot, who cannot, and where to build next.
 #[derive(Debug, Parser)]
 #[command(name = "learncircle", version, about, long_about = None, after_help = TOP_EXAMPLES)]
@@ -21,6 +24,8 @@ const TOP_EXAMPLES: &str = "\
 Examples:
   learncircle demo
   learncircle coverage --sites sites.csv --population grid.csv --network city.osm.pbf --preset gb50180 --out run/
+  learncircle sites --osm city.osm.pbf --out sites.csv
+  learncircle population from-buildings --osm city.osm.pbf --total 150000 --out grid.csv
 
 Exit codes: 0 success, 1 finished but some input records were rejected (see rejected.csv), 2 error (nothing written).";
 
@@ -45,6 +50,12 @@ pub enum Command {
     /// Self-contained HTML report and charts (SVG, PNG) of a finished run directory.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// Learning sites from OpenStreetMap tags and names → a sites CSV for `coverage`.
+    #[command(after_help = osm::SITES_EXAMPLES)]
+    Sites(SitesArgs),
+    /// Build a resident population grid (from OSM buildings).
+    #[command(after_help = osm::POPULATION_EXAMPLES)]
+    Population(PopulationArgs),
 }
 
 const REPORT_EXAMPLES: &str = "\

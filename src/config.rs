@@ -99,6 +99,18 @@ pub struct ConfigFile {
     /// Policy targets.
     #[serde(default, rename = "target")]
     pub targets: Vec<TargetSection>,
+    /// Settings of `learncircle sites` (ignored by `coverage`).
+    #[serde(default)]
+    pub sites: SitesSection,
+}
+
+/// `[sites]`: settings of `learncircle sites` (extraction of sites from OSM).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitesSection {
+    /// OSM elements never written as sites (`n123`, `w123`, `r123`): mis-tagged objects.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 /// `[[target]]`: `rule = "library.covered_share >= 0.99"`, optional `name`, `scope`.
@@ -245,6 +257,9 @@ pub struct Config {
     pub categories: Vec<Category>,
     /// Policy targets (category names are checked once the run's categories are known).
     pub targets: Vec<crate::targets::Target>,
+    /// `[sites] exclude`: OSM element ids `learncircle sites` never writes (as written,
+    /// checked by [`crate::osm_sites`]).
+    pub sites_exclude: Vec<String>,
 }
 
 impl Config {
@@ -292,6 +307,7 @@ impl Config {
             },
             categories: Vec::new(),
             targets: Vec::new(),
+            sites_exclude: Vec::new(),
         }
     }
 
@@ -352,6 +368,7 @@ impl Config {
             run,
             categories,
             targets,
+            sites_exclude: raw.sites.exclude.clone(),
         })
     }
 

@@ -17,6 +17,7 @@
 
 pub mod access;
 pub mod app;
+pub mod buildings;
 pub mod charts;
 pub mod cli;
 pub mod config;
@@ -30,6 +31,8 @@ pub mod grid;
 pub mod input;
 pub mod model;
 pub mod network;
+pub mod osm_geometry;
+pub mod osm_sites;
 pub mod progress;
 pub mod recommend;
 pub mod report;

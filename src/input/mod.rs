@@ -23,4 +23,7 @@ pub mod units;
 pub mod vector;
 
 pub use error::InputError;
-pub use table::{check_lon_lat as check_lon_lat_pair, decode_text, looks_swapped};
+pub use table::{
+    Column, check_lon_lat as check_lon_lat_pair, decode_text, looks_swapped, parse_number,
+    read_text,
+};

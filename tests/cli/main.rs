@@ -7,6 +7,7 @@ mod util;
 mod bad_input;
 mod contract;
 mod formats;
+mod osm_data;
 mod properties;
 mod recommend;
 mod units_targets;
