@@ -724,7 +724,7 @@ fn service_areas(
     circuity: f64,
     buffer_m: f64,
     proj: &LocalProjection,
-) -> Vec<(String, f64, geo::MultiPolygon<f64>, f64)> {
+) -> Vec<ServiceArea> {
     use crate::service_area::{disc, network_pieces, to_wgs84, union};
     categories
         .iter()
@@ -814,38 +814,47 @@ fn read_planned(
     }
 }
 
-/// Run `learncircle coverage`.
-///
-/// # Errors
-/// Any fatal input, configuration or output problem; nothing is written then.
-pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
-    let mut timer = Timer::new();
-    let mut outputs = OutputSet::prepare(&opts.out)?;
-    let study = load_study(opts, &mut timer)?;
-    let progress = Progress::stage("computing walking distances and coverage");
-    let engines = study.engines();
-    let engine = engines.engine();
-    let (config, run, mode, categories) =
-        (&study.config, &study.run, study.mode, &study.categories);
-    let (cells, cells_xy, sites, units, proj) = (
-        &study.cells,
-        &study.cells_xy,
-        &study.sites,
-        &study.units,
-        &study.proj,
-    );
-    let sites_file = study.sites_file.clone();
-    let pop_file = study.pop_file.clone();
-    let mut rejected = study.rejected.clone();
-    let mut warnings = study.warnings.clone();
-    let sites_total_rows = study.sites_read;
+/// One category's service area: name, threshold (m), polygon (WGS84), area (km²).
+pub type ServiceArea = (String, f64, geo::MultiPolygon<f64>, f64);
+
+/// What the distance stage produced for a run (on one machine, or merged from tiles).
+pub struct Computed {
+    /// Sites analysed: the existing ones, then the planned ones (what-if).
+    pub sites: Vec<Site>,
+    /// Number of existing sites (the rest are planned).
+    pub n_existing: usize,
+    /// The planned-sites file, if any.
+    pub planned_file: Option<String>,
+    /// Every rejected record (inputs, planned sites, off-network sites).
+    pub rejected: Vec<Rejected>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// Coverage (with the planned sites, when any).
+    pub cov: Coverage,
+    /// Coverage without the planned sites (what-if runs).
+    pub before: Option<Coverage>,
+    /// 2SFCA results per category (`--access`).
+    pub access: Vec<crate::access::AccessResult>,
+    /// Network statistics (network mode).
+    pub network: Option<crate::network::GraphSummary>,
+    /// Service areas (`--service-areas`) and the buffer used.
+    pub service_areas: Option<(Vec<ServiceArea>, f64)>,
+}
+
+/// Existing sites plus the planned ones (what-if), with rejections.
+fn sites_with_plan(
+    opts: &CoverageOptions,
+    study: &Study,
+    rejected: &mut Vec<Rejected>,
+) -> Result<(Vec<Site>, usize, Option<String>)> {
+    let sites = &study.sites;
     // What-if: planned sites join the existing ones; the outputs describe the
     // situation with them and the before/after files compare.
     let n_existing = sites.len();
     let planned_file = opts.planned.as_ref().map(|p| p.display().to_string());
     let mut sites_all: Vec<Site> = sites.clone();
     if let Some(path) = &opts.planned {
-        let planned = read_planned(&study, path, opts.planned_crs, &mut rejected)?;
+        let planned = read_planned(study, path, opts.planned_crs, rejected)?;
         let mut seen: std::collections::HashSet<&str> =
             sites.iter().map(|s| s.id.as_str()).collect();
         let file = path.display().to_string();
@@ -863,6 +872,23 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         }
         sites_all.extend(keep);
     }
+    Ok((sites_all, n_existing, planned_file))
+}
+
+/// The distance stage on one machine: coverage (and what-if, 2SFCA, service areas)
+/// with the study's engine.
+fn compute_run(
+    opts: &CoverageOptions,
+    study: &Study,
+    engines: &Engines<'_>,
+    timer: &mut Timer,
+) -> Result<Computed> {
+    let engine = engines.engine();
+    let (run, categories, cells, proj) = (&study.run, &study.categories, &study.cells, &study.proj);
+    let sites_file = study.sites_file.clone();
+    let mut rejected = study.rejected.clone();
+    let mut warnings = study.warnings.clone();
+    let (sites_all, n_existing, planned_file) = sites_with_plan(opts, study, &mut rejected)?;
     let sites: &Vec<Site> = &sites_all;
     if let Some(w) = engines.walking() {
         // Sites that cannot be attached are not used: rejected, with the reason.
@@ -901,10 +927,6 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
         )
     });
     timer.stage("distances and coverage");
-    progress.finish();
-
-    crate::targets::validate(&config.targets, &cov, opts.units.is_some())
-        .map_err(anyhow::Error::msg)?;
     let access: Vec<crate::access::AccessResult> = match opts.access {
         None => Vec::new(),
         Some(method) => cov
@@ -936,6 +958,81 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             })
             .collect(),
     };
+    let service_areas = match opts.service_buffer_m {
+        None => None,
+        Some(buffer_m) => {
+            if !(buffer_m.is_finite() && buffer_m > 0.0 && buffer_m <= 500.0) {
+                bail!("--service-buffer-m {buffer_m}: must be in (0, 500] metres");
+            }
+            let progress = Progress::stage("service areas");
+            let areas = service_areas(engines, categories, sites, run.circuity, buffer_m, proj);
+            progress.finish();
+            timer.stage("service areas");
+            Some((areas, buffer_m))
+        }
+    };
+    Ok(Computed {
+        network: engines.walking().map(crate::distance::Walking::summary),
+        sites: sites_all,
+        n_existing,
+        planned_file,
+        rejected,
+        warnings,
+        cov,
+        before,
+        access,
+        service_areas,
+    })
+}
+
+/// Run `learncircle coverage`.
+///
+/// # Errors
+/// Any fatal input, configuration or output problem; nothing is written then.
+pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
+    let mut timer = Timer::new();
+    let outputs = OutputSet::prepare(&opts.out)?;
+    let study = load_study(opts, &mut timer)?;
+    let progress = Progress::stage("computing walking distances and coverage");
+    let engines = study.engines();
+    let computed = compute_run(opts, &study, &engines, &mut timer)?;
+    progress.finish();
+    finish_run(opts, &study, computed, outputs, timer)
+}
+
+/// Everything after the distances: targets, units, gaps, the summary and every
+/// output file. Shared by one-machine runs and the merge of tiles.
+///
+/// # Errors
+/// Invalid targets, units covering no cell, or output errors.
+pub fn finish_run(
+    opts: &CoverageOptions,
+    study: &Study,
+    computed: Computed,
+    mut outputs: OutputSet,
+    mut timer: Timer,
+) -> Result<RunOutcome> {
+    let (config, run, mode, categories) =
+        (&study.config, &study.run, study.mode, &study.categories);
+    let (cells, cells_xy, units, proj) = (&study.cells, &study.cells_xy, &study.units, &study.proj);
+    let sites_file = study.sites_file.clone();
+    let pop_file = study.pop_file.clone();
+    let sites_total_rows = study.sites_read;
+    let Computed {
+        sites: sites_all,
+        n_existing,
+        planned_file,
+        rejected,
+        mut warnings,
+        cov,
+        before,
+        access,
+        network,
+        service_areas,
+    } = computed;
+    let sites: &Vec<Site> = &sites_all;
+    crate::targets::validate(&config.targets, &cov, opts.units.is_some())
+        .map_err(anyhow::Error::msg)?;
     let units_report = if units.is_empty() {
         None
     } else {
@@ -1078,8 +1175,7 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             lat_0: proj.origin().1,
         },
         config: config_used,
-        network: engines.walking().map(|w| {
-            let mut s = w.summary();
+                network: network.map(|mut s| {
             s.off_network_sites = Some(sites.len() - site_used.iter().filter(|u| **u).count());
             serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
         }),
@@ -1197,17 +1293,10 @@ pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
             export::access_csv(w, cells, &cov, &access, method)
         })?;
     }
-    if let Some(buffer_m) = opts.service_buffer_m {
-        if !(buffer_m.is_finite() && buffer_m > 0.0 && buffer_m <= 500.0) {
-            bail!("--service-buffer-m {buffer_m}: must be in (0, 500] metres");
-        }
-        let progress = Progress::stage("service areas");
-        let areas = service_areas(&engines, categories, sites, run.circuity, buffer_m, proj);
+    if let Some((areas, buffer_m)) = &service_areas {
         outputs.write("service_areas.geojson", |w| {
-            write_service_areas(w, &areas, buffer_m, mode)
+            write_service_areas(w, areas, *buffer_m, mode)
         })?;
-        progress.finish();
-        timer.stage("service areas");
     }
     outputs.write("gaps.csv", |w| {
         export::gaps_csv(w, &gaps, proj, has_elderly)

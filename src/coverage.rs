@@ -119,27 +119,43 @@ pub fn compute(
     engine: &dyn Reach,
     search_factor: f64,
 ) -> Coverage {
-    let off_network = engine.cell_off_network();
+    let reaches: Vec<CategoryReach> = categories
+        .iter()
+        .map(|cat| {
+            let own: Vec<[f64; 2]> = sites
+                .iter()
+                .filter(|s| s.category == cat.name)
+                .map(|s| s.xy)
+                .collect();
+            engine.category_reach(
+                &own,
+                &cat.profile,
+                cat.threshold_m,
+                cat.threshold_m * search_factor,
+            )
+        })
+        .collect();
+    assemble(cells, categories, reaches, engine.cell_off_network())
+}
+
+/// Coverage from engine results computed elsewhere (e.g. merged from tiles): one
+/// [`CategoryReach`] per category, in category order, indexed like `cells`.
+#[must_use]
+pub fn assemble(
+    cells: &[Cell],
+    categories: &[Category],
+    reaches: Vec<CategoryReach>,
+    off_network: Vec<bool>,
+) -> Coverage {
     let mut out = Vec::with_capacity(categories.len());
-    for cat in categories {
-        let own: Vec<[f64; 2]> = sites
-            .iter()
-            .filter(|s| s.category == cat.name)
-            .map(|s| s.xy)
-            .collect();
-        let reach = engine.category_reach(
-            &own,
-            &cat.profile,
-            cat.threshold_m,
-            cat.threshold_m * search_factor,
-        );
+    for (cat, reach) in categories.iter().zip(reaches) {
         let covered: Vec<bool> = reach
             .dist_m
             .iter()
             .map(|d| d.is_some_and(|d| d <= cat.threshold_m))
             .collect();
         let mut stats = totals(cells, &covered);
-        stats.sites = own.len();
+        stats.sites = reach.site_used.len();
         stats.sites_used = reach.site_used.iter().filter(|u| **u).count();
         stats.cells_unreached = reach.dist_m.iter().filter(|d| d.is_none()).count();
         out.push(CategoryCoverage {
