@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::distance::Catchment;
 
 /// Distance-decay method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// Classic 2SFCA, uniform weight within the threshold.

@@ -38,6 +38,12 @@ pub enum Command {
     /// Run the full analysis on the sample data bundled with learncircle.
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
+    /// Split the study area into tiles with a halo, for cluster runs (`coverage --tiles --tile I`, then `merge`).
+    #[command(after_help = PLAN_EXAMPLES)]
+    Plan(Box<PlanArgs>),
+    /// Combine tile runs into the files a one-machine run writes.
+    #[command(after_help = PLAN_EXAMPLES)]
+    Merge(MergeArgs),
     /// Where to build next: k new sites of a category that cover the most residents not yet covered (existing sites held fixed).
     #[command(after_help = RECOMMEND_EXAMPLES)]
     Recommend(Box<RecommendArgs>),
@@ -100,6 +106,18 @@ Examples:
   learncircle demo
   learncircle demo --out /tmp/demo --case helsinki";
 
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  learncircle plan --sites s.csv --population grid.csv --network city.osm.pbf --preset gb50180 --tile-km 10 --out tiles.json
+  # one task per tile (Slurm: --tile $SLURM_ARRAY_TASK_ID; Kubernetes Indexed Job: --tile $JOB_COMPLETION_INDEX)
+  learncircle coverage --sites s.csv --population grid.csv --network city.osm.pbf --preset gb50180 \\
+      --tiles tiles.json --tile 0 --out tiles/0
+  learncircle merge tiles/* --out run/
+
+The halo around each tile is the search bound (largest threshold × search factor) + the snap
+distance + 50 m + 1000 m, so each tile's cells get exactly the one-machine result; merge
+checks that every tile of the plan is present once and writes byte-identical outputs.";
+
 const RECOMMEND_EXAMPLES: &str = "\
 Examples:
   # 3 new libraries, candidates generated in the gap zones (cell centres)
@@ -137,6 +155,12 @@ pub struct CoverageArgs {
     /// Datum of the planned-sites file: wgs84, gcj02 or bd09.
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub planned_crs: InputCrs,
+    /// Tile plan (from `learncircle plan`): compute only the cells of --tile.
+    #[arg(long, value_name = "FILE", requires = "tile")]
+    pub tiles: Option<PathBuf>,
+    /// Tile index (0…N−1) of --tiles to compute; the output directory then holds tile results for `merge`.
+    #[arg(long, value_name = "I", requires = "tiles")]
+    pub tile: Option<usize>,
     /// Write service_areas.geojson: per category, the walk-shed of its sites (reached streets buffered by --service-buffer-m; holes kept, rivers not bridged).
     #[arg(long)]
     pub service_areas: bool,
@@ -270,6 +294,40 @@ pub struct DemoArgs {
     /// After the run, write OUT/report.html and OUT/charts/ (language zh or en; default zh).
     #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
     pub report: Option<crate::charts::Lang>,
+}
+
+/// `learncircle plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Inputs and settings, exactly as the tile runs will be given them.
+    #[command(flatten)]
+    pub study: StudyArgs,
+    /// Tile side, kilometres.
+    #[arg(long, value_name = "KM")]
+    pub tile_km: f64,
+    /// The plan file (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `learncircle merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Tile output directories (the --out of each `coverage --tile` run).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output directory of the merged run.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print summary.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the per-stage time breakdown.
+    #[arg(long)]
+    pub timings: bool,
+    /// No table, no warnings.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `learncircle recommend`.

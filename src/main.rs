@@ -54,6 +54,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo(&a),
         Command::Grid(a) => grid(&a),
         Command::Recommend(a) => recommend(*a),
+        Command::Plan(a) => {
+            let a = *a;
+            let opts = study_options(a.study, std::path::PathBuf::new(), false);
+            let plan = app::tile::make_plan(&opts, a.tile_km, &a.out)?;
+            println!(
+                "{}: {} tiles of {} km with a {:.0} m halo ({}); {} cells",
+                a.out.display(),
+                plan.tiles.len(),
+                a.tile_km,
+                plan.halo_m,
+                plan.halo_rule,
+                plan.fingerprint.cells
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge(a) => {
+            learncircle::progress::set_enabled(!a.quiet);
+            let outcome = app::tile::merge(&a.dirs, &a.out)?;
+            finish(
+                &outcome,
+                &Printing {
+                    json: a.json,
+                    timings: a.timings,
+                    quiet: a.quiet,
+                },
+            )
+        }
         Command::ExportNetwork(a) => {
             let s = app::export_network(&a)?;
             println!(
@@ -243,6 +270,15 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     let (report_lang, out_dir) = (a.report, a.out.clone());
     let mut opts = study_options(a.study, a.out, a.strict);
     opts.access = a.access;
+    if let (Some(plan), Some(index)) = (&a.tiles, a.tile) {
+        opts.planned = a.planned;
+        opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
+        let n = with_threads(a.threads, || app::tile::run_tile(&opts, plan, index))??;
+        if !a.quiet {
+            println!("tile {index}: {n} cells → {}", opts.out.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     opts.planned = a.planned;
     opts.planned_crs = a.planned_crs;
     opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);

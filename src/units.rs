@@ -23,7 +23,9 @@ use crate::input::units::RawUnit;
 use crate::model::{Cell, Site};
 
 /// How cells are assigned to units.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Assignment {
     /// By the cell's representative point.

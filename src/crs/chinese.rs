@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The datum of an input point layer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InputCrs {
     /// WGS84 longitude/latitude (OSM, GPS, WorldPop). The default.

@@ -94,7 +94,7 @@ pub struct ComponentInfo {
 }
 
 /// What happened while building, for the run summary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BuildStats {
     /// Walkable ways handed to the builder.
     pub ways_walkable: u64,
@@ -570,7 +570,7 @@ fn components(
 }
 
 /// Graph counts for the run summary.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GraphSummary {
     /// Graph nodes.
     pub nodes: usize,

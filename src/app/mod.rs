@@ -21,7 +21,10 @@ use crate::report::{self, Inputs, ProjectionInfo, RejectedCounts, RunFacts, Summ
 use crate::timing::Timer;
 
 /// Distance engine choice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Straight line × circuity (an approximation).
     Straight,
@@ -30,7 +33,7 @@ pub enum Mode {
 }
 
 /// Where categories and settings come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConfigSource {
     /// A TOML file.
     File(PathBuf),
@@ -41,7 +44,7 @@ pub enum ConfigSource {
 }
 
 /// Validated options of `learncircle coverage`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CoverageOptions {
     /// Sites file.
     pub sites: PathBuf,
@@ -88,7 +91,7 @@ pub struct CoverageOptions {
 }
 
 /// Options for raster / GeoPackage / shapefile population inputs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PopulationFormatOptions {
     /// Elderly rasters summed into the elderly layer (same grid as the population raster).
     pub elderly_rasters: Vec<PathBuf>,
@@ -561,6 +564,19 @@ impl Study {
 /// # Errors
 /// Any fatal input or configuration problem.
 pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
+    load_study_with(opts, timer, true)
+}
+
+/// [`load_study`], optionally without reading the network (`Study::graph` is then
+/// `None` even in network mode): used by `plan`, tile runs and `merge`.
+///
+/// # Errors
+/// Any fatal input or configuration problem.
+pub fn load_study_with(
+    opts: &CoverageOptions,
+    timer: &mut Timer,
+    with_network: bool,
+) -> Result<Study> {
     let mut warnings: Vec<String> = Vec::new();
     let config = load_config(&opts.config)?;
     let mut run = config.run.clone();
@@ -674,6 +690,7 @@ pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
     let progress = Progress::stage("reading the walking network");
     let cells_xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
     let graph = match (mode, &opts.network) {
+        (Mode::Network, Some(_)) if !with_network => None,
         (Mode::Network, Some(path)) => {
             let g = crate::network::Graph::from_osm_file(
                 path,
@@ -1834,3 +1851,4 @@ fn write_recommend_geojson(
     }
     writeln!(w, "\n]}}")
 }
+pub mod tile;
