@@ -23,4 +23,4 @@ pub mod units;
 pub mod vector;
 
 pub use error::InputError;
-pub use table::{check_lon_lat as check_lon_lat_pair, decode_text, looks_swapped};
+pub use table::{check_lon_lat as check_lon_lat_pair, decode_text, km_outside_bbox, looks_swapped};

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::InputError;
 use super::features::{as_text, property, read_features};
-use super::table::{Column, LAT, LON, check_lon_lat, parse_number, read_text};
+use super::table::{Column, LAT, LON, check_lon_lat, check_row_width, parse_number, read_text};
 use crate::crs::InputCrs;
 use crate::model::{RawSite, Rejected};
 
@@ -185,6 +185,10 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
                 continue;
             }
         };
+        if let Err(reason) = check_row_width(&rec, headers.len()) {
+            rejected.push(Rejected::new(&file, &location, reason));
+            continue;
+        }
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
         let parsed = (|| -> Result<RawSite, String> {
             let lon = parse_number(field(lon_i), "lon")?;
