@@ -130,6 +130,9 @@ pub struct CoverageArgs {
     /// Worker threads [default: all cores; RAYON_NUM_THREADS also works].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Reject population cells whose count is not a whole number (head counts from a census or register; not for modelled rasters such as WorldPop).
+    #[arg(long)]
+    pub integer_population: bool,
     /// Make rejected input records fatal (exit 2, nothing written) instead of a warning and exit 1.
     #[arg(long)]
     pub strict: bool,

@@ -124,6 +124,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
             elderly_columns: a.elderly_columns,
             epsg: a.population_epsg,
             clip: a.clip,
+            integer: a.integer_population,
         },
     };
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
