@@ -18,6 +18,7 @@
 pub mod access;
 pub mod app;
 pub mod cli;
+pub mod cli_doc;
 pub mod config;
 pub mod coverage;
 pub mod crs;
