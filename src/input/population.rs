@@ -12,7 +12,9 @@ use geo::{Centroid, MultiPolygon};
 use super::InputError;
 use super::features::{as_text, property, read_features};
 use super::sites::geometry_name;
-use super::table::{Column, LAT, LON, check_lon_lat, check_row_width, parse_number, read_text};
+use super::table::{
+    Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
+};
 use crate::crs::InputCrs;
 use crate::model::{RawCell, Rejected};
 
@@ -239,6 +241,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
         });
     }
     let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter(path, &text))
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use super::InputError;
 use super::features::{as_text, property, read_features};
-use super::table::{Column, LAT, LON, check_lon_lat, check_row_width, parse_number, read_text};
+use super::table::{
+    Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
+};
 use crate::crs::InputCrs;
 use crate::model::{RawSite, Rejected};
 
@@ -138,14 +140,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
             what: "file is empty",
         });
     }
-    let delimiter = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-    {
-        b'\t'
-    } else {
-        b','
-    };
+    let delimiter = delimiter(path, &text);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)

@@ -123,7 +123,15 @@ pub fn parse_number(field: &str, what: &str) -> Result<f64, String> {
     if t.is_empty() {
         return Err(format!("{what} is empty"));
     }
-    // Accept thousands separators as written by spreadsheets ("12,345").
+    // Accept thousands separators as written by spreadsheets ("12,345"), but only in
+    // groups of three: "12,5" is a decimal comma, and reading it as 125 would
+    // silently multiply the count by ten.
+    if t.contains(',') && !thousands_grouped(t) {
+        return Err(format!(
+            "{what} is not a number ({}): a decimal comma? write a point (12.5)",
+            excerpt(t)
+        ));
+    }
     let cleaned: String = t.chars().filter(|c| *c != ',' && *c != '_').collect();
     let v: f64 = cleaned
         .parse()
@@ -135,6 +143,34 @@ pub fn parse_number(field: &str, what: &str) -> Result<f64, String> {
         return Err(format!("{what} is infinite ({})", excerpt(t)));
     }
     Ok(v)
+}
+
+/// Whether the commas of a number separate thousands: `1,234` and `-12,345.5`,
+/// not `12,5` or `1,23,456`.
+fn thousands_grouped(t: &str) -> bool {
+    let int = t.split(['.', 'e', 'E']).next().unwrap_or(t);
+    let int = int.trim_start_matches(['-', '+']);
+    let mut groups = int.split(',');
+    let first = groups.next().unwrap_or("");
+    (1..=3).contains(&first.len()) && groups.all(|g| g.len() == 3)
+}
+
+/// The field delimiter of a delimited text file: a tab for `.tsv`; otherwise
+/// whichever of `,`, `;` and tab the header line holds first in that order of
+/// preference (Excel in many European locales writes `;`).
+#[must_use]
+pub fn delimiter(path: &Path, text: &str) -> u8 {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+    {
+        return b'\t';
+    }
+    let header = text.lines().next().unwrap_or("");
+    [b',', b';', b'\t']
+        .into_iter()
+        .find(|d| header.contains(char::from(*d)))
+        .unwrap_or(b',')
 }
 
 /// A field quoted for a message, cut after 20 characters (a runaway field, such as
@@ -257,6 +293,16 @@ mod tests {
     #[test]
     fn numbers_and_ranges() {
         assert_eq!(parse_number(" 12,345 ", "population"), Ok(12345.0));
+        assert_eq!(parse_number("-1,234,567.5", "population"), Ok(-1_234_567.5));
+        for decimal_comma in ["12,5", "1,23,456", ",5", "121,50000"] {
+            let e = parse_number(decimal_comma, "population").unwrap_err();
+            assert!(e.contains("decimal comma"), "{decimal_comma}: {e}");
+        }
+        let p = Path::new("x.csv");
+        assert_eq!(delimiter(p, "lon;lat;population\n"), b';');
+        assert_eq!(delimiter(p, "lon\tlat\n"), b'\t');
+        assert_eq!(delimiter(p, "名称,经度;x\n"), b',');
+        assert_eq!(delimiter(Path::new("x.TSV"), "a,b\n"), b'\t');
         assert!(parse_number("NaN", "lon").unwrap_err().contains("NaN"));
         assert!(parse_number("inf", "lon").unwrap_err().contains("infinite"));
         assert!(parse_number("", "lon").unwrap_err().contains("empty"));

@@ -244,6 +244,8 @@ fn cases() -> Vec<Case> {
             .pop("lon,lat,population\n121.5,31.3,10\n121.5,31.3,1e300\n"),
         case("400-digit number", Rejected("pop.csv,row 2,\"population is infinite (\"\"99999999999999999999\"\"… (400 characters))\",\n"))
             .pop(format!("lon,lat,population\n121.5,31.3,10\n121.5,31.3,{}\n", "9".repeat(400))),
+        case("decimal comma in a count", Rejected("pop.csv,row 2,\"population is not a number (\"\"12,5\"\"): a decimal comma? write a point (12.5)\",\n"))
+            .pop("lon,lat,population\n121.5,31.3,10\n121.5,31.3,\"12,5\"\n"),
         case("negative elderly", Rejected("pop.csv,row 2,elderly is negative (-1),80\n"))
             .pop("lon,lat,population,elderly\n121.5,31.3,100,10\n121.505,31.3,80,-1\n"),
         case("negative capacity", Rejected("sites.csv,row 2,capacity is negative (-5),\n"))
@@ -362,6 +364,12 @@ fn cases() -> Vec<Case> {
             .sites(SITES.replace('\n', "\r\n"))
             .pop(POP.replace('\n', "\r\n")),
         case("UTF-16LE sites (Excel Unicode text)", SameAsUtf8).sites(utf16),
+        case("semicolon-delimited CSV (European Excel)", SameAsUtf8)
+            .sites(SITES.replace(',', ";"))
+            .pop(POP.replace(',', ";")),
+        case("tab-separated population", SameAsUtf8)
+            .file("pop.tsv", POP.replace(',', "\t"))
+            .args(&["--population", "pop.tsv"]),
     ]
 }
 
