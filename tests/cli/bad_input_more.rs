@@ -259,6 +259,11 @@ fn cases() -> Vec<Case> {
         case("GeoJSON population feature without geometry", Rejected("pop.geojson,feature 1,feature has no geometry,80\n"))
             .file("pop.geojson", pop_geojson_no_geometry.to_vec())
             .args(&["--population", "pop.geojson"]),
+        case("GeoJSON position with one number (found by fuzzing)", Rejected("pop.geojson,feature 1,\"bad geometry: a position has 1 coordinate(s), expected [lon, lat]\",80\n"))
+            .file("pop.geojson", r#"{"type":"FeatureCollection","features":[
+                {"type":"Feature","geometry":{"type":"Point","coordinates":[121.5,31.3]},"properties":{"population":100}},
+                {"type":"Feature","geometry":{"type":"LineString","coordinates":[[121.5,31.3],[121.5]]},"properties":{"population":80}}]}"#)
+            .args(&["--population", "pop.geojson"]),
         case("GeoJSON site that is a polygon", Rejected("sites.geojson,feature 1,\"geometry is a Polygon, expected a Point\",\n"))
             .file("sites.geojson", r#"{"type":"FeatureCollection","features":[
                 {"type":"Feature","geometry":{"type":"Point","coordinates":[121.502,31.301]},"properties":{"category":"library"}},
