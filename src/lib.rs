@@ -25,6 +25,8 @@ pub mod crs;
 pub mod demo;
 pub mod distance;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gaps;
 pub mod grid;
 pub mod input;
