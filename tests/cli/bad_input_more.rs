@@ -290,6 +290,8 @@ fn cases() -> Vec<Case> {
             .args(&["--sites-crs", "gcj02"]),
         case("some sites far away", Warns(&["sites.csv: 1 of 2 sites lie more than 100 km from the population", "first: row 2"]))
             .sites("id,category,lon,lat\ns1,library,121.502,31.301\nh1,library,24.94,60.17\n"),
+        case("GeoPackage feature with a NaN vertex (found by fuzzing)", Rejected("grid_nan.gpkg,feature 1,geometry has a coordinate that is NaN or infinite,100\n"))
+            .args(&["--population", "grid_nan.gpkg"]),
         case("GeoPackage in an unknown CRS", Fatal(&["grid.gpkg", "unsupported CRS srs_id 990001 (NONE 990001)"]))
             .args(&["--population", "grid.gpkg"]),
         case("GeoPackage whose declared CRS is wrong", Fatal(&["grid_deg.gpkg", "nothing to analyse; first problem: feature 0: cannot transform", "from EPSG:3879"]))
@@ -418,6 +420,14 @@ fn setup(d: &Dir, c: &Case) {
             "EPSG",
             3879,
             &[(121.500, 31.300, 0.002), (121.505, 31.300, 0.002)],
+        );
+    }
+    if c.args.contains(&"grid_nan.gpkg") {
+        gpkg(
+            &d.path("grid_nan.gpkg"),
+            "EPSG",
+            4326,
+            &[(121.500, 31.300, 0.002), (f64::NAN, 31.300, 0.002)],
         );
     }
     for (name, bytes) in &c.files {
