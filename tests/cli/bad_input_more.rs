@@ -336,6 +336,9 @@ fn cases() -> Vec<Case> {
                 r#"{"type":"Feature","properties":{"code":"bowtie"},"geometry":{"type":"Polygon","coordinates":[[[121.49,31.29],[121.52,31.31],[121.52,31.29],[121.49,31.31],[121.49,31.29]]]}}"#,
             ))
             .args(&["--units", "units.geojson"]),
+        case("units as a shapefile", Fatal(&["units.shp", "unsupported file type (expected .geojson or .json)"]))
+            .file("units.shp", "not read")
+            .args(&["--units", "units.shp"]),
         case("units that miss every cell", Fatal(&["units.geojson", "none of the 3 cells lies inside any of the 1 units"]))
             .file("units.geojson", units(&square_feature("far", 121.0, 31.0, 121.1, 31.1)))
             .args(&["--units", "units.geojson"]),

@@ -65,7 +65,7 @@ fn kill_after_staging(d: &Dir, staged: usize) -> usize {
     let mut child = Command::new(env!("CARGO_BIN_EXE_learncircle"))
         .current_dir(d.tmp.path())
         .args(ARGS)
-        .env("LEARNCIRCLE_TEST_PAUSE_MS", "400")
+        .env("LEARNCIRCLE_TEST_PAUSE_MS", "700")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
