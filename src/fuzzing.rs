@@ -102,21 +102,18 @@ pub fn run_checked(target: Target, data: &[u8]) -> Result<(), String> {
 /// # Errors
 /// Whatever the parser refused, as text.
 pub fn run(target: Target, data: &[u8]) -> Result<(), String> {
-    if target == Target::Config {
-        return config(data);
-    }
+    let reader: fn(&Path) -> Result<(), String> = match target {
+        Target::Config => return config(data),
+        Target::SitesCsv => sites,
+        Target::PopulationCsv => population,
+        Target::Geojson => geojson,
+        Target::OsmXml | Target::OsmPbf => osm,
+        Target::Geotiff => geotiff,
+        Target::Gpkg => gpkg,
+    };
     let scratch = Scratch::new(target.extension());
     std::fs::write(&scratch.0, data).map_err(|e| format!("scratch file: {e}"))?;
-    let path = scratch.0.as_path();
-    match target {
-        Target::SitesCsv => sites(path),
-        Target::PopulationCsv => population(path),
-        Target::Geojson => geojson(path),
-        Target::OsmXml | Target::OsmPbf => osm(path),
-        Target::Geotiff => geotiff(path),
-        Target::Gpkg => gpkg(path),
-        Target::Config => unreachable!("handled above"),
-    }
+    reader(&scratch.0)
 }
 
 /// A per-thread scratch file, removed on drop.
