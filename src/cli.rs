@@ -259,6 +259,9 @@ pub struct StudyArgs {
     /// Gap zones: uncovered cells whose centres are at most this far apart join one zone [default: 1.5 × median cell spacing = 8-neighbour on a regular grid].
     #[arg(long, value_name = "M")]
     pub gap_link_m: Option<f64>,
+    /// Reject population cells whose count is not a whole number (head counts from a census or register; not for modelled rasters such as WorldPop).
+    #[arg(long)]
+    pub integer_population: bool,
 }
 
 /// Bundled sample cases.

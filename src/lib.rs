@@ -20,12 +20,15 @@ pub mod app;
 pub mod buildings;
 pub mod charts;
 pub mod cli;
+pub mod cli_doc;
 pub mod config;
 pub mod coverage;
 pub mod crs;
 pub mod demo;
 pub mod distance;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gaps;
 pub mod grid;
 pub mod input;

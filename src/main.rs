@@ -205,6 +205,7 @@ fn study_options(a: StudyArgs, out: std::path::PathBuf, strict: bool) -> Coverag
             elderly_columns: a.elderly_columns,
             epsg: a.population_epsg,
             clip: a.clip,
+            integer: a.integer_population,
         },
         ..CoverageOptions::new(std::path::PathBuf::new(), std::path::PathBuf::new(), out)
     }

@@ -105,6 +105,8 @@ pub struct PopulationFormatOptions {
     pub epsg: Option<u32>,
     /// Study-area polygon (GeoJSON or shapefile): cells outside are clipped out.
     pub clip: Option<PathBuf>,
+    /// `--integer-population`: reject cells whose count is not a whole number.
+    pub integer: bool,
 }
 
 impl CoverageOptions {
@@ -310,6 +312,67 @@ fn clip_area(path: &std::path::Path) -> Result<crate::input::clip::ClipArea> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+/// `--integer-population`: fractional counts become rejected rows; an error when
+/// no cell is left. Elderly counts are checked only in CSV/GeoJSON inputs (vector
+/// layers may carry estimated elderly counts for privacy-masked cells).
+fn require_integers(pop: &mut PopulationInput, pop_file: &str) -> Result<()> {
+    let before = pop.rejected.len();
+    let cells = std::mem::take(&mut pop.cells);
+    let rows = cells.len() + before;
+    pop.cells = crate::input::population::reject_fractional(
+        cells,
+        pop_file,
+        pop.report.is_none(),
+        &mut pop.rejected,
+    );
+    if pop.cells.is_empty() {
+        let r = &pop.rejected[before];
+        bail!(
+            "{pop_file}: none of the {rows} rows could be used; first problem: {}: {}",
+            r.location,
+            r.reason
+        );
+    }
+    Ok(())
+}
+
+/// Sites farther than this from every population cell's bounding box cannot be
+/// meant for this population (no walking threshold comes close).
+const FAR_SITE_KM: f64 = 100.0;
+
+/// A wrong `--sites-crs`, or a sites file for another city, puts the sites far
+/// from the population: an error when every site is that far, else a warning.
+fn check_sites_near(
+    sites: &[RawSite],
+    pop_bbox: [f64; 4],
+    sites_file: &str,
+    pop_file: &str,
+) -> Result<Option<String>> {
+    let far: Vec<(&RawSite, f64)> = sites
+        .iter()
+        .map(|s| (s, crate::input::km_outside_bbox(s.lon, s.lat, pop_bbox)))
+        .filter(|(_, km)| *km > FAR_SITE_KM)
+        .collect();
+    let Some((first, km)) = far.first() else {
+        return Ok(None);
+    };
+    if far.len() == sites.len() {
+        bail!(
+            "{sites_file}: all {} sites lie more than {FAR_SITE_KM} km from the population in {pop_file} \
+             ({}: {km:.0} km away): wrong --sites-crs or coordinates, or files for different places?",
+            sites.len(),
+            first.location
+        );
+    }
+    Ok(Some(format!(
+        "{sites_file}: {} of {} sites lie more than {FAR_SITE_KM} km from the population in {pop_file} \
+         (first: {}, {km:.0} km away); they cannot cover anyone",
+        far.len(),
+        sites.len(),
+        first.location
+    )))
+}
+
 fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
     let path = &opts.population;
     let ext = path
@@ -417,8 +480,13 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
         ),
     };
     if r.cells.is_empty() {
+        let first = r
+            .rejected
+            .first()
+            .map(|x| format!("; first problem: {}: {}", x.location, x.reason))
+            .unwrap_or_default();
         bail!(
-            "{}: no populated cell (after clipping) — nothing to analyse",
+            "{}: no populated cell (after clipping) — nothing to analyse{first}",
             path.display()
         );
     }
@@ -608,7 +676,10 @@ pub fn load_study_with(
     let pop_file = opts.population.display().to_string();
     let progress = Progress::stage("reading inputs");
     let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
-    let pop = read_population_any(opts)?;
+    let mut pop = read_population_any(opts)?;
+    if opts.population_format.integer {
+        require_integers(&mut pop, &pop_file)?;
+    }
     let units_read = match &opts.units {
         Some(p) => Some(crate::input::units::read_units(p, opts.units_crs)?),
         None => None,
@@ -649,6 +720,12 @@ pub fn load_study_with(
              {pop_file} unless their two coordinates are exchanged (check the column order)"
         );
     }
+    warnings.extend(check_sites_near(
+        &raw_sites,
+        pop_bbox,
+        &sites_file,
+        &pop_file,
+    )?);
     let proj = LocalProjection::centred_on(pop_bbox)?;
     let cells = project_cells(pop.cells, &proj, &pop_file, &mut rejected);
     let sites = project_sites(raw_sites, &proj, &sites_file, &mut rejected);
@@ -698,6 +775,15 @@ pub fn load_study_with(
                 &crate::network::GraphOptions::default(),
             )?;
             timer.stage("read network");
+            let st = g.stats();
+            if let Some(example) = st.missing_node_example() {
+                warnings.push(format!(
+                    "{}: {} walkable ways reference {} nodes that are not in the file (first: {example}); segments to them are dropped",
+                    path.display(),
+                    st.ways_with_missing_nodes,
+                    st.missing_node_refs
+                ));
+            }
             Some(g)
         }
         (Mode::Straight, Some(path)) => {

@@ -3,6 +3,15 @@
 //! place. A run that fails (or is killed) before the commit leaves no output file
 //! with its final name — at most the hidden staging directory, which the next run
 //! removes.
+//!
+//! Each file is renamed into place on its own, so every file under its final name
+//! is complete; a kill during the commit loop itself (a few renames) can leave some
+//! files of the new run beside older ones.
+//!
+//! **Test-only hook:** `LEARNCIRCLE_TEST_PAUSE_MS=N` makes the run sleep N ms
+//! (at most 60 s) after staging each file and before the commit, so that the
+//! crash-safety test (`tests/cli/crash.rs`) can SIGKILL it mid-write. It changes
+//! nothing else and is not meant for users.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -115,6 +124,7 @@ impl OutputSet {
         if !self.files.iter().any(|n| n == name) {
             self.files.push(name.to_owned());
         }
+        test_pause();
         Ok(())
     }
 
@@ -124,6 +134,7 @@ impl OutputSet {
     /// # Errors
     /// When a rename fails (the files already renamed are complete files).
     pub fn commit(mut self) -> Result<Vec<PathBuf>, OutputError> {
+        test_pause();
         let mut done = Vec::with_capacity(self.files.len());
         for name in &self.files {
             let to = self.out_dir.join(name);
@@ -136,6 +147,16 @@ impl OutputSet {
         let _ = fs::remove_dir_all(&self.staging);
         self.committed = true;
         Ok(done)
+    }
+}
+
+/// The test-only pause (see the module docs).
+fn test_pause() {
+    if let Some(ms) = std::env::var("LEARNCIRCLE_TEST_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(60_000)));
     }
 }
 

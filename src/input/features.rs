@@ -55,9 +55,14 @@ pub fn read_features(path: &Path) -> Result<Vec<FeatureRecord>, InputError> {
         .map(|(index, f)| {
             let geometry = match &f.geometry {
                 None => Err("feature has no geometry".to_string()),
-                Some(g) => {
-                    geo::Geometry::<f64>::try_from(g).map_err(|e| format!("bad geometry: {e}"))
-                }
+                Some(g) => match first_short_position(&g.value) {
+                    Some(n) => Err(format!(
+                        "bad geometry: a position has {n} coordinate(s), expected [lon, lat]"
+                    )),
+                    None => {
+                        geo::Geometry::<f64>::try_from(g).map_err(|e| format!("bad geometry: {e}"))
+                    }
+                },
             };
             let id = f.id.as_ref().map(|id| match id {
                 geojson::feature::Id::String(s) => s.clone(),
@@ -71,6 +76,27 @@ pub fn read_features(path: &Path) -> Result<Vec<FeatureRecord>, InputError> {
             }
         })
         .collect())
+}
+
+/// The length of the first position with fewer than two numbers. Checked before
+/// converting: the `geojson` crate's conversion to `geo` indexes `[x, y]` without
+/// a bounds check and panics on `"coordinates": [121.5]` (found by fuzzing).
+fn first_short_position(value: &geojson::GeometryValue) -> Option<usize> {
+    use geojson::GeometryValue as V;
+    let short = |p: &geojson::Position| (p.len() < 2).then_some(p.len());
+    match value {
+        V::Point { coordinates } => short(coordinates),
+        V::MultiPoint { coordinates } | V::LineString { coordinates } => {
+            coordinates.iter().find_map(short)
+        }
+        V::MultiLineString { coordinates } | V::Polygon { coordinates } => {
+            coordinates.iter().flatten().find_map(short)
+        }
+        V::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().find_map(short),
+        V::GeometryCollection { geometries } => geometries
+            .iter()
+            .find_map(|g| first_short_position(&g.value)),
+    }
 }
 
 /// Find a property by any of the normalised aliases.

@@ -12,7 +12,9 @@ use geo::{Centroid, MultiPolygon};
 use super::InputError;
 use super::features::{as_text, property, read_features};
 use super::sites::geometry_name;
-use super::table::{Column, LAT, LON, check_lon_lat, parse_number, read_text};
+use super::table::{
+    Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
+};
 use crate::crs::InputCrs;
 use crate::model::{RawCell, Rejected};
 
@@ -148,6 +150,37 @@ pub fn read_population(path: &Path, crs: InputCrs) -> Result<PopulationRead, Inp
     })
 }
 
+/// `--integer-population`: keeps the cells whose population (and, with
+/// `elderly_too`, elderly count) is a whole number; the others go to `rejected`
+/// with their residents, so the input total still adds up.
+#[must_use]
+pub fn reject_fractional(
+    cells: Vec<RawCell>,
+    file: &str,
+    elderly_too: bool,
+    rejected: &mut Vec<Rejected>,
+) -> Vec<RawCell> {
+    let mut kept = Vec::with_capacity(cells.len());
+    for c in cells {
+        let reason = if c.population.fract() != 0.0 {
+            Some(format!(
+                "population {} is not a whole number (--integer-population)",
+                c.population
+            ))
+        } else {
+            c.elderly
+                .filter(|e| elderly_too && e.fract() != 0.0)
+                .map(|e| format!("elderly {e} is not a whole number (--integer-population)"))
+        };
+        match reason {
+            Some(reason) => rejected
+                .push(Rejected::new(file, &c.location, reason).with_population(Some(c.population))),
+            None => kept.push(c),
+        }
+    }
+    kept
+}
+
 fn empty_cell() -> RawCell {
     RawCell {
         id: None,
@@ -162,10 +195,28 @@ fn empty_cell() -> RawCell {
 
 type Parsed = (Vec<RawCell>, Vec<Rejected>, bool, usize);
 
+/// The largest head count accepted for one cell: a billion people. Larger values
+/// are typos or unit mistakes, and near `f64::MAX` they would turn the totals into
+/// infinities.
+pub const MAX_CELL_POPULATION: f64 = 1e9;
+
+/// Whether a population value can be carried into the input total.
+fn usable(population: f64) -> Option<f64> {
+    (0.0..=MAX_CELL_POPULATION)
+        .contains(&population)
+        .then_some(population)
+}
+
 /// Validate population (and elderly) values; `Err((reason, usable population))`.
 fn check_counts(population: f64, elderly: Option<f64>) -> Result<(), (String, Option<f64>)> {
     if population < 0.0 {
         return Err((format!("population is negative ({population})"), None));
+    }
+    if population > MAX_CELL_POPULATION {
+        return Err((
+            format!("population {population:e} is implausibly large for one cell (limit 1e9)"),
+            None,
+        ));
     }
     if let Some(e) = elderly {
         if e < 0.0 {
@@ -190,6 +241,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
         });
     }
     let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter(path, &text))
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
@@ -226,13 +278,18 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
                 continue;
             }
         };
+        if let Err(reason) = check_row_width(&rec, headers.len()) {
+            // The population of a shifted row cannot be trusted: not counted.
+            rejected.push(Rejected::new(&file, &location, reason));
+            continue;
+        }
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
         // The population is read first so that a row rejected for another reason
         // still carries its residents into the conservation check.
         let population = parse_number(field(pop_i), "population");
         let parsed = (|| -> Result<RawCell, (String, Option<f64>)> {
             let population = population.clone().map_err(|e| (e, None))?;
-            let usable = (population >= 0.0).then_some(population);
+            let usable = usable(population);
             let lon = parse_number(field(lon_i), "lon").map_err(|e| (e, usable))?;
             let lat = parse_number(field(lat_i), "lat").map_err(|e| (e, usable))?;
             check_lon_lat(lon, lat).map_err(|e| (e, usable))?;
@@ -307,7 +364,7 @@ fn read_geojson(path: &Path) -> Result<Parsed, InputError> {
         };
         let parsed = (|| -> Result<RawCell, (String, Option<f64>)> {
             let population = population.clone().map_err(|e| (e, None))?;
-            let usable = (population >= 0.0).then_some(population);
+            let usable = usable(population);
             let geometry = f.geometry.map_err(|e| (e, usable))?;
             let (point, polygon) = match geometry {
                 geo::Geometry::Point(p) => (p, None),
@@ -423,6 +480,35 @@ mod tests {
         assert!((c.lon - 24.905).abs() < 1e-9 && (c.lat - 60.155).abs() < 1e-6);
         assert!(c.polygon.is_some());
         assert!(r.rejected[0].reason.contains("not a number"));
+    }
+
+    #[test]
+    fn fractional_counts_and_huge_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "p.csv",
+            "lon,lat,population,elderly\n121.5,31.3,10,2\n121.5,31.3,2.5,1\n121.5,31.3,4,1.5\n121.5,31.3,1e300,0\n",
+        );
+        let r = read_population(&p, InputCrs::Wgs84).unwrap();
+        assert_eq!(r.cells.len(), 3);
+        assert!(r.rejected[0].reason.contains("implausibly large"));
+        assert_eq!(r.input_total, 16.5, "the huge value is not counted");
+        let mut rejected = Vec::new();
+        let kept = reject_fractional(r.cells, "p.csv", true, &mut rejected);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(rejected[0].location, "row 2");
+        assert!(
+            rejected[0]
+                .reason
+                .contains("population 2.5 is not a whole number")
+        );
+        assert!(
+            rejected[1]
+                .reason
+                .contains("elderly 1.5 is not a whole number")
+        );
+        assert_eq!(rejected[1].population, Some(4.0));
     }
 
     #[test]

@@ -116,6 +116,21 @@ pub enum RasterError {
         /// The limit in force.
         max_pixels: u64,
     },
+    /// The raster is so wide that the reader's row buffers (24 bytes per column)
+    /// would exceed the memory budget.
+    #[error(
+        "{path}: {width} pixels per row need {bytes} bytes of row buffers, over the memory budget of {limit} bytes"
+    )]
+    RowTooWide {
+        /// The file.
+        path: PathBuf,
+        /// Declared width.
+        width: u64,
+        /// Bytes the row buffers would take.
+        bytes: u64,
+        /// The budget.
+        limit: u64,
+    },
     /// A decoded chunk row would exceed the memory budget.
     #[error(
         "{path}: a chunk row of {bytes} bytes exceeds the memory budget of {limit} bytes (re-tile the raster, e.g. gdal_translate -co TILED=YES)"
@@ -757,6 +772,10 @@ impl SampleKind {
     }
 }
 
+/// Working memory per raster column in [`read_population_rasters`]: a sum (`f64`)
+/// and a valid count (`u32`) for the population and for the elderly layer.
+const ROW_BUFFER_BYTES_PER_COLUMN: u64 = 2 * (8 + 4);
+
 /// One open raster with a cache of the chunk row being read.
 struct RasterFile {
     path: PathBuf,
@@ -801,6 +820,15 @@ impl RasterFile {
                 width: width.into(),
                 height: height.into(),
                 max_pixels: limits.max_pixels,
+            });
+        }
+        let row_buffers = u64::from(width) * ROW_BUFFER_BYTES_PER_COLUMN;
+        if row_buffers > limits.max_chunk_bytes {
+            return Err(RasterError::RowTooWide {
+                path: path.to_path_buf(),
+                width: width.into(),
+                bytes: row_buffers,
+                limit: limits.max_chunk_bytes,
             });
         }
         let tag_u16 = |d: &mut Decoder<_>, tag: Tag, default: u16| -> Result<u16, RasterError> {
@@ -855,7 +883,10 @@ impl RasterFile {
         let chunk_count = u64::from(chunks_across) * u64::from(chunks_down);
         // A single strip may declare more rows than the image has; only real rows decode.
         let rows = u64::from(chunk_h.min(height));
-        let row_bytes = u64::from(chunks_across) * u64::from(chunk_w) * rows * kind.bytes();
+        // Saturating: a hostile tile size must not overflow the check meant to stop it.
+        let row_bytes = (u64::from(chunks_across) * u64::from(chunk_w))
+            .saturating_mul(rows)
+            .saturating_mul(kind.bytes());
         if row_bytes > limits.max_chunk_bytes {
             return Err(RasterError::ChunkTooLarge {
                 path: path.to_path_buf(),

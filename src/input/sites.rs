@@ -6,7 +6,9 @@ use std::path::Path;
 
 use super::InputError;
 use super::features::{as_text, property, read_features};
-use super::table::{Column, LAT, LON, check_lon_lat, parse_number, read_text};
+use super::table::{
+    Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
+};
 use crate::crs::InputCrs;
 use crate::model::{RawSite, Rejected};
 
@@ -155,14 +157,7 @@ fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
             what: "file is empty",
         });
     }
-    let delimiter = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-    {
-        b'\t'
-    } else {
-        b','
-    };
+    let delimiter = delimiter(path, &text);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -206,6 +201,10 @@ fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
                 continue;
             }
         };
+        if let Err(reason) = check_row_width(&rec, headers.len()) {
+            rejected.push(Rejected::new(&file, &location, reason));
+            continue;
+        }
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
         let parsed = (|| -> Result<RawSite, String> {
             let lon = parse_number(field(lon_i), "lon")?;

@@ -21,9 +21,20 @@ pub fn read_text(path: &Path) -> Result<(String, &'static str), InputError> {
     decode_text(&bytes).ok_or_else(|| InputError::Encoding { path: path.into() })
 }
 
-/// Decode bytes as UTF-8 (dropping a BOM) or GB18030. `None` if neither fits.
+/// Decode bytes as UTF-8 (dropping a BOM), UTF-16 with a BOM (Excel's "Unicode
+/// text" export) or GB18030. `None` if none fits.
 #[must_use]
 pub fn decode_text(bytes: &[u8]) -> Option<(String, &'static str)> {
+    for (bom, encoding, name) in [
+        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
+        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE, "UTF-16BE"),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            return encoding
+                .decode_without_bom_handling_and_without_replacement(rest)
+                .map(|text| (text.into_owned(), name));
+        }
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => Some((s.to_owned(), "UTF-8")),
@@ -112,18 +123,101 @@ pub fn parse_number(field: &str, what: &str) -> Result<f64, String> {
     if t.is_empty() {
         return Err(format!("{what} is empty"));
     }
-    // Accept thousands separators as written by spreadsheets ("12,345").
+    // Accept thousands separators as written by spreadsheets ("12,345"), but only in
+    // groups of three: "12,5" is a decimal comma, and reading it as 125 would
+    // silently multiply the count by ten.
+    if t.contains(',') && !thousands_grouped(t) {
+        return Err(format!(
+            "{what} is not a number ({}): a decimal comma? write a point (12.5)",
+            excerpt(t)
+        ));
+    }
     let cleaned: String = t.chars().filter(|c| *c != ',' && *c != '_').collect();
     let v: f64 = cleaned
         .parse()
-        .map_err(|_| format!("{what} is not a number ({t:?})"))?;
+        .map_err(|_| format!("{what} is not a number ({})", excerpt(t)))?;
     if v.is_nan() {
         return Err(format!("{what} is NaN"));
     }
     if v.is_infinite() {
-        return Err(format!("{what} is infinite ({t:?})"));
+        return Err(format!("{what} is infinite ({})", excerpt(t)));
     }
     Ok(v)
+}
+
+/// Whether the commas of a number separate thousands: `1,234` and `-12,345.5`,
+/// not `12,5` or `1,23,456`.
+fn thousands_grouped(t: &str) -> bool {
+    let int = t.split(['.', 'e', 'E']).next().unwrap_or(t);
+    let int = int.trim_start_matches(['-', '+']);
+    let mut groups = int.split(',');
+    let first = groups.next().unwrap_or("");
+    (1..=3).contains(&first.len()) && groups.all(|g| g.len() == 3)
+}
+
+/// The field delimiter of a delimited text file: a tab for `.tsv`; otherwise
+/// whichever of `,`, `;` and tab the header line holds first in that order of
+/// preference (Excel in many European locales writes `;`).
+#[must_use]
+pub fn delimiter(path: &Path, text: &str) -> u8 {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+    {
+        return b'\t';
+    }
+    let header = text.lines().next().unwrap_or("");
+    [b',', b';', b'\t']
+        .into_iter()
+        .find(|d| header.contains(char::from(*d)))
+        .unwrap_or(b',')
+}
+
+/// A field quoted for a message, cut after 20 characters (a runaway field, such as
+/// a whole line pasted into one cell, must not flood `rejected.csv`).
+fn excerpt(field: &str) -> String {
+    let n = field.chars().count();
+    if n <= 24 {
+        format!("{field:?}")
+    } else {
+        let head: String = field.chars().take(20).collect();
+        format!("{head:?}… ({n} characters)")
+    }
+}
+
+/// Check that a CSV record has as many fields as the header. Extra fields are
+/// tolerated only when empty (trailing commas); a row with non-empty extra fields
+/// usually has an unquoted comma inside a value, which shifts every later column.
+///
+/// # Errors
+/// A row-level reason naming both counts.
+pub fn check_row_width(record: &csv::StringRecord, header_fields: usize) -> Result<(), String> {
+    let n = record.len();
+    if n < header_fields {
+        return Err(format!(
+            "row has {n} fields but the header has {header_fields} (ragged row)"
+        ));
+    }
+    if record
+        .iter()
+        .skip(header_fields)
+        .any(|f| !f.trim().is_empty())
+    {
+        return Err(format!(
+            "row has {n} fields but the header has {header_fields} (an unquoted comma inside a value?)"
+        ));
+    }
+    Ok(())
+}
+
+/// Approximate distance in km from a lon/lat point to a lon/lat box (0 inside).
+/// Good to a few per cent, which is all a plausibility check needs.
+#[must_use]
+pub fn km_outside_bbox(lon: f64, lat: f64, bbox: [f64; 4]) -> f64 {
+    let dlon = (bbox[0] - lon).max(lon - bbox[2]).max(0.0);
+    let dlat = (bbox[1] - lat).max(lat - bbox[3]).max(0.0);
+    let mid_lat = lat.clamp(bbox[1], bbox[3]).to_radians();
+    (dlon * 111.32 * mid_lat.cos()).hypot(dlat * 110.57)
 }
 
 /// Check a WGS84 coordinate pair, detecting the common swap of lon and lat.
@@ -187,17 +281,60 @@ mod tests {
         assert!(s.starts_with("名称,经度"));
         let (s, enc) = decode_text("\u{feff}id,lon".as_bytes()).unwrap();
         assert_eq!((s.as_str(), enc), ("id,lon", "UTF-8"));
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("名称,lon".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let (s, enc) = decode_text(&utf16).unwrap();
+        assert_eq!((s.as_str(), enc), ("名称,lon", "UTF-16LE"));
+        assert!(decode_text(b"\xFF\xFEa").is_none(), "odd byte count");
     }
 
     #[test]
     fn numbers_and_ranges() {
         assert_eq!(parse_number(" 12,345 ", "population"), Ok(12345.0));
+        assert_eq!(parse_number("-1,234,567.5", "population"), Ok(-1_234_567.5));
+        for decimal_comma in ["12,5", "1,23,456", ",5", "121,50000"] {
+            let e = parse_number(decimal_comma, "population").unwrap_err();
+            assert!(e.contains("decimal comma"), "{decimal_comma}: {e}");
+        }
+        let p = Path::new("x.csv");
+        assert_eq!(delimiter(p, "lon;lat;population\n"), b';');
+        assert_eq!(delimiter(p, "lon\tlat\n"), b'\t');
+        assert_eq!(delimiter(p, "名称,经度;x\n"), b',');
+        assert_eq!(delimiter(Path::new("x.TSV"), "a,b\n"), b'\t');
         assert!(parse_number("NaN", "lon").unwrap_err().contains("NaN"));
         assert!(parse_number("inf", "lon").unwrap_err().contains("infinite"));
         assert!(parse_number("", "lon").unwrap_err().contains("empty"));
+        let long = "9".repeat(400);
+        assert_eq!(
+            parse_number(&long, "population").unwrap_err(),
+            "population is infinite (\"99999999999999999999\"… (400 characters))"
+        );
         assert!(check_lon_lat(31.2, 121.5).unwrap_err().contains("swapped"));
         assert!(check_lon_lat(200.0, 10.0).unwrap_err().contains("lon 200"));
         assert!(check_lon_lat(121.5, 31.2).is_ok());
+    }
+
+    #[test]
+    fn row_width() {
+        let header = 4;
+        let rec = |f: &[&str]| csv::StringRecord::from(f.to_vec());
+        assert!(check_row_width(&rec(&["a", "1", "2", "3"]), header).is_ok());
+        assert!(check_row_width(&rec(&["a", "1", "2", "3", ""]), header).is_ok());
+        let e = check_row_width(&rec(&["a", "1", "2"]), header).unwrap_err();
+        assert!(e.contains("3 fields but the header has 4"), "{e}");
+        let e = check_row_width(&rec(&["a", "b", "1", "2", "3"]), header).unwrap_err();
+        assert!(e.contains("unquoted comma"), "{e}");
+    }
+
+    #[test]
+    fn distance_to_box() {
+        let b = [121.0, 31.0, 122.0, 32.0];
+        assert_eq!(km_outside_bbox(121.5, 31.5, b), 0.0);
+        assert!((km_outside_bbox(121.5, 33.0, b) - 110.57).abs() < 0.01);
+        // Helsinki to Shanghai: thousands of km.
+        assert!(km_outside_bbox(24.9, 60.2, b) > 5000.0);
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub fn read_units(path: &Path, crs: InputCrs) -> Result<UnitsRead, InputError> {
     if !matches!(ext.as_str(), "geojson" | "json") {
         return Err(InputError::UnsupportedFormat {
             path: path.into(),
-            expected: ".geojson (or .gpkg)",
+            expected: ".geojson or .json",
         });
     }
     let features = read_features(path)?;

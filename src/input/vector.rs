@@ -40,7 +40,8 @@
 //! elderly were estimated.
 
 use geo::{
-    BoundingRect, Centroid, Coord, Geometry, LineString, MapCoords, MultiPolygon, Point, Polygon,
+    BoundingRect, Centroid, Coord, CoordsIter, Geometry, LineString, MapCoords, MultiPolygon,
+    Point, Polygon,
 };
 
 use crate::crs::{EpsgError, LocalProjection, Reprojector};
@@ -504,6 +505,13 @@ fn place(
     keep_polygon: bool,
 ) -> Result<(f64, f64, Option<MultiPolygon<f64>>), String> {
     let to_wgs = |x: f64, y: f64| reproj.to_wgs84(x, y).map_err(|e: EpsgError| e.to_string());
+    // WKB can hold NaN; a NaN vertex also makes a ring "unclosed" for geo's
+    // centroid, which asserts on it (found by fuzzing).
+    if g.coords_iter()
+        .any(|c| !(c.x.is_finite() && c.y.is_finite()))
+    {
+        return Err("geometry has a coordinate that is NaN or infinite".into());
+    }
     match g {
         Geometry::Point(p) => {
             let (lon, lat) = to_wgs(p.x(), p.y())?;

@@ -124,7 +124,8 @@ pub enum NetworkError {
     /// The file holds no walkable way (after the pedestrian filter and after dropping
     /// segments with missing nodes), so there is no network to walk on.
     #[error(
-        "osm file {path}: no walkable way ({ways_seen} ways read, {highway_ways} with a highway tag, {ways_with_missing_nodes} walkable ways lost to missing nodes)"
+        "osm file {path}: no walkable way ({ways_seen} ways read, {highway_ways} with a highway tag, {ways_with_missing_nodes} walkable ways lost to missing nodes{})",
+        missing_example.as_ref().map(|e| format!("; first: {e}")).unwrap_or_default()
     )]
     NoWalkableWays {
         /// The file, as given.
@@ -135,5 +136,7 @@ pub enum NetworkError {
         highway_ways: u64,
         /// Walkable ways dropped because none of their segments had both nodes.
         ways_with_missing_nodes: u64,
+        /// The first missing node, as `way W needs node N, which is not in the file`.
+        missing_example: Option<String>,
     },
 }

@@ -108,6 +108,18 @@ pub struct BuildStats {
     pub duplicate_segments: u64,
     /// Segments dropped because both ends are the same node or the same point.
     pub zero_length_segments: u64,
+    /// The first (way id, node id) whose node is not in the file, for messages.
+    #[serde(skip)]
+    pub first_missing_node: Option<(i64, i64)>,
+}
+
+impl BuildStats {
+    /// `way W needs node N, which is not in the file` for the first missing node.
+    #[must_use]
+    pub fn missing_node_example(&self) -> Option<String> {
+        self.first_missing_node
+            .map(|(way, node)| format!("way {way} needs node {node}, which is not in the file"))
+    }
 }
 
 /// Collects nodes and ways; [`build`](Self::build) turns them into a [`Graph`].
@@ -175,6 +187,11 @@ impl GraphBuilder {
             let positions: Vec<Option<usize>> =
                 refs.iter().map(|r| find(*r, &self.nodes)).collect();
             missing += positions.iter().filter(|p| p.is_none()).count() as u64;
+            if stats.first_missing_node.is_none() {
+                if let Some(i) = positions.iter().position(Option::is_none) {
+                    stats.first_missing_node = Some((info.osm_id, refs[i]));
+                }
+            }
             for pair in positions.windows(2) {
                 let (Some(p), Some(q)) = (pair[0], pair[1]) else {
                     continue;

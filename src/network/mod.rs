@@ -102,6 +102,7 @@ impl Graph {
                 ways_seen: data.stats.ways_seen,
                 highway_ways: data.stats.highway_ways_seen,
                 ways_with_missing_nodes: graph.stats().ways_skipped_missing_nodes,
+                missing_example: graph.stats().missing_node_example(),
             });
         }
         Ok(graph)

@@ -337,6 +337,24 @@ fn read_passes(
     wanted.nodes.dedup();
     if sel.nodes.is_some() || !wanted.nodes.is_empty() {
         let (mut nodes, seen) = src.nodes(path, sel.nodes, &wanted.nodes)?;
+        // A corrupt PBF can hold any 10⁻⁷-degree value (osmpbf's delta decoding
+        // wraps on overflow in release builds): refuse what is not on the globe.
+        if let Some(n) = nodes.iter().find(|n| {
+            n.lat_e7.unsigned_abs() > 900_000_000 || n.lon_e7.unsigned_abs() > 1_800_000_000
+        }) {
+            return Err(malformed(
+                path,
+                Some(ElementRef {
+                    kind: OsmKind::Node,
+                    id: n.id,
+                }),
+                format!(
+                    "coordinates out of range (lon {}, lat {})",
+                    n.lon(),
+                    n.lat()
+                ),
+            ));
+        }
         nodes.sort_by_key(|n| n.id);
         nodes.dedup_by_key(|n| n.id);
         data.nodes = nodes;

@@ -5,7 +5,9 @@
 mod util;
 
 mod bad_input;
+mod bad_input_more;
 mod contract;
+mod crash;
 mod formats;
 mod osm_data;
 mod properties;
