@@ -76,6 +76,10 @@ pub struct TileSpec {
     pub core_xy: [f64; 4],
     /// Core rectangle, WGS84 bounding box (for people and schedulers).
     pub core_lonlat: [f64; 4],
+    /// Core plus halo, WGS84 bounding box rounded outwards: the OSM data this
+    /// tile needs (e.g. `osmium extract -b` for a per-tile extract).
+    #[serde(default)]
+    pub halo_lonlat: [f64; 4],
     /// Cells whose centre lies in the core.
     pub cells: usize,
     /// Their residents.
@@ -200,20 +204,37 @@ pub fn make_plan(opts: &CoverageOptions, tile_km: f64, out: &Path) -> Result<Pla
                 [core_xy[2], core_xy[3]],
                 [core_xy[0], core_xy[3]],
             ];
-            let ll: Vec<(f64, f64)> = corners.iter().map(|p| study.proj.inverse(*p)).collect();
             let r6 = |v: f64| (v * 1e6).round() / 1e6;
-            let core_lonlat = [
-                r6(ll.iter().map(|p| p.0).fold(f64::INFINITY, f64::min)),
-                r6(ll.iter().map(|p| p.1).fold(f64::INFINITY, f64::min)),
-                r6(ll.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max)),
-                r6(ll.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)),
+            let lonlat_box =
+                |pts: &[[f64; 2]], round_min: fn(f64) -> f64, round_max: fn(f64) -> f64| {
+                    let ll: Vec<(f64, f64)> = pts.iter().map(|p| study.proj.inverse(*p)).collect();
+                    [
+                        round_min(ll.iter().map(|p| p.0).fold(f64::INFINITY, f64::min)),
+                        round_min(ll.iter().map(|p| p.1).fold(f64::INFINITY, f64::min)),
+                        round_max(ll.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max)),
+                        round_max(ll.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)),
+                    ]
+                };
+            let core_lonlat = lonlat_box(&corners, r6, r6);
+            let h = halo_m;
+            let halo_corners = [
+                [core_xy[0] - h, core_xy[1] - h],
+                [core_xy[2] + h, core_xy[1] - h],
+                [core_xy[2] + h, core_xy[3] + h],
+                [core_xy[0] - h, core_xy[3] + h],
             ];
+            let halo_lonlat = lonlat_box(
+                &halo_corners,
+                |v| (v * 1e5).floor() / 1e5,
+                |v| (v * 1e5).ceil() / 1e5,
+            );
             TileSpec {
                 index,
                 ix,
                 iy,
                 core_xy,
                 core_lonlat,
+                halo_lonlat,
                 cells,
                 population: crate::report::round_pop(population),
             }
@@ -347,13 +368,19 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
                 ..osm::OsmSelection::default()
             };
             let mut data = osm::read_osm(path, &selection)?;
-            let site_xy: Vec<[f64; 2]> = my_sites.iter().map(|&k| study.sites[k].xy).collect();
+            let site_index = rstar::RTree::bulk_load(
+                my_sites
+                    .iter()
+                    .map(|&k| study.sites[k].xy)
+                    .collect::<Vec<[f64; 2]>>(),
+            );
             let keep_node = |lon: f64, lat: f64| -> bool {
                 study.proj.forward(lon, lat).is_ok_and(|p| {
                     within(p, spec.core_xy, halo)
-                        || site_xy
-                            .iter()
-                            .any(|s| (s[0] - p[0]).hypot(s[1] - p[1]) <= snap_reach)
+                        || site_index
+                            .locate_within_distance(p, snap_reach * snap_reach)
+                            .next()
+                            .is_some()
                 })
             };
             let inside: std::collections::HashSet<i64> = data

@@ -12,5 +12,6 @@ mod formats;
 mod osm_data;
 mod properties;
 mod recommend;
+mod tiles;
 mod units_targets;
 mod whatif;
