@@ -274,9 +274,15 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     if let (Some(plan), Some(index)) = (&a.tiles, a.tile) {
         opts.planned = a.planned;
         opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
-        let n = with_threads(a.threads, || app::tile::run_tile(&opts, plan, index))??;
+        let t = with_threads(a.threads, || app::tile::run_tile(&opts, plan, index))??;
         if !a.quiet {
-            println!("tile {index}: {n} cells → {}", opts.out.display());
+            println!("tile {index}: {} cells → {}", t.cells, opts.out.display());
+        }
+        if a.timings {
+            let mut err = std::io::stderr().lock();
+            for s in &t.timings_ms {
+                writeln!(err, "{:>28}  {:>10.1} ms", s.stage, s.ms)?;
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -312,6 +312,18 @@ struct TileMeta {
     tile: usize,
     cells: usize,
     sites_checked: usize,
+    /// Stage times of this tile run (not used by `merge`).
+    #[serde(default)]
+    timings_ms: Vec<crate::report::StageTiming>,
+}
+
+/// What a tile run hands back to `main`.
+#[derive(Debug)]
+pub struct TileOutcome {
+    /// Core cells computed.
+    pub cells: usize,
+    /// Stage times, with a `total` row.
+    pub timings_ms: Vec<crate::report::StageTiming>,
 }
 
 /// Which tile checks a site's snapping: the tile whose core holds it, else the
@@ -336,7 +348,7 @@ fn within(xy: [f64; 2], r: [f64; 4], pad: f64) -> bool {
 ///
 /// # Errors
 /// Plan/input mismatch, input or network problems, output errors.
-pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Result<usize> {
+pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Result<TileOutcome> {
     unsupported(opts)?;
     let plan = read_plan(plan_path)?;
     let Some(spec) = plan.tiles.get(index).cloned() else {
@@ -458,6 +470,7 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
         tile: index,
         cells: core.len(),
         sites_checked: site_checks.len(),
+        timings_ms: timer.finish(),
     };
     let meta_json = serde_json::to_string_pretty(&meta)?;
     outputs.write("tile.json", |w| {
@@ -481,7 +494,10 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
         Ok(())
     })?;
     outputs.commit()?;
-    Ok(core.len())
+    Ok(TileOutcome {
+        cells: core.len(),
+        timings_ms: meta.timings_ms,
+    })
 }
 
 /// `learncircle merge`: combine tile directories into one run's outputs.
