@@ -21,6 +21,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib import patheffects
 
 
 def _find_root() -> Path:
@@ -120,9 +121,14 @@ def setup() -> None:
     pd.set_option("display.max_columns", 20)
 
 
-def network(path: Path) -> gpd.GeoDataFrame:
-    """The walking graph (from `learncircle export-network`), for a street backdrop."""
-    return read(path)
+def streets() -> gpd.GeoDataFrame:
+    """The sample's walking graph, written by `learncircle export-network` (once, to
+    notebooks/out/network.geojson), for a street backdrop."""
+    net = OUT / "network.geojson"
+    if not net.is_file():
+        OUT.mkdir(parents=True, exist_ok=True)
+        run("export-network", "--network", DATA / "fudan_wujiaochang_2023.osm", "--out", net)
+    return read(net)
 
 
 def basemap(ax, streets: gpd.GeoDataFrame | None, title: str = "", extent=None) -> None:
@@ -149,7 +155,8 @@ def label_sites(ax, sites: gpd.GeoDataFrame, column: str = "name", **kw) -> None
         if isinstance(s[column], str) and s[column]:
             ax.annotate(s[column], (s.geometry.x, s.geometry.y), xytext=(4, 4),
                         textcoords="offset points", fontsize=kw.get("fontsize", 8),
-                        color=kw.get("color", "black"))
+                        color=kw.get("color", "black"), zorder=7,
+                        path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
 
 
 def sites_gdf(csv_path: Path) -> gpd.GeoDataFrame:
