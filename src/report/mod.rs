@@ -294,7 +294,8 @@ pub struct CategorySummary {
 /// Round a population for JSON (1e-3 persons).
 #[must_use]
 pub fn round_pop(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
+    // `+ 0.0` turns a rounded -0.0 into 0.0 (no "-0.0" in summary.json).
+    (v * 1000.0).round() / 1000.0 + 0.0
 }
 
 /// Round a share for JSON (1e-6).
