@@ -207,6 +207,25 @@ pub fn zone_polygon(
     proj: &LocalProjection,
 ) -> MultiPolygon<f64> {
     let half = 0.5 * spacing_m;
+    // Point cells of a regular grid sit on a lattice only up to the rounding of
+    // their input coordinates (1e-6° ≈ 0.1 m): squares built around each centre
+    // would leave millimetre slivers between neighbours, and the union would fall
+    // apart into one polygon per cell. Corners within 5 % of the spacing of the
+    // lattice through the first cell are snapped to it, so neighbours share exact
+    // corners; cells off any lattice (irregular points) keep their own squares.
+    let origin = cells.first().map_or([0.0, 0.0], |c| c.xy);
+    let snap = |v: f64, o: f64| -> f64 {
+        if spacing_m <= 0.0 {
+            return v;
+        }
+        let k = ((v - o) / spacing_m - 0.5).round() + 0.5;
+        let lattice = o + k * spacing_m;
+        if (lattice - v).abs() <= 0.05 * spacing_m {
+            lattice
+        } else {
+            v
+        }
+    };
     let polys: Vec<Polygon<f64>> = zone
         .cells
         .iter()
@@ -216,13 +235,9 @@ pub fn zone_polygon(
                 Some(mp) => mp.0.clone(),
                 None => {
                     let [x, y] = c.xy;
-                    let corners = [
-                        [x - half, y - half],
-                        [x + half, y - half],
-                        [x + half, y + half],
-                        [x - half, y + half],
-                        [x - half, y - half],
-                    ];
+                    let (x0, x1) = (snap(x - half, origin[0]), snap(x + half, origin[0]));
+                    let (y0, y1) = (snap(y - half, origin[1]), snap(y + half, origin[1]));
+                    let corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
                     let ring: Vec<(f64, f64)> = corners.iter().map(|p| proj.inverse(*p)).collect();
                     vec![Polygon::new(ring.into(), vec![])]
                 }
@@ -316,5 +331,45 @@ mod tests {
         assert_eq!(z[0].worst_walk_min, Some(3.0));
         let mp = zone_polygon(&z[0], &cells, 100.0, &proj);
         assert_eq!(mp.0.len(), 1, "two adjacent squares merge into one polygon");
+    }
+
+    #[test]
+    fn zone_polygon_of_rounded_grid_centres_is_one_polygon() {
+        // Centres of a 100 m grid as read back from 1e-6° coordinates: up to ~0.1 m
+        // off the lattice. The zone's outline must still be one square block.
+        let proj = LocalProjection::new(121.5, 31.3).unwrap();
+        let mut cells = Vec::new();
+        for iy in 0..8 {
+            for ix in 0..8 {
+                let mut c = grid_cell(ix, iy, 5.0);
+                let (lon, lat) = proj.inverse(c.xy);
+                let (lon, lat) = ((lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6);
+                c.lon = lon;
+                c.lat = lat;
+                c.xy = proj.forward(lon, lat).unwrap();
+                cells.push(c);
+            }
+        }
+        assert!(
+            cells
+                .iter()
+                .any(|c| (c.xy[0] / 100.0 - (c.xy[0] / 100.0).round()).abs() > 1e-5),
+            "the rounding moved some centres off the lattice"
+        );
+        let n = cells.len();
+        let areas = cell_areas_m2(&cells, 100.0, &proj);
+        let z = gap_zones(
+            "x",
+            &cells,
+            &vec![false; n],
+            &vec![None; n],
+            Layer::Total,
+            150.0,
+            &areas,
+        );
+        assert_eq!(z.len(), 1);
+        let mp = zone_polygon(&z[0], &cells, 100.0, &proj);
+        assert_eq!(mp.0.len(), 1, "one polygon, not a mosaic of squares");
+        assert!(mp.0[0].interiors().is_empty(), "no sliver holes");
     }
 }

@@ -15,7 +15,15 @@ use crate::model::{RawSite, Rejected};
 const ID: Column = Column {
     name: "id",
     aliases: &[
-        "id", "siteid", "candidateid", "fid", "编号", "序号", "代码", "编码", "osmid",
+        "id",
+        "siteid",
+        "candidateid",
+        "fid",
+        "编号",
+        "序号",
+        "代码",
+        "编码",
+        "osmid",
     ],
 };
 const NAME: Column = Column {
