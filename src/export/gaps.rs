@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use super::cells::fmt_population;
+use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
 use crate::crs::LocalProjection;
 use crate::gaps::{GapZone, zone_polygon};
 use crate::model::Cell;
@@ -46,6 +47,14 @@ const HEADERS: [&str; 11] = [
     "worst_walk_min",
     "cells_unreached",
 ];
+
+/// GeoPackage types of [`HEADERS`].
+const TYPES: [ColumnType; 11] = {
+    use ColumnType::{Integer, Real, Text};
+    [
+        Text, Text, Integer, Integer, Real, Real, Real, Real, Real, Real, Integer,
+    ]
+};
 
 /// Write `gaps.csv`.
 ///
@@ -107,4 +116,36 @@ pub fn gaps_geojson(
         )?;
     }
     writeln!(w, "\n]}}")
+}
+
+/// The `gaps` layer of `results.gpkg`: the zone outlines of `gaps.geojson` with the
+/// `gaps.csv` columns, typed (`TEXT` id/category, `INTEGER` rank and counts, `REAL`
+/// the rest; `NULL` where the CSV field is empty), in `gaps.csv` order.
+#[must_use]
+pub fn gaps_layer<'a>(
+    zones: &'a [GapZone],
+    cells: &'a [Cell],
+    spacing_m: f64,
+    proj: &'a LocalProjection,
+    has_elderly: bool,
+) -> Layer<'a> {
+    let features = zones.iter().map(move |g| Feature {
+        shape: Some(Shape::MultiPolygon(zone_polygon(g, cells, spacing_m, proj))),
+        values: fields(g, proj, has_elderly)
+            .iter()
+            .zip(TYPES)
+            .map(|(v, ty)| ty.parse(v))
+            .collect(),
+    });
+    Layer {
+        name: "gaps".into(),
+        description: "learncircle: gap zones per category (columns of gaps.csv)".into(),
+        geometry_type: GeometryType::MultiPolygon,
+        columns: HEADERS
+            .iter()
+            .zip(TYPES)
+            .map(|(h, ty)| Column::new(*h, ty))
+            .collect(),
+        features: Box::new(features),
+    }
 }
