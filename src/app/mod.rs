@@ -1384,11 +1384,13 @@ pub fn finish_run(
         outputs.write("cells.csv", |w| {
             export::cells_csv(w, cells, &cov, has_elderly, &method)
         })?;
+        timer.stage("write cells.csv");
     }
     if opts.formats.geojson {
         outputs.write("cells.geojson", |w| {
             export::cells_geojson(w, cells, &cov, has_elderly, &method)
         })?;
+        timer.stage("write cells.geojson");
     }
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
     outputs.write("sites.csv", |w| {
@@ -1414,11 +1416,12 @@ pub fn finish_run(
             write_service_areas(w, areas, *buffer_m, mode)
         })?;
     }
+    let gap_outlines = export::gap_outlines(&gaps, cells, spacing_m, proj);
     outputs.write("gaps.csv", |w| {
         export::gaps_csv(w, &gaps, proj, has_elderly)
     })?;
     outputs.write("gaps.geojson", |w| {
-        export::gaps_geojson(w, &gaps, cells, spacing_m, proj, has_elderly)
+        export::gaps_geojson(w, &gaps, &gap_outlines, proj, has_elderly)
     })?;
     if let Some(rep) = &units_report {
         outputs.write("units.csv", |w| {
@@ -1438,13 +1441,7 @@ pub fn finish_run(
             if let Some(rep) = &units_report {
                 layers.push(export::units_layer(rep, units, &cov, has_elderly));
             }
-            layers.push(export::gaps_layer(
-                &gaps,
-                cells,
-                spacing_m,
-                proj,
-                has_elderly,
-            ));
+            layers.push(export::gaps_layer(&gaps, &gap_outlines, proj, has_elderly));
             layers.push(export::sites_layer(sites, &site_used, n_existing));
             if let Some((areas, buffer_m)) = &service_areas {
                 layers.push(export::gpkg::service_areas_layer(

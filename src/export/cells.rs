@@ -458,18 +458,6 @@ pub fn access_csv(
     out.flush()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn population_format() {
-        assert_eq!(fmt_population(12.0), "12");
-        assert_eq!(fmt_population(12.5), "12.5");
-        assert_eq!(fmt_population(0.123_456), "0.1235");
-    }
-}
-
 /// The `sites` layer of `learncircle.gpkg`: one point per site analysed, with the
 /// `sites.csv` columns typed (`TEXT` id/name/category, `REAL` lon/lat/capacity,
 /// `INTEGER` used and — in what-if runs — planned; `NULL` where the CSV field is
@@ -519,5 +507,17 @@ pub fn sites_layer<'a>(
         geometry_type: GeometryType::Point,
         columns,
         features: Box::new(features),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn population_format() {
+        assert_eq!(fmt_population(12.0), "12");
+        assert_eq!(fmt_population(12.5), "12.5");
+        assert_eq!(fmt_population(0.123_456), "0.1235");
     }
 }
