@@ -15,8 +15,8 @@
 //!   `last_change` — a fixed `1970-01-01T00:00:00.000Z`, or `SOURCE_DATE_EPOCH`
 //!   when set, so that the same inputs give a byte-identical file;
 //! * `gpkg_geometry_columns`: geometry column `geom`, SRS 4326, no Z/M;
-//! * one table per layer: `fid INTEGER PRIMARY KEY AUTOINCREMENT` (= row number
-//!   + 1, in the order of the features), `geom`, then the typed columns
+//! * one table per layer: `fid INTEGER PRIMARY KEY AUTOINCREMENT` (1, 2, … in
+//!   the order of the features), `geom`, then the typed columns
 //!   (`TEXT`/`INTEGER`/`REAL`; `NULL` where the CSV field is empty);
 //! * `gpkg_extensions` + `rtree_<layer>_geom`: the `gpkg_rtree_index` extension.
 //!

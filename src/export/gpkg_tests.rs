@@ -155,6 +155,14 @@ fn tiny_file_has_the_geopackage_layout() {
     };
     assert_eq!(pragma("application_id"), 0x4750_4B47);
     assert_eq!(pragma("user_version"), 10400);
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let rtree_ok: String = conn
+        .query_row("SELECT rtreecheck('rtree_cells_geom')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rtree_ok, "ok");
     let srs: Vec<i64> = conn
         .prepare("SELECT srs_id FROM gpkg_spatial_ref_sys ORDER BY srs_id")
         .unwrap()

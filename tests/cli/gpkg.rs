@@ -175,6 +175,14 @@ fn check_gpkg(path: &Path, run_dir: &Path) {
             indexed,
             "{layer}: R-tree rows"
         );
+        let check: String = conn
+            .query_row(
+                &format!("SELECT rtreecheck('rtree_{layer}_geom')"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(check, "ok", "{layer}: rtreecheck");
         let outside = count(
             &conn,
             &format!(
