@@ -98,8 +98,11 @@ Examples:
   learncircle coverage --sites sites.csv --population grid.geojson --network area.osm.pbf --preset gb50180 --out run/
   # Amap (GCJ-02) site coordinates, 10-minute threshold
   learncircle coverage --sites amap_pois.csv --sites-crs gcj02 --population grid.csv --walk-min 10 --out run/
+  # a million cells: CSV plus a GeoPackage for QGIS, no cells.geojson
+  learncircle coverage --sites sites.csv --population grid.csv --format csv,gpkg --out run/
 
-Outputs in --out: cells.csv, cells.geojson, summary.json, rejected.csv.";
+Outputs in --out: cells.csv, cells.geojson (see --format), summary.json, rejected.csv, sites.csv,
+gaps.csv, gaps.geojson; learncircle.gpkg with --format …,gpkg.";
 
 const DEMO_EXAMPLES: &str = "\
 Examples:
@@ -176,6 +179,15 @@ pub struct CoverageArgs {
     /// Make rejected input records fatal (exit 2, nothing written) instead of a warning and exit 1.
     #[arg(long)]
     pub strict: bool,
+    /// Per-cell outputs: csv (cells.csv), geojson (cells.geojson), gpkg (learncircle.gpkg: cells, units, gap zones, sites and service areas as GeoPackage layers with a spatial index, for QGIS; for runs too large for GeoJSON). In a tile run: what `merge` writes.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FMT[,FMT…]",
+        value_delimiter = ',',
+        default_value = "csv,geojson"
+    )]
+    pub format: Vec<crate::export::Format>,
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -322,6 +334,9 @@ pub struct MergeArgs {
     /// Output directory of the merged run.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Per-cell outputs (csv, geojson, gpkg) [default: the --format of the tile runs].
+    #[arg(long, value_enum, value_name = "FMT[,FMT…]", value_delimiter = ',')]
+    pub format: Option<Vec<crate::export::Format>>,
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,

@@ -71,7 +71,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Merge(a) => {
             learncircle::progress::set_enabled(!a.quiet);
-            let outcome = app::tile::merge(&a.dirs, &a.out)?;
+            let formats = a
+                .format
+                .as_deref()
+                .map(learncircle::export::Formats::from_list);
+            let outcome = app::tile::merge(&a.dirs, &a.out, formats)?;
             finish(
                 &outcome,
                 &Printing {
@@ -271,6 +275,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     let (report_lang, out_dir) = (a.report, a.out.clone());
     let mut opts = study_options(a.study, a.out, a.strict);
     opts.access = a.access;
+    opts.formats = learncircle::export::Formats::from_list(&a.format);
     if let (Some(plan), Some(index)) = (&a.tiles, a.tile) {
         opts.planned = a.planned;
         opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);

@@ -88,6 +88,9 @@ pub struct CoverageOptions {
     pub planned: Option<PathBuf>,
     /// Datum of the planned-sites file.
     pub planned_crs: InputCrs,
+    /// Per-cell output formats (`cells.csv`, `cells.geojson`, `learncircle.gpkg`).
+    #[serde(default)]
+    pub formats: export::Formats,
 }
 
 /// Options for raster / GeoPackage / shapefile population inputs.
@@ -136,6 +139,7 @@ impl CoverageOptions {
             service_buffer_m: None,
             planned: None,
             planned_crs: InputCrs::Wgs84,
+            formats: export::Formats::default(),
         }
     }
 }
@@ -865,18 +869,23 @@ fn service_areas(
         .collect()
 }
 
+/// The `method` property of the service areas.
+fn service_method(mode: Mode, buffer_m: f64) -> String {
+    match mode {
+        Mode::Network => format!("reached network within the threshold, buffered {buffer_m} m"),
+        Mode::Straight => {
+            "APPROXIMATION: union of circles of radius threshold ÷ circuity".to_owned()
+        }
+    }
+}
+
 fn write_service_areas(
     w: &mut dyn std::io::Write,
     areas: &[(String, f64, geo::MultiPolygon<f64>, f64)],
     buffer_m: f64,
     mode: Mode,
 ) -> std::io::Result<()> {
-    let method = match mode {
-        Mode::Network => format!("reached network within the threshold, buffered {buffer_m} m"),
-        Mode::Straight => {
-            "APPROXIMATION: union of circles of radius threshold ÷ circuity".to_owned()
-        }
-    };
+    let method = service_method(mode, buffer_m);
     writeln!(
         w,
         "{{\"type\":\"FeatureCollection\",\"name\":\"service_areas\",\"features\":["
@@ -1371,12 +1380,18 @@ pub fn finish_run(
     timer.stage("summarise");
 
     let progress = Progress::stage("writing outputs");
-    outputs.write("cells.csv", |w| {
-        export::cells_csv(w, cells, &cov, has_elderly, &method)
-    })?;
-    outputs.write("cells.geojson", |w| {
-        export::cells_geojson(w, cells, &cov, has_elderly, &method)
-    })?;
+    if opts.formats.csv {
+        outputs.write("cells.csv", |w| {
+            export::cells_csv(w, cells, &cov, has_elderly, &method)
+        })?;
+        timer.stage("write cells.csv");
+    }
+    if opts.formats.geojson {
+        outputs.write("cells.geojson", |w| {
+            export::cells_geojson(w, cells, &cov, has_elderly, &method)
+        })?;
+        timer.stage("write cells.geojson");
+    }
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
     outputs.write("sites.csv", |w| {
         export::sites_csv(w, sites, &site_used, n_existing)
@@ -1401,11 +1416,12 @@ pub fn finish_run(
             write_service_areas(w, areas, *buffer_m, mode)
         })?;
     }
+    let gap_outlines = export::gap_outlines(&gaps, cells, spacing_m, proj);
     outputs.write("gaps.csv", |w| {
         export::gaps_csv(w, &gaps, proj, has_elderly)
     })?;
     outputs.write("gaps.geojson", |w| {
-        export::gaps_geojson(w, &gaps, cells, spacing_m, proj, has_elderly)
+        export::gaps_geojson(w, &gaps, &gap_outlines, proj, has_elderly)
     })?;
     if let Some(rep) = &units_report {
         outputs.write("units.csv", |w| {
@@ -1419,6 +1435,25 @@ pub fn finish_run(
         outputs.write("targets.csv", |w| export::targets_csv(w, &target_rows))?;
     }
     timer.stage("write outputs");
+    if opts.formats.gpkg {
+        outputs.write_at(export::GPKG_FILE, |file, shown| {
+            let mut layers = vec![export::cells_layer(cells, &cov, has_elderly, &method)];
+            if let Some(rep) = &units_report {
+                layers.push(export::units_layer(rep, units, &cov, has_elderly));
+            }
+            layers.push(export::gaps_layer(&gaps, &gap_outlines, proj, has_elderly));
+            layers.push(export::sites_layer(sites, &site_used, n_existing));
+            if let Some((areas, buffer_m)) = &service_areas {
+                layers.push(export::gpkg::service_areas_layer(
+                    areas,
+                    *buffer_m,
+                    service_method(mode, *buffer_m),
+                ));
+            }
+            export::gpkg::write_gpkg_as(file, shown, layers)
+        })?;
+        timer.stage("write learncircle.gpkg");
+    }
     facts.timings_ms = timer.finish();
     let summary = report::summarise(facts, &cov);
     let json = serde_json::to_string_pretty(&summary)?;

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Computed, CoverageOptions, Mode, RunOutcome, Study, finish_run, load_study_with};
 use crate::distance::{CategoryReach, Euclidean, Reach, Walking};
-use crate::export::OutputSet;
+use crate::export::{Formats, OutputSet};
 use crate::model::Rejected;
 use crate::network::{Graph, GraphOptions, GraphSummary, SnapOptions, osm};
 use crate::report::ProjectionInfo;
@@ -315,6 +315,9 @@ struct TileMeta {
     /// Stage times of this tile run (not used by `merge`).
     #[serde(default)]
     timings_ms: Vec<crate::report::StageTiming>,
+    /// The tile run's `--format`: what `merge` writes unless told otherwise.
+    #[serde(default)]
+    formats: Formats,
 }
 
 /// What a tile run hands back to `main`.
@@ -471,6 +474,7 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
         cells: core.len(),
         sites_checked: site_checks.len(),
         timings_ms: timer.finish(),
+        formats: opts.formats,
     };
     let meta_json = serde_json::to_string_pretty(&meta)?;
     outputs.write("tile.json", |w| {
@@ -500,11 +504,13 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
     })
 }
 
-/// `learncircle merge`: combine tile directories into one run's outputs.
+/// `learncircle merge`: combine tile directories into one run's outputs, in
+/// `formats` (default: the `--format` the tile runs were given, which must agree).
 ///
 /// # Errors
-/// Tiles of different plans, missing or duplicate tiles, input mismatch, output errors.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunOutcome> {
+/// Tiles of different plans, missing or duplicate tiles, tiles asking for
+/// different formats (without `formats`), input mismatch, output errors.
+pub fn merge(dirs: &[PathBuf], out: &Path, formats: Option<Formats>) -> Result<RunOutcome> {
     if dirs.is_empty() {
         bail!("merge needs the tile directories");
     }
@@ -557,8 +563,25 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunOutcome> {
             plan.tiles.len()
         );
     }
+    let formats = match formats {
+        Some(f) => f,
+        None => {
+            let (d0, m0) = &metas[0];
+            if let Some((d, m)) = metas.iter().find(|(_, m)| m.formats != m0.formats) {
+                bail!(
+                    "{} was run with --format {} but {} with --format {}: give merge --format",
+                    d0.display(),
+                    m0.formats,
+                    d.display(),
+                    m.formats
+                );
+            }
+            m0.formats
+        }
+    };
     let mut opts = plan.options.clone();
     opts.out = out.to_path_buf();
+    opts.formats = formats;
     let study = load_study_with(&opts, &mut timer, false)?;
     check_study(&study, &plan, "merge")?;
     let n = study.cells.len();

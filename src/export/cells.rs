@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape, Value};
 use crate::coverage::Coverage;
 use crate::model::{Cell, Rejected};
 
@@ -24,29 +25,40 @@ pub fn fmt_population(v: f64) -> String {
     }
 }
 
-fn headers(coverage: &Coverage, has_elderly: bool) -> Vec<String> {
-    let mut h: Vec<String> = ["cell_id", "lon", "lat", "population"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+/// The `cells.csv` columns with their GeoPackage types.
+fn columns(coverage: &Coverage, has_elderly: bool) -> Vec<Column> {
+    use ColumnType::{Integer, Real, Text};
+    let mut h = vec![
+        Column::new("cell_id", Text),
+        Column::new("lon", Real),
+        Column::new("lat", Real),
+        Column::new("population", Real),
+    ];
     if has_elderly {
-        h.push("elderly".into());
+        h.push(Column::new("elderly", Real));
     }
     for c in &coverage.categories {
         let n = &c.category.name;
         h.extend([
-            format!("{n}_dist_m"),
-            format!("{n}_walk_min"),
-            format!("{n}_covered"),
-            format!("{n}_sites_within"),
+            Column::new(format!("{n}_dist_m"), Real),
+            Column::new(format!("{n}_walk_min"), Real),
+            Column::new(format!("{n}_covered"), Integer),
+            Column::new(format!("{n}_sites_within"), Integer),
         ]);
     }
     h.extend([
-        "covered_all".into(),
-        "off_network".into(),
-        "distance_method".into(),
+        Column::new("covered_all", Integer),
+        Column::new("off_network", Integer),
+        Column::new("distance_method", Text),
     ]);
     h
+}
+
+fn headers(coverage: &Coverage, has_elderly: bool) -> Vec<String> {
+    columns(coverage, has_elderly)
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
 }
 
 fn flag(b: bool) -> &'static str {
@@ -246,6 +258,87 @@ pub fn cells_geojson(
     writeln!(w, "\n]}}")
 }
 
+/// `v` rounded exactly as the CSV writes it (`{v:.decimals$}`), so that the
+/// GeoPackage holds the same numbers as `cells.csv`.
+fn fixed(v: f64, decimals: usize) -> f64 {
+    format!("{v:.decimals$}").parse().unwrap_or(v)
+}
+
+fn population_value(v: f64) -> f64 {
+    fmt_population(v).parse().unwrap_or(v)
+}
+
+/// The `cells` layer of `results.gpkg`: one feature per cell, in cell order, with
+/// the `cells.csv` columns typed (`REAL` lon/lat/population/`_dist_m`/`_walk_min`,
+/// `INTEGER` flags and counts, `TEXT` ids and method) and rounded as in the CSV;
+/// `NULL` where the CSV field is empty. Geometry: the cell polygon (oriented as
+/// in `cells.geojson`) or the cell point.
+#[must_use]
+pub fn cells_layer<'a>(
+    cells: &'a [Cell],
+    coverage: &'a Coverage,
+    has_elderly: bool,
+    method: &'a str,
+) -> Layer<'a> {
+    use geo::orient::{Direction, Orient};
+    let with_polygon = cells.iter().filter(|c| c.polygon.is_some()).count();
+    let geometry_type = if with_polygon == cells.len() && !cells.is_empty() {
+        GeometryType::MultiPolygon
+    } else if with_polygon == 0 {
+        GeometryType::Point
+    } else {
+        GeometryType::Geometry
+    };
+    let columns = columns(coverage, has_elderly);
+    let width = columns.len();
+    let features = cells.iter().enumerate().map(move |(i, cell)| {
+        let mut v = Vec::with_capacity(width);
+        v.push(Value::Text(cell.id.clone()));
+        v.push(Value::Real(fixed(cell.lon, 6)));
+        v.push(Value::Real(fixed(cell.lat, 6)));
+        v.push(Value::Real(population_value(cell.population)));
+        if has_elderly {
+            v.push(
+                cell.elderly
+                    .map_or(Value::Null, |e| Value::Real(population_value(e))),
+            );
+        }
+        for c in &coverage.categories {
+            match c.reach.dist_m[i] {
+                Some(d) => {
+                    v.push(Value::Real(fixed(d, 1)));
+                    v.push(Value::Real(fixed(
+                        d / c.category.profile.speed_m_per_s / 60.0,
+                        2,
+                    )));
+                }
+                None => v.extend([Value::Null, Value::Null]),
+            }
+            v.push(Value::Integer(i64::from(c.covered[i])));
+            v.push(Value::Integer(i64::from(c.reach.sites_within[i])));
+        }
+        v.push(Value::Integer(i64::from(coverage.covered_all[i])));
+        v.push(Value::Integer(i64::from(coverage.off_network[i])));
+        v.push(Value::Text(method.to_owned()));
+        let shape = match &cell.polygon {
+            Some(mp) => Shape::MultiPolygon(mp.orient(Direction::Default)),
+            None => Shape::Point(cell.lon, cell.lat),
+        };
+        Feature {
+            shape: Some(shape),
+            values: v,
+        }
+    });
+    Layer {
+        name: "cells".into(),
+        description: "learncircle: walking coverage per population cell (columns of cells.csv)"
+            .into(),
+        geometry_type,
+        columns,
+        features: Box::new(features),
+    }
+}
+
 /// Write `rejected.csv`: `file,location,reason,population`, sorted by file and
 /// then by row/feature number.
 ///
@@ -363,6 +456,58 @@ pub fn access_csv(
         out.write_record(None::<&[u8]>)?;
     }
     out.flush()
+}
+
+/// The `sites` layer of `learncircle.gpkg`: one point per site analysed, with the
+/// `sites.csv` columns typed (`TEXT` id/name/category, `REAL` lon/lat/capacity,
+/// `INTEGER` used and — in what-if runs — planned; `NULL` where the CSV field is
+/// empty), in `sites.csv` order.
+#[must_use]
+pub fn sites_layer<'a>(
+    sites: &'a [crate::model::Site],
+    used: &'a [bool],
+    n_existing: usize,
+) -> Layer<'a> {
+    use ColumnType::{Integer, Real, Text};
+    let with_planned = sites.len() > n_existing;
+    let mut columns = vec![
+        Column::new("site_id", Text),
+        Column::new("name", Text),
+        Column::new("category", Text),
+        Column::new("lon", Real),
+        Column::new("lat", Real),
+        Column::new("capacity", Real),
+        Column::new("used", Integer),
+    ];
+    if with_planned {
+        columns.push(Column::new("planned", Integer));
+    }
+    let features = sites.iter().zip(used).enumerate().map(move |(k, (s, u))| {
+        let mut values = vec![
+            Value::Text(s.id.clone()),
+            Value::Text(s.name.clone()),
+            Value::Text(s.category.clone()),
+            Value::Real(fixed(s.lon, 6)),
+            Value::Real(fixed(s.lat, 6)),
+            s.capacity
+                .map_or(Value::Null, |c| Value::Real(population_value(c))),
+            Value::Integer(i64::from(*u)),
+        ];
+        if with_planned {
+            values.push(Value::Integer(i64::from(k >= n_existing)));
+        }
+        Feature {
+            shape: Some(Shape::Point(s.lon, s.lat)),
+            values,
+        }
+    });
+    Layer {
+        name: "sites".into(),
+        description: "learncircle: the sites analysed (columns of sites.csv)".into(),
+        geometry_type: GeometryType::Point,
+        columns,
+        features: Box::new(features),
+    }
 }
 
 #[cfg(test)]

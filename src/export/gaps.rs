@@ -6,9 +6,11 @@
 use std::io::{self, Write};
 
 use super::cells::fmt_population;
+use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
 use crate::crs::LocalProjection;
 use crate::gaps::{GapZone, zone_polygon};
 use crate::model::Cell;
+use geo::MultiPolygon;
 
 fn fields(g: &GapZone, proj: &LocalProjection, has_elderly: bool) -> [String; 11] {
     let (lon, lat) = proj.inverse(g.centroid_xy);
@@ -47,6 +49,14 @@ const HEADERS: [&str; 11] = [
     "cells_unreached",
 ];
 
+/// GeoPackage types of [`HEADERS`].
+const TYPES: [ColumnType; 11] = {
+    use ColumnType::{Integer, Real, Text};
+    [
+        Text, Text, Integer, Integer, Real, Real, Real, Real, Real, Real, Integer,
+    ]
+};
+
 /// Write `gaps.csv`.
 ///
 /// # Errors
@@ -65,15 +75,31 @@ pub fn gaps_csv(
     out.flush()
 }
 
-/// Write `gaps.geojson` (zone outlines: union of their cells).
+/// The outline of every zone (union of its cells, WGS84), in zone order: computed
+/// once (in parallel; each zone on its own, so the result does not depend on the
+/// thread count) for `gaps.geojson` and the `gaps` layer of `learncircle.gpkg`.
+#[must_use]
+pub fn gap_outlines(
+    zones: &[GapZone],
+    cells: &[Cell],
+    spacing_m: f64,
+    proj: &LocalProjection,
+) -> Vec<MultiPolygon<f64>> {
+    use rayon::prelude::*;
+    zones
+        .par_iter()
+        .map(|g| zone_polygon(g, cells, spacing_m, proj))
+        .collect()
+}
+
+/// Write `gaps.geojson` (zone outlines from [`gap_outlines`]).
 ///
 /// # Errors
 /// On write errors.
 pub fn gaps_geojson(
     w: &mut dyn Write,
     zones: &[GapZone],
-    cells: &[Cell],
-    spacing_m: f64,
+    outlines: &[MultiPolygon<f64>],
     proj: &LocalProjection,
     has_elderly: bool,
 ) -> io::Result<()> {
@@ -81,13 +107,12 @@ pub fn gaps_geojson(
         w,
         "{{\"type\":\"FeatureCollection\",\"name\":\"gaps\",\"features\":["
     )?;
-    for (i, g) in zones.iter().enumerate() {
+    for (i, (g, poly)) in zones.iter().zip(outlines).enumerate() {
         if i > 0 {
             w.write_all(b",\n")?;
         }
-        let poly = zone_polygon(g, cells, spacing_m, proj);
         let geometry =
-            serde_json::to_string(&geojson::Geometry::from(&poly)).map_err(io::Error::other)?;
+            serde_json::to_string(&geojson::Geometry::from(poly)).map_err(io::Error::other)?;
         let f = fields(g, proj, has_elderly);
         let mut props = serde_json::Map::new();
         for (k, (h, v)) in HEADERS.iter().zip(f).enumerate() {
@@ -107,4 +132,35 @@ pub fn gaps_geojson(
         )?;
     }
     writeln!(w, "\n]}}")
+}
+
+/// The `gaps` layer of `results.gpkg`: the zone outlines of `gaps.geojson` with the
+/// `gaps.csv` columns, typed (`TEXT` id/category, `INTEGER` rank and counts, `REAL`
+/// the rest; `NULL` where the CSV field is empty), in `gaps.csv` order.
+#[must_use]
+pub fn gaps_layer<'a>(
+    zones: &'a [GapZone],
+    outlines: &'a [MultiPolygon<f64>],
+    proj: &'a LocalProjection,
+    has_elderly: bool,
+) -> Layer<'a> {
+    let features = zones.iter().zip(outlines).map(move |(g, outline)| Feature {
+        shape: Some(Shape::MultiPolygon(outline.clone())),
+        values: fields(g, proj, has_elderly)
+            .iter()
+            .zip(TYPES)
+            .map(|(v, ty)| ty.parse(v))
+            .collect(),
+    });
+    Layer {
+        name: "gaps".into(),
+        description: "learncircle: gap zones per category (columns of gaps.csv)".into(),
+        geometry_type: GeometryType::MultiPolygon,
+        columns: HEADERS
+            .iter()
+            .zip(TYPES)
+            .map(|(h, ty)| Column::new(*h, ty))
+            .collect(),
+        features: Box::new(features),
+    }
 }

@@ -128,6 +128,26 @@ impl OutputSet {
         Ok(())
     }
 
+    /// Write one file (into staging) with a writer that needs a real path rather
+    /// than a stream (SQLite: `learncircle.gpkg`). `f` gets the staging path to
+    /// create the file at and the final path to name in its errors; it must leave
+    /// a complete, synced file or return an error (the staging directory, with
+    /// whatever `f` left in it, is removed when the set is dropped uncommitted).
+    ///
+    /// # Errors
+    /// Whatever `f` returns.
+    pub fn write_at<F, E>(&mut self, name: &str, f: F) -> Result<(), E>
+    where
+        F: FnOnce(&Path, &Path) -> Result<(), E>,
+    {
+        f(&self.staging.join(name), &self.out_dir.join(name))?;
+        if !self.files.iter().any(|n| n == name) {
+            self.files.push(name.to_owned());
+        }
+        test_pause();
+        Ok(())
+    }
+
     /// Move every staged file into place (each by an atomic rename) and remove the
     /// staging directory. Returns the final paths.
     ///

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::cells::fmt_population;
+use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
 use crate::coverage::{Coverage, share};
 use crate::targets::TargetRow;
 use crate::units::{Unit, UnitResult, UnitsReport};
@@ -22,12 +23,17 @@ fn pop_text(v: f64) -> String {
     fmt_population((v * 1e4).round() / 1e4)
 }
 
-fn unit_fields(u: &UnitResult, cov: &Coverage, has_elderly: bool) -> Vec<(String, String, bool)> {
-    // (name, value, is_number)
-    let mut f: Vec<(String, String, bool)> = vec![
-        ("unit_id".into(), u.id.clone(), false),
-        ("unit_name".into(), u.name.clone(), false),
-        ("population".into(), pop_text(u.population), true),
+/// (name, value, type) of every `units.csv` field of one unit.
+fn unit_fields(
+    u: &UnitResult,
+    cov: &Coverage,
+    has_elderly: bool,
+) -> Vec<(String, String, ColumnType)> {
+    use ColumnType::{Integer, Real, Text};
+    let mut f: Vec<(String, String, ColumnType)> = vec![
+        ("unit_id".into(), u.id.clone(), Text),
+        ("unit_name".into(), u.name.clone(), Text),
+        ("population".into(), pop_text(u.population), Real),
         (
             "elderly".into(),
             if has_elderly {
@@ -35,9 +41,9 @@ fn unit_fields(u: &UnitResult, cov: &Coverage, has_elderly: bool) -> Vec<(String
             } else {
                 String::new()
             },
-            true,
+            Real,
         ),
-        ("cells".into(), pop_text(u.cells), true),
+        ("cells".into(), pop_text(u.cells), Real),
     ];
     for (k, c) in cov.categories.iter().enumerate() {
         let n = &c.category.name;
@@ -45,12 +51,12 @@ fn unit_fields(u: &UnitResult, cov: &Coverage, has_elderly: bool) -> Vec<(String
         f.push((
             format!("{n}_population_covered"),
             pop_text(uc.population_covered),
-            true,
+            Real,
         ));
         f.push((
             format!("{n}_share"),
             share_text(uc.population_covered, u.population),
-            true,
+            Real,
         ));
         f.push((
             format!("{n}_elderly_covered"),
@@ -59,7 +65,7 @@ fn unit_fields(u: &UnitResult, cov: &Coverage, has_elderly: bool) -> Vec<(String
             } else {
                 String::new()
             },
-            true,
+            Real,
         ));
         f.push((
             format!("{n}_elderly_share"),
@@ -68,34 +74,34 @@ fn unit_fields(u: &UnitResult, cov: &Coverage, has_elderly: bool) -> Vec<(String
             } else {
                 String::new()
             },
-            true,
+            Real,
         ));
         f.push((
             format!("{n}_sites_in_unit"),
             uc.sites_in_unit.to_string(),
-            true,
+            Integer,
         ));
         f.push((
             format!("{n}_has_site"),
             if uc.sites_in_unit > 0 { "1" } else { "0" }.into(),
-            true,
+            Integer,
         ));
     }
     f.push((
         "covered_all_share".into(),
         share_text(u.covered_all, u.population),
-        true,
+        Real,
     ));
     f.push((
         "covered_all_population".into(),
         pop_text(u.covered_all),
-        true,
+        Real,
     ));
     for (k, t) in cov.tiers.iter().enumerate() {
         f.push((
             format!("tier_{}_share", t.tier),
             share_text(u.tiers_covered[k], u.population),
-            true,
+            Real,
         ));
     }
     for (k, a) in u.access_mean.iter().enumerate() {
@@ -103,10 +109,20 @@ fn unit_fields(u: &UnitResult, cov: &Coverage, has_elderly: bool) -> Vec<(String
         f.push((
             format!("{n}_access_mean"),
             a.map(|v| format!("{v:.8}")).unwrap_or_default(),
-            true,
+            Real,
         ));
     }
     f
+}
+
+/// A unit whose fields give the column names and types: the first unit, or an
+/// empty one shaped like it.
+fn header_unit(rep: &UnitsReport, cov: &Coverage) -> UnitResult {
+    rep.units.first().cloned().unwrap_or_else(|| UnitResult {
+        categories: vec![crate::units::UnitCategory::default(); cov.categories.len()],
+        tiers_covered: vec![0.0; cov.tiers.len()],
+        ..UnitResult::default()
+    })
 }
 
 /// Write `units.csv`.
@@ -120,18 +136,8 @@ pub fn units_csv(
     has_elderly: bool,
 ) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
-    let empty = UnitResult {
-        categories: vec![crate::units::UnitCategory::default(); cov.categories.len()],
-        tiers_covered: vec![0.0; cov.tiers.len()],
-        access_mean: rep
-            .units
-            .first()
-            .map(|u| vec![None; u.access_mean.len()])
-            .unwrap_or_default(),
-        ..UnitResult::default()
-    };
     out.write_record(
-        unit_fields(rep.units.first().unwrap_or(&empty), cov, has_elderly)
+        unit_fields(&header_unit(rep, cov), cov, has_elderly)
             .iter()
             .map(|f| &f.0),
     )?;
@@ -165,14 +171,14 @@ pub fn units_geojson(
         let g = geojson::Geometry::from(&unit.polygon);
         s.push_str(&serde_json::to_string(&g).map_err(io::Error::other)?);
         s.push_str(",\"properties\":{");
-        for (k, (name, value, is_num)) in unit_fields(u, cov, has_elderly).into_iter().enumerate() {
+        for (k, (name, value, ty)) in unit_fields(u, cov, has_elderly).into_iter().enumerate() {
             if k > 0 {
                 s.push(',');
             }
             let key = serde_json::to_string(&name).map_err(io::Error::other)?;
             if value.is_empty() {
                 let _ = write!(s, "{key}:null");
-            } else if is_num {
+            } else if ty != ColumnType::Text {
                 let _ = write!(s, "{key}:{value}");
             } else {
                 let _ = write!(
@@ -186,6 +192,36 @@ pub fn units_geojson(
         w.write_all(s.as_bytes())?;
     }
     writeln!(w, "\n]}}")
+}
+
+/// The `units` layer of `results.gpkg`: the unit polygons with the `units.csv`
+/// columns, typed (`TEXT` id/name, `INTEGER` site counts and flags, `REAL` the
+/// rest; `NULL` where the CSV field is empty), in file order.
+#[must_use]
+pub fn units_layer<'a>(
+    rep: &'a UnitsReport,
+    units: &'a [Unit],
+    cov: &'a Coverage,
+    has_elderly: bool,
+) -> Layer<'a> {
+    let columns = unit_fields(&header_unit(rep, cov), cov, has_elderly)
+        .into_iter()
+        .map(|(name, _, ty)| Column::new(name, ty))
+        .collect();
+    let features = rep.units.iter().zip(units).map(move |(u, unit)| Feature {
+        shape: Some(Shape::MultiPolygon(unit.polygon.clone())),
+        values: unit_fields(u, cov, has_elderly)
+            .into_iter()
+            .map(|(_, value, ty)| ty.parse(&value))
+            .collect(),
+    });
+    Layer {
+        name: "units".into(),
+        description: "learncircle: coverage per planning unit (columns of units.csv)".into(),
+        geometry_type: GeometryType::MultiPolygon,
+        columns,
+        features: Box::new(features),
+    }
 }
 
 /// Write `targets.csv`: `target,category,scope,metric,op,value,actual,pass`.

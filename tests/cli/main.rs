@@ -9,6 +9,7 @@ mod bad_input_more;
 mod contract;
 mod crash;
 mod formats;
+mod gpkg;
 mod osm_data;
 mod properties;
 mod recommend;
