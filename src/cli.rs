@@ -102,7 +102,10 @@ Examples:
   learncircle coverage --sites sites.csv --population grid.csv --format csv,gpkg --out run/
 
 Outputs in --out: cells.csv, cells.geojson (see --format), summary.json, rejected.csv, sites.csv,
-gaps.csv, gaps.geojson; learncircle.gpkg with --format …,gpkg.";
+gaps.csv, gaps.geojson; learncircle.gpkg with --format …,gpkg; units.csv, units.geojson and
+targets.csv with --units / targets in the config; access.csv with --access;
+service_areas.geojson with --service-areas; whatif_cells.csv (and whatif_units.csv) with
+--planned; report.html and charts/ with --report. Columns: docs/GUIDE.md.";
 
 const DEMO_EXAMPLES: &str = "\
 Examples:
