@@ -66,7 +66,7 @@ impl WayInfo {
 /// One undirected segment between two graph nodes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Segment {
-    /// End nodes, `a < b` (dense indices).
+    /// End nodes (dense indices), `a` being the one with the lower OSM id.
     pub nodes: [u32; 2],
     /// Length, metres.
     pub len_m: f32,
@@ -268,15 +268,13 @@ impl GraphBuilder {
             osm_id.push(id);
             xy.push(self.nodes[i].1);
         }
+        // Segments keep the orientation of `merged`: `a` is the end with the lower OSM
+        // id (positions in the id-sorted node list), so offsets along a segment are
+        // measured from the same end whatever dense numbering the loaded subset gets.
         let mut segments: Vec<Segment> = merged
             .iter()
             .map(|&(a, b, flags, way, a_to_b, b_to_a)| {
                 let (a, b) = (dense[a as usize], dense[b as usize]);
-                let (a, b, a_to_b, b_to_a) = if a < b {
-                    (a, b, a_to_b, b_to_a)
-                } else {
-                    (b, a, b_to_a, a_to_b)
-                };
                 let (pa, pb): ([f64; 2], [f64; 2]) = (xy[a as usize], xy[b as usize]);
                 #[allow(clippy::cast_possible_truncation)] // metres, f32 by design
                 let len_m = (pb[0] - pa[0]).hypot(pb[1] - pa[1]) as f32;
@@ -290,7 +288,8 @@ impl GraphBuilder {
                 }
             })
             .collect();
-        segments.sort_unstable_by_key(|s| s.nodes);
+        // Stored by their dense end nodes (lower first), for memory locality.
+        segments.sort_unstable_by_key(|s| (s.nodes[0].min(s.nodes[1]), s.nodes[0].max(s.nodes[1])));
         Graph::assemble(osm_id, xy, segments, ways, stats, opts)
     }
 }
@@ -683,7 +682,12 @@ mod tests {
             .iter()
             .find(|s| s.nodes.contains(&idx(1)))
             .expect("1–2 kept");
-        assert!(s12.nodes.contains(&idx(2)) && s12.nodes[0] < s12.nodes[1]);
+        assert!(s12.nodes.contains(&idx(2)));
+        assert_eq!(
+            g.osm_id()[s12.nodes[0] as usize],
+            1,
+            "oriented from the lower OSM id"
+        );
         assert!(s12.a_to_b && s12.b_to_a, "directions are united");
         assert_eq!(
             s12.flags,

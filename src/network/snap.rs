@@ -146,7 +146,7 @@ const RING_SLACK_M: f64 = 1e-3;
 /// with a handful of bucket visits. The answers are the same as the R-tree's: the
 /// search visits square rings of buckets around the point until no unvisited
 /// segment can be nearer than the answer (see [`SegGrid::search`]), and ties are
-/// broken by the lowest segment index.
+/// broken by the OSM node ids of the segments (see [`better`]).
 #[derive(Debug, Default)]
 struct SegGrid {
     x0: f64,
@@ -267,7 +267,11 @@ impl SegGrid {
         }
         let (bx, by) = (self.bucket(p[0], self.x0), self.bucket(p[1], self.y0));
         // Rings closer than this do not meet the grid at all.
-        let k_min = 0.max(-bx).max(bx - (self.nx - 1)).max(-by).max(by - (self.ny - 1));
+        let k_min = 0
+            .max(-bx)
+            .max(bx - (self.nx - 1))
+            .max(-by)
+            .max(by - (self.ny - 1));
         let mut k = k_min;
         loop {
             let (i_lo, i_hi) = ((bx - k).max(0), (bx + k).min(self.nx - 1));
@@ -321,12 +325,17 @@ impl SegGrid {
     }
 }
 
-/// `(d2, seg)` order: nearer first, then the lowest segment index (so the answer does
-/// not depend on the order in which the index stores or visits segments).
-fn better(d2: f64, seg: u32, than: Option<(f64, &SegObj)>) -> bool {
+/// Whether a segment at squared distance `d2` beats the best so far: nearer first;
+/// at equal distance (a point nearest to a junction is as near to every segment
+/// meeting there) the segment whose OSM node-id pair is lowest wins. That key is a
+/// property of the OSM data alone, so the answer depends neither on the index's
+/// storage order nor on the dense (Hilbert-ordered) node numbering, which changes
+/// with the set of ways loaded (a tile sees a subset of the city's ways).
+#[inline]
+fn better(d2: f64, obj: &SegObj, than: Option<(f64, &SegObj)>, key: &[[i64; 2]]) -> bool {
     match than {
         None => true,
-        Some((bd2, b)) => d2 < bd2 || (d2 == bd2 && seg < b.seg),
+        Some((bd2, b)) => d2 < bd2 || (d2 == bd2 && key[obj.seg as usize] < key[b.seg as usize]),
     }
 }
 
@@ -337,6 +346,8 @@ pub struct SnapIndex {
     small: SegGrid,
     opts: SnapOptions,
     component_len_m: Vec<f64>,
+    /// Per segment, the OSM ids of its ends, lower first: the tie-break key.
+    osm_key: Vec<[i64; 2]>,
 }
 
 impl SnapIndex {
@@ -351,6 +362,8 @@ impl SnapIndex {
         let mut small = Vec::new();
         let mut component_len_m = Vec::with_capacity(graph.segments().len());
         let comp = graph.node_component();
+        let ids = graph.osm_id();
+        let mut osm_key = Vec::with_capacity(graph.segments().len());
         for (i, s) in graph.segments().iter().enumerate() {
             let seg = u32::try_from(i).expect("fewer than 2^32 segments");
             let obj = SegObj {
@@ -365,12 +378,15 @@ impl SnapIndex {
                 small.push(obj);
             }
             component_len_m.push(graph.components()[comp[s.nodes[0] as usize] as usize].len_m);
+            let (a, b) = (ids[s.nodes[0] as usize], ids[s.nodes[1] as usize]);
+            osm_key.push([a.min(b), a.max(b)]);
         }
         Self {
             eligible: SegGrid::new(&eligible),
             small: SegGrid::new(&small),
             opts,
             component_len_m,
+            osm_key,
         }
     }
 
@@ -397,10 +413,10 @@ impl SnapIndex {
         self.eligible.search(
             p,
             |obj, d2| {
-                if better(d2, obj.seg, any.get()) {
+                if better(d2, obj, any.get(), &self.osm_key) {
                     any.set(Some((d2, obj)));
                 }
-                if obj.preferred && better(d2, obj.seg, pref.get()) {
+                if obj.preferred && better(d2, obj, pref.get(), &self.osm_key) {
                     pref.set(Some((d2, obj)));
                 }
             },
@@ -446,7 +462,7 @@ impl SnapIndex {
         self.small.search(
             p,
             |obj, d2| {
-                if better(d2, obj.seg, best.get()) {
+                if better(d2, obj, best.get(), &self.osm_key) {
                     best.set(Some((d2, obj)));
                 }
             },
@@ -462,5 +478,163 @@ impl SnapIndex {
             }
         }
         OffNetwork::TooFar { nearest_m }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::graph::{GraphBuilder, GraphOptions};
+    use crate::network::pedestrian::{EdgeFlags, FootDirection, Walkable};
+
+    fn lcg(state: &mut u64) -> f64 {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn walk(flags: EdgeFlags) -> Walkable {
+        Walkable {
+            class: 0,
+            direction: FootDirection::Both,
+            flags,
+        }
+    }
+
+    /// The documented rule by brute force over every segment.
+    fn brute(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<(u32, f64)> {
+        let ids = g.osm_id();
+        let key = |s: &super::super::graph::Segment| {
+            let (a, b) = (ids[s.nodes[0] as usize], ids[s.nodes[1] as usize]);
+            [a.min(b), a.max(b)]
+        };
+        let xy = g.node_xy();
+        let mut any: Option<(f64, u32)> = None;
+        let mut pref: Option<(f64, u32)> = None;
+        for (i, s) in g.segments().iter().enumerate() {
+            let i = i as u32;
+            if !g.segment_eligible(i) {
+                continue;
+            }
+            let (_, q) = closest_on_segment(xy[s.nodes[0] as usize], xy[s.nodes[1] as usize], p);
+            let d2 = (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2);
+            let wins = |best: Option<(f64, u32)>| match best {
+                None => true,
+                Some((bd2, b)) => {
+                    d2 < bd2 || (d2 == bd2 && key(s) < key(&g.segments()[b as usize]))
+                }
+            };
+            if wins(any) {
+                any = Some((d2, i));
+            }
+            if s.flags.is_preferred_for_snapping() && wins(pref) {
+                pref = Some((d2, i));
+            }
+        }
+        let (d0_2, nearest) = any?;
+        let d0 = d0_2.sqrt();
+        if d0 > opts.max_snap_m {
+            return None;
+        }
+        let limit = (d0 + opts.surface_margin_m).min(opts.max_snap_m);
+        let seg = match pref {
+            Some((pd2, s)) if pd2 <= limit * limit => s,
+            _ => nearest,
+        };
+        let s = &g.segments()[seg as usize];
+        let (offset, _) = closest_on_segment(xy[s.nodes[0] as usize], xy[s.nodes[1] as usize], p);
+        Some((seg, offset))
+    }
+
+    #[test]
+    fn grid_snap_matches_brute_force() {
+        let mut st = 0x5EED_0003_u64;
+        for round in 0..12 {
+            let n = 20 + 15 * round;
+            let side = 300.0 + 400.0 * f64::from(round);
+            let mut b = GraphBuilder::new();
+            for i in 0..n {
+                // Coordinates on a 5 m lattice: many exact ties between segments.
+                let x = (lcg(&mut st) * side / 5.0).round() * 5.0;
+                let y = (lcg(&mut st) * side / 5.0).round() * 5.0;
+                b.add_node(i as i64 * 7 + 3, [x, y]);
+            }
+            for w in 0..(2 * n) {
+                let p = (lcg(&mut st) * n as f64) as i64 * 7 + 3;
+                let q = (lcg(&mut st) * n as f64) as i64 * 7 + 3;
+                let flags = if lcg(&mut st) < 0.3 {
+                    EdgeFlags::TUNNEL
+                } else {
+                    EdgeFlags::default()
+                };
+                b.add_way(w as i64, walk(flags), &[p, q]);
+            }
+            let g = b.build(&GraphOptions {
+                min_component_m: 200.0,
+            });
+            let opts = SnapOptions {
+                max_snap_m: 150.0 + 50.0 * f64::from(round % 3),
+                surface_margin_m: 30.0,
+            };
+            let index = SnapIndex::new(&g, opts);
+            for k in 0..400 {
+                // Points inside, near and well outside the network's box; some on
+                // the lattice (junction ties).
+                let mut p = [
+                    lcg(&mut st) * side * 1.6 - 0.3 * side,
+                    lcg(&mut st) * side * 1.6 - 0.3 * side,
+                ];
+                if k % 3 == 0 {
+                    p = [(p[0] / 5.0).round() * 5.0, (p[1] / 5.0).round() * 5.0];
+                }
+                let got = index.snap(p).ok().map(|s| (s.segment, s.offset_m));
+                assert_eq!(got, brute(&g, opts, p), "round {round} point {p:?}");
+            }
+        }
+    }
+
+    /// A point nearest to a junction is equally near to every segment meeting there;
+    /// the segment it takes must not depend on the ways loaded (they change the dense
+    /// node numbering through the Hilbert order of the loaded box).
+    #[test]
+    fn junction_ties_do_not_depend_on_the_loaded_ways() {
+        let snap_pair = |extra: bool| {
+            let mut b = GraphBuilder::new();
+            // An L: node 100 at (0, 0) with arms 600 m east and north.
+            for (id, p) in [
+                (100, [0.0, 0.0]),
+                (7, [600.0, 0.0]),
+                (3, [0.0, 600.0]),
+                (50, [5000.0, 5000.0]),
+                (51, [6000.0, 5000.0]),
+            ] {
+                b.add_node(id, p);
+            }
+            for (w, end) in [(1, 7), (2, 3)] {
+                b.add_way(w, walk(EdgeFlags::default()), &[100, end]);
+            }
+            if extra {
+                b.add_way(9, walk(EdgeFlags::default()), &[50, 51]);
+            }
+            let g = b.build(&GraphOptions::default());
+            let index = SnapIndex::new(&g, SnapOptions::default());
+            // South-west of the junction, beside neither arm: both are nearest at the
+            // node itself; the lower id pair (3, 100) wins.
+            let s = index.snap([-10.0, -10.0]).expect("snaps");
+            let seg = g.segments()[s.segment as usize];
+            let ids = [
+                g.osm_id()[seg.nodes[0] as usize],
+                g.osm_id()[seg.nodes[1] as usize],
+            ];
+            (ids, s.offset_m)
+        };
+        let (alone, with_extra) = (snap_pair(false), snap_pair(true));
+        assert_eq!(alone, with_extra);
+        assert_eq!(alone.0, [3, 100], "oriented from the lower OSM id");
+        assert!(
+            (alone.1 - 600.0).abs() < 1e-9,
+            "the junction is node 100, at the far end"
+        );
     }
 }
