@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 
 use crate::config::{Category, Config, Layer, PLANNING_SPEED_M_PER_MIN};
 use crate::coverage::{self, Coverage};
@@ -1188,24 +1189,6 @@ pub fn finish_run(
     let spacing_m = crate::gaps::median_spacing(cells_xy);
     let cell_areas = crate::gaps::cell_areas_m2(cells, spacing_m, proj);
     let link_m = opts.gap_link_m.unwrap_or(1.5 * spacing_m);
-    let mut gaps: Vec<crate::gaps::GapZone> = Vec::new();
-    for c in &cov.categories {
-        let walk: Vec<Option<f64>> = c
-            .reach
-            .dist_m
-            .iter()
-            .map(|d| d.map(|d| d / c.category.profile.speed_m_per_s / 60.0))
-            .collect();
-        gaps.extend(crate::gaps::gap_zones(
-            &c.category.name,
-            cells,
-            &c.covered,
-            &walk,
-            c.category.layer,
-            link_m,
-            &cell_areas,
-        ));
-    }
     let worst: Vec<Option<f64>> = (0..cells.len())
         .map(|i| {
             cov.categories.iter().try_fold(0.0_f64, |acc, c| {
@@ -1213,15 +1196,42 @@ pub fn finish_run(
             })
         })
         .collect();
-    gaps.extend(crate::gaps::gap_zones(
-        "covered_all",
-        cells,
-        &cov.covered_all,
-        &worst,
-        Layer::Total,
-        link_m,
-        &cell_areas,
-    ));
+    // One zoning per category plus `covered_all`, side by side; concatenated in
+    // that order.
+    let gap_inputs: Vec<(&str, &[bool], Option<Vec<Option<f64>>>, Layer)> = cov
+        .categories
+        .iter()
+        .map(|c| {
+            (
+                c.category.name.as_str(),
+                c.covered.as_slice(),
+                None,
+                c.category.layer,
+            )
+        })
+        .chain(std::iter::once((
+            "covered_all",
+            cov.covered_all.as_slice(),
+            Some(worst),
+            Layer::Total,
+        )))
+        .collect();
+    let gaps_each: Vec<Vec<crate::gaps::GapZone>> = gap_inputs
+        .into_par_iter()
+        .enumerate()
+        .map(|(k, (name, covered, worst, layer))| {
+            let walk: Vec<Option<f64>> = worst.unwrap_or_else(|| {
+                let c = &cov.categories[k];
+                c.reach
+                    .dist_m
+                    .iter()
+                    .map(|d| d.map(|d| d / c.category.profile.speed_m_per_s / 60.0))
+                    .collect()
+            });
+            crate::gaps::gap_zones(name, cells, covered, &walk, layer, link_m, &cell_areas)
+        })
+        .collect();
+    let gaps: Vec<crate::gaps::GapZone> = gaps_each.into_iter().flatten().collect();
     timer.stage("gap zones");
 
     let method = match mode {

@@ -5,6 +5,8 @@
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
+
 use super::cells::fmt_population;
 use crate::crs::LocalProjection;
 use crate::gaps::{GapZone, zone_polygon};
@@ -65,6 +67,9 @@ pub fn gaps_csv(
     out.flush()
 }
 
+/// Zones whose outlines are computed together by [`gaps_geojson`].
+const POLYGON_CHUNK: usize = 64;
+
 /// Write `gaps.geojson` (zone outlines: union of their cells).
 ///
 /// # Errors
@@ -81,13 +86,23 @@ pub fn gaps_geojson(
         w,
         "{{\"type\":\"FeatureCollection\",\"name\":\"gaps\",\"features\":["
     )?;
+    // Outlines (polygon unions, the costly part) are computed in parallel, a chunk
+    // of zones at a time to bound memory, and written in zone order.
+    let mut polys = Vec::new();
     for (i, g) in zones.iter().enumerate() {
+        if i % POLYGON_CHUNK == 0 {
+            let end = (i + POLYGON_CHUNK).min(zones.len());
+            zones[i..end]
+                .par_iter()
+                .map(|g| zone_polygon(g, cells, spacing_m, proj))
+                .collect_into_vec(&mut polys);
+        }
         if i > 0 {
             w.write_all(b",\n")?;
         }
-        let poly = zone_polygon(g, cells, spacing_m, proj);
+        let poly = &polys[i % POLYGON_CHUNK];
         let geometry =
-            serde_json::to_string(&geojson::Geometry::from(&poly)).map_err(io::Error::other)?;
+            serde_json::to_string(&geojson::Geometry::from(poly)).map_err(io::Error::other)?;
         let f = fields(g, proj, has_elderly);
         let mut props = serde_json::Map::new();
         for (k, (h, v)) in HEADERS.iter().zip(f).enumerate() {
