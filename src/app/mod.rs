@@ -1189,45 +1189,30 @@ pub fn finish_run(
     let spacing_m = crate::gaps::median_spacing(cells_xy);
     let cell_areas = crate::gaps::cell_areas_m2(cells, spacing_m, proj);
     let link_m = opts.gap_link_m.unwrap_or(1.5 * spacing_m);
-    let worst: Vec<Option<f64>> = (0..cells.len())
-        .map(|i| {
-            cov.categories.iter().try_fold(0.0_f64, |acc, c| {
-                c.reach.dist_m[i].map(|d| acc.max(d / c.category.profile.speed_m_per_s / 60.0))
-            })
-        })
-        .collect();
     // One zoning per category plus `covered_all`, side by side; concatenated in
     // that order.
-    let gap_inputs: Vec<(&str, &[bool], Option<Vec<Option<f64>>>, Layer)> = cov
-        .categories
-        .iter()
-        .map(|c| {
-            (
-                c.category.name.as_str(),
-                c.covered.as_slice(),
-                None,
-                c.category.layer,
-            )
-        })
-        .chain(std::iter::once((
-            "covered_all",
-            cov.covered_all.as_slice(),
-            Some(worst),
-            Layer::Total,
-        )))
-        .collect();
-    let gaps_each: Vec<Vec<crate::gaps::GapZone>> = gap_inputs
+    let n_cat = cov.categories.len();
+    let gaps_each: Vec<Vec<crate::gaps::GapZone>> = (0..=n_cat)
         .into_par_iter()
-        .enumerate()
-        .map(|(k, (name, covered, worst, layer))| {
-            let walk: Vec<Option<f64>> = worst.unwrap_or_else(|| {
-                let c = &cov.categories[k];
-                c.reach
-                    .dist_m
-                    .iter()
-                    .map(|d| d.map(|d| d / c.category.profile.speed_m_per_s / 60.0))
-                    .collect()
-            });
+        .map(|k| {
+            let minutes = |c: &crate::coverage::CategoryCoverage, i: usize| {
+                c.reach.dist_m[i].map(|d| d / c.category.profile.speed_m_per_s / 60.0)
+            };
+            let (name, covered, layer, walk): (&str, &[bool], Layer, Vec<Option<f64>>) =
+                if k < n_cat {
+                    let c = &cov.categories[k];
+                    let walk = (0..cells.len()).map(|i| minutes(c, i)).collect();
+                    (&c.category.name, &c.covered, c.category.layer, walk)
+                } else {
+                    let worst = (0..cells.len())
+                        .map(|i| {
+                            cov.categories
+                                .iter()
+                                .try_fold(0.0_f64, |acc, c| minutes(c, i).map(|m| acc.max(m)))
+                        })
+                        .collect();
+                    ("covered_all", &cov.covered_all, Layer::Total, worst)
+                };
             crate::gaps::gap_zones(name, cells, covered, &walk, layer, link_m, &cell_areas)
         })
         .collect();
@@ -1381,12 +1366,31 @@ pub fn finish_run(
     timer.stage("summarise");
 
     let progress = Progress::stage("writing outputs");
-    outputs.write("cells.csv", |w| {
-        export::cells_csv(w, cells, &cov, has_elderly, &method)
-    })?;
-    outputs.write("cells.geojson", |w| {
-        export::cells_geojson(w, cells, &cov, has_elderly, &method)
-    })?;
+    // The four large files are formatted and flushed side by side.
+    outputs.write_many(vec![
+        (
+            "cells.csv",
+            Box::new(|w: &mut dyn std::io::Write| {
+                export::cells_csv(w, cells, &cov, has_elderly, &method)
+            }),
+        ),
+        (
+            "cells.geojson",
+            Box::new(|w: &mut dyn std::io::Write| {
+                export::cells_geojson(w, cells, &cov, has_elderly, &method)
+            }),
+        ),
+        (
+            "gaps.csv",
+            Box::new(|w: &mut dyn std::io::Write| export::gaps_csv(w, &gaps, proj, has_elderly)),
+        ),
+        (
+            "gaps.geojson",
+            Box::new(|w: &mut dyn std::io::Write| {
+                export::gaps_geojson(w, &gaps, cells, spacing_m, proj, has_elderly)
+            }),
+        ),
+    ])?;
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
     outputs.write("sites.csv", |w| {
         export::sites_csv(w, sites, &site_used, n_existing)
@@ -1411,12 +1415,6 @@ pub fn finish_run(
             write_service_areas(w, areas, *buffer_m, mode)
         })?;
     }
-    outputs.write("gaps.csv", |w| {
-        export::gaps_csv(w, &gaps, proj, has_elderly)
-    })?;
-    outputs.write("gaps.geojson", |w| {
-        export::gaps_geojson(w, &gaps, cells, spacing_m, proj, has_elderly)
-    })?;
     if let Some(rep) = &units_report {
         outputs.write("units.csv", |w| {
             export::units_csv(w, rep, &cov, has_elderly)
