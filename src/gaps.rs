@@ -12,6 +12,7 @@
 //! with their cells; polygons are the union of the cells' squares/polygons.
 
 use geo::{Area, MultiPolygon, Polygon, unary_union};
+use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
@@ -52,7 +53,7 @@ pub fn median_spacing(xy: &[[f64; 2]]) -> f64 {
     }
     let tree = RTree::bulk_load(xy.to_vec());
     let mut d: Vec<f64> = xy
-        .iter()
+        .par_iter()
         .filter_map(|p| {
             tree.nearest_neighbor_iter(p)
                 .find(|q| *q != p)

@@ -39,6 +39,7 @@ impl Timer {
             ms: (ms * 10.0).round() / 10.0,
         });
         self.last = now;
+        trace_mem(name);
     }
 
     /// Stages so far, plus a `total` row.
@@ -52,4 +53,26 @@ impl Timer {
         });
         v
     }
+}
+
+/// With `LEARNCIRCLE_TRACE_MEM=1` in the environment, prints the resident set size
+/// (current and peak, from `/proc/self/status`; Linux only) under `label` to
+/// stderr: a cheap way to see which stage sets the peak of a large run.
+pub fn trace_mem(label: &str) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*ON.get_or_init(|| std::env::var_os("LEARNCIRCLE_TRACE_MEM").is_some()) {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or_else(|| "?".to_owned(), |v| v.trim().to_owned())
+    };
+    eprintln!(
+        "mem {label:<32} rss {:>12}  peak {:>12}",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 
 use crate::config::{Category, Config, Layer, PLANNING_SPEED_M_PER_MIN};
 use crate::coverage::{self, Coverage};
@@ -1197,40 +1198,34 @@ pub fn finish_run(
     let spacing_m = crate::gaps::median_spacing(cells_xy);
     let cell_areas = crate::gaps::cell_areas_m2(cells, spacing_m, proj);
     let link_m = opts.gap_link_m.unwrap_or(1.5 * spacing_m);
-    let mut gaps: Vec<crate::gaps::GapZone> = Vec::new();
-    for c in &cov.categories {
-        let walk: Vec<Option<f64>> = c
-            .reach
-            .dist_m
-            .iter()
-            .map(|d| d.map(|d| d / c.category.profile.speed_m_per_s / 60.0))
-            .collect();
-        gaps.extend(crate::gaps::gap_zones(
-            &c.category.name,
-            cells,
-            &c.covered,
-            &walk,
-            c.category.layer,
-            link_m,
-            &cell_areas,
-        ));
-    }
-    let worst: Vec<Option<f64>> = (0..cells.len())
-        .map(|i| {
-            cov.categories.iter().try_fold(0.0_f64, |acc, c| {
-                c.reach.dist_m[i].map(|d| acc.max(d / c.category.profile.speed_m_per_s / 60.0))
-            })
+    // One zoning per category plus `covered_all`, side by side; concatenated in
+    // that order.
+    let n_cat = cov.categories.len();
+    let gaps_each: Vec<Vec<crate::gaps::GapZone>> = (0..=n_cat)
+        .into_par_iter()
+        .map(|k| {
+            let minutes = |c: &crate::coverage::CategoryCoverage, i: usize| {
+                c.reach.dist_m[i].map(|d| d / c.category.profile.speed_m_per_s / 60.0)
+            };
+            let (name, covered, layer, walk): (&str, &[bool], Layer, Vec<Option<f64>>) =
+                if k < n_cat {
+                    let c = &cov.categories[k];
+                    let walk = (0..cells.len()).map(|i| minutes(c, i)).collect();
+                    (&c.category.name, &c.covered, c.category.layer, walk)
+                } else {
+                    let worst = (0..cells.len())
+                        .map(|i| {
+                            cov.categories
+                                .iter()
+                                .try_fold(0.0_f64, |acc, c| minutes(c, i).map(|m| acc.max(m)))
+                        })
+                        .collect();
+                    ("covered_all", &cov.covered_all, Layer::Total, worst)
+                };
+            crate::gaps::gap_zones(name, cells, covered, &walk, layer, link_m, &cell_areas)
         })
         .collect();
-    gaps.extend(crate::gaps::gap_zones(
-        "covered_all",
-        cells,
-        &cov.covered_all,
-        &worst,
-        Layer::Total,
-        link_m,
-        &cell_areas,
-    ));
+    let gaps: Vec<crate::gaps::GapZone> = gaps_each.into_iter().flatten().collect();
     timer.stage("gap zones");
 
     let method = match mode {
@@ -1380,18 +1375,38 @@ pub fn finish_run(
     timer.stage("summarise");
 
     let progress = Progress::stage("writing outputs");
+    let gap_outlines = export::gap_outlines(&gaps, cells, spacing_m, proj);
+    timer.stage("gap outlines");
+    // The large files are formatted and flushed side by side.
+    let mut jobs: Vec<(&str, export::WriteJob<'_>)> = Vec::new();
     if opts.formats.csv {
-        outputs.write("cells.csv", |w| {
-            export::cells_csv(w, cells, &cov, has_elderly, &method)
-        })?;
-        timer.stage("write cells.csv");
+        jobs.push((
+            "cells.csv",
+            Box::new(|w: &mut dyn std::io::Write| {
+                export::cells_csv(w, cells, &cov, has_elderly, &method)
+            }),
+        ));
     }
     if opts.formats.geojson {
-        outputs.write("cells.geojson", |w| {
-            export::cells_geojson(w, cells, &cov, has_elderly, &method)
-        })?;
-        timer.stage("write cells.geojson");
+        jobs.push((
+            "cells.geojson",
+            Box::new(|w: &mut dyn std::io::Write| {
+                export::cells_geojson(w, cells, &cov, has_elderly, &method)
+            }),
+        ));
     }
+    jobs.push((
+        "gaps.csv",
+        Box::new(|w: &mut dyn std::io::Write| export::gaps_csv(w, &gaps, proj, has_elderly)),
+    ));
+    jobs.push((
+        "gaps.geojson",
+        Box::new(|w: &mut dyn std::io::Write| {
+            export::gaps_geojson(w, &gaps, &gap_outlines, proj, has_elderly)
+        }),
+    ));
+    outputs.write_many(jobs)?;
+    timer.stage("write cells and gaps");
     outputs.write("rejected.csv", |w| export::rejected_csv(w, &rejected))?;
     outputs.write("sites.csv", |w| {
         export::sites_csv(w, sites, &site_used, n_existing)
@@ -1416,13 +1431,6 @@ pub fn finish_run(
             write_service_areas(w, areas, *buffer_m, mode)
         })?;
     }
-    let gap_outlines = export::gap_outlines(&gaps, cells, spacing_m, proj);
-    outputs.write("gaps.csv", |w| {
-        export::gaps_csv(w, &gaps, proj, has_elderly)
-    })?;
-    outputs.write("gaps.geojson", |w| {
-        export::gaps_geojson(w, &gaps, &gap_outlines, proj, has_elderly)
-    })?;
     if let Some(rep) = &units_report {
         outputs.write("units.csv", |w| {
             export::units_csv(w, rep, &cov, has_elderly)

@@ -98,7 +98,8 @@ fn random_network(state: &mut u64, side: usize) -> (Graph, String) {
 // ---------------------------------------------------------------------------------
 
 /// Brute-force snapping with the documented rule: nearest eligible segment `d0`;
-/// the nearest preferred one if within `d0 + margin` (and `max`); ties → lowest index.
+/// the nearest preferred one if within `d0 + margin` (and `max`); ties → the lowest
+/// pair of OSM node ids (lower id first).
 fn reference_snap(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<(u32, f64, f64)> {
     let xy = g.node_xy();
     let mut cands = Vec::new();
@@ -112,8 +113,16 @@ fn reference_snap(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<(u32, f64
         let d = (q[0] - p[0]).hypot(q[1] - p[1]);
         cands.push((d, seg, off, s.flags.is_preferred_for_snapping()));
     }
+    let key = |seg: u32| {
+        let s = &g.segments()[seg as usize];
+        let (a, b) = (
+            g.osm_id()[s.nodes[0] as usize],
+            g.osm_id()[s.nodes[1] as usize],
+        );
+        (a.min(b), a.max(b))
+    };
     let best = |it: &mut dyn Iterator<Item = &(f64, u32, f64, bool)>| {
-        it.min_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)))
+        it.min_by(|x, y| x.0.total_cmp(&y.0).then(key(x.1).cmp(&key(y.1))))
             .copied()
     };
     let any = best(&mut cands.iter())?;

@@ -39,6 +39,9 @@ pub enum OutputError {
 
 const STAGING_PREFIX: &str = ".learncircle-staging-";
 
+/// One file's writer for [`OutputSet::write_many`].
+pub type WriteJob<'a> = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'a>;
+
 /// A set of output files written atomically together.
 #[derive(Debug)]
 pub struct OutputSet {
@@ -111,6 +114,39 @@ impl OutputSet {
     where
         F: FnOnce(&mut dyn Write) -> io::Result<()>,
     {
+        self.stage_file(name, f)?;
+        self.register(name);
+        test_pause();
+        Ok(())
+    }
+
+    /// [`write`](Self::write) for several files at once: each is written by its own
+    /// rayon task (own buffer, own `sync_all`), so formatting and flushing of large
+    /// files overlap. The files are registered in the given order and the first
+    /// error in that order is returned.
+    ///
+    /// # Errors
+    /// When a file cannot be created or its writer fails.
+    pub fn write_many(&mut self, jobs: Vec<(&str, WriteJob<'_>)>) -> Result<(), OutputError> {
+        use rayon::prelude::*;
+        let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
+        let this = &*self;
+        let results: Vec<Result<(), OutputError>> = jobs
+            .into_par_iter()
+            .map(|(name, f)| this.stage_file(name, f))
+            .collect();
+        for (name, r) in names.into_iter().zip(results) {
+            r?;
+            self.register(name);
+            test_pause();
+        }
+        Ok(())
+    }
+
+    fn stage_file<F>(&self, name: &str, f: F) -> Result<(), OutputError>
+    where
+        F: FnOnce(&mut dyn Write) -> io::Result<()>,
+    {
         let path = self.staging.join(name);
         let io_err = |source| OutputError::Io {
             path: self.out_dir.join(name),
@@ -120,12 +156,13 @@ impl OutputSet {
         let mut w = BufWriter::with_capacity(1 << 20, file);
         f(&mut w).map_err(io_err)?;
         let file = w.into_inner().map_err(|e| io_err(e.into_error()))?;
-        file.sync_all().map_err(io_err)?;
+        file.sync_all().map_err(io_err)
+    }
+
+    fn register(&mut self, name: &str) {
         if !self.files.iter().any(|n| n == name) {
             self.files.push(name.to_owned());
         }
-        test_pause();
-        Ok(())
     }
 
     /// Write one file (into staging) with a writer that needs a real path rather

@@ -28,6 +28,8 @@
 //! a city cut into tiles with a halo gives every tile the same answer as the whole
 //! city, and a real second network (an island, a campus behind a river) is kept.
 
+use rayon::prelude::*;
+
 use super::pedestrian::{EdgeFlags, HIGHWAY_CLASSES, Walkable};
 
 /// Options for [`GraphBuilder::build`].
@@ -66,7 +68,7 @@ impl WayInfo {
 /// One undirected segment between two graph nodes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Segment {
-    /// End nodes, `a < b` (dense indices).
+    /// End nodes (dense indices), `a` being the one with the lower OSM id.
     pub nodes: [u32; 2],
     /// Length, metres.
     pub len_m: f32,
@@ -171,21 +173,26 @@ impl GraphBuilder {
             ways_walkable: self.ways.len() as u64,
             ..BuildStats::default()
         };
-        self.nodes.sort_by_key(|n| n.0);
+        // Stable sorts: a repeated id keeps its first position.
+        self.nodes.par_sort_by_key(|n| n.0);
         self.nodes.dedup_by_key(|n| n.0);
-        self.ways.sort_by_key(|w| w.0.osm_id);
+        self.ways.par_sort_by_key(|w| w.0.osm_id);
         self.ways.dedup_by_key(|w| w.0.osm_id);
         let find =
             |id: i64, nodes: &[(i64, [f64; 2])]| nodes.binary_search_by_key(&id, |n| n.0).ok();
 
+        // Node lookups (a binary search per reference) in parallel, in way order.
+        let way_positions: Vec<Vec<Option<usize>>> = self
+            .ways
+            .par_iter()
+            .map(|(_, _, refs)| refs.iter().map(|r| find(*r, &self.nodes)).collect())
+            .collect();
         let mut raw: Vec<RawSeg> = Vec::new();
         let mut ways = Vec::with_capacity(self.ways.len());
-        for (info, walk, refs) in &self.ways {
+        for ((info, walk, refs), positions) in self.ways.iter().zip(way_positions) {
             let way_idx = u32::try_from(ways.len()).expect("fewer than 2^32 ways");
             let mut missing = 0u64;
             let mut kept = 0usize;
-            let positions: Vec<Option<usize>> =
-                refs.iter().map(|r| find(*r, &self.nodes)).collect();
             missing += positions.iter().filter(|p| p.is_none()).count() as u64;
             if stats.first_missing_node.is_none() {
                 if let Some(i) = positions.iter().position(Option::is_none) {
@@ -221,7 +228,9 @@ impl GraphBuilder {
         }
         // Way indices follow the sorted way ids, so sorting by (pair, flags, way)
         // keeps the least-flagged, lowest way id first.
-        raw.sort_unstable_by_key(|s| (s.0, s.1, s.2, s.3));
+        // Entries equal in this key differ at most in their directions, which the
+        // merge unites: any order among them gives the same result.
+        raw.par_sort_unstable_by_key(|s| (s.0, s.1, s.2, s.3));
         let mut merged: Vec<RawSeg> = Vec::with_capacity(raw.len());
         for s in raw {
             match merged.last_mut() {
@@ -253,13 +262,13 @@ impl GraphBuilder {
             }
         }
         let mut order: Vec<(u64, i64, usize)> = used_nodes
-            .iter()
+            .par_iter()
             .map(|&i| {
                 let (id, p) = self.nodes[i];
                 (hilbert_key(p, lo, hi), id, i)
             })
             .collect();
-        order.sort_unstable();
+        order.par_sort_unstable();
         let mut dense = vec![u32::MAX; self.nodes.len()];
         let mut osm_id = Vec::with_capacity(order.len());
         let mut xy = Vec::with_capacity(order.len());
@@ -268,15 +277,13 @@ impl GraphBuilder {
             osm_id.push(id);
             xy.push(self.nodes[i].1);
         }
+        // Segments keep the orientation of `merged`: `a` is the end with the lower OSM
+        // id (positions in the id-sorted node list), so offsets along a segment are
+        // measured from the same end whatever dense numbering the loaded subset gets.
         let mut segments: Vec<Segment> = merged
             .iter()
             .map(|&(a, b, flags, way, a_to_b, b_to_a)| {
                 let (a, b) = (dense[a as usize], dense[b as usize]);
-                let (a, b, a_to_b, b_to_a) = if a < b {
-                    (a, b, a_to_b, b_to_a)
-                } else {
-                    (b, a, b_to_a, a_to_b)
-                };
                 let (pa, pb): ([f64; 2], [f64; 2]) = (xy[a as usize], xy[b as usize]);
                 #[allow(clippy::cast_possible_truncation)] // metres, f32 by design
                 let len_m = (pb[0] - pa[0]).hypot(pb[1] - pa[1]) as f32;
@@ -290,7 +297,9 @@ impl GraphBuilder {
                 }
             })
             .collect();
-        segments.sort_unstable_by_key(|s| s.nodes);
+        // Stored by their dense end nodes (lower first), for memory locality.
+        segments
+            .par_sort_unstable_by_key(|s| (s.nodes[0].min(s.nodes[1]), s.nodes[0].max(s.nodes[1])));
         Graph::assemble(osm_id, xy, segments, ways, stats, opts)
     }
 }
@@ -683,7 +692,12 @@ mod tests {
             .iter()
             .find(|s| s.nodes.contains(&idx(1)))
             .expect("1–2 kept");
-        assert!(s12.nodes.contains(&idx(2)) && s12.nodes[0] < s12.nodes[1]);
+        assert!(s12.nodes.contains(&idx(2)));
+        assert_eq!(
+            g.osm_id()[s12.nodes[0] as usize],
+            1,
+            "oriented from the lower OSM id"
+        );
         assert!(s12.a_to_b && s12.b_to_a, "directions are united");
         assert_eq!(
             s12.flags,

@@ -10,14 +10,17 @@
 //! distances are **accumulated in `f64`**: a 2 km path of 200 edges then carries no
 //! accumulated rounding worth naming (f32 sums would drift by up to ~1 cm and make
 //! the nearest-site distance and the per-site count disagree at the threshold more
-//! often). The heap key is the f64's bit pattern, which orders non-negative floats
-//! exactly like their values, so the heap holds plain integers.
+//! often). The queue key is the f64's bit pattern, which orders non-negative floats
+//! exactly like their values, so the queue holds plain integers: a **radix heap**
+//! (keys never fall below the last one popped, as in Dijkstra), whose pushes are
+//! O(1) and whose pops move each entry down at most 64 buckets over its life. It
+//! pops exact minima, so distances are the same bits as with a binary heap. On the
+//! 1 M-node city (4 full multi-source searches to 2 km plus 4 263 per-site ones)
+//! search plus queue went from ~740 to ~670 profile samples against
+//! `std::collections::BinaryHeap`: the rest is the random access to `dist`.
 //!
 //! The scratch is reset by clearing only the nodes touched by the previous search,
 //! so a search that settles 5 000 nodes of a 1 M-node graph costs 5 000, not 1 M.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 use super::graph::Graph;
 
@@ -26,7 +29,75 @@ use super::graph::Graph;
 pub struct SearchScratch {
     dist: Vec<f64>,
     touched: Vec<u32>,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    heap: RadixHeap,
+}
+
+/// Monotone priority queue of `(key, node)` over `u64` keys (Ahuja, Mehlhorn,
+/// Orlin & Tarjan 1990): bucket `i` holds keys whose highest bit differing from the
+/// last popped key is bit `i − 1` (bucket 0: equal to it).
+#[derive(Clone, Debug)]
+struct RadixHeap {
+    last: u64,
+    len: usize,
+    buckets: Vec<Vec<(u64, u32)>>,
+}
+
+impl RadixHeap {
+    fn new() -> Self {
+        Self {
+            last: 0,
+            len: 0,
+            buckets: vec![Vec::new(); 65],
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, key: u64) -> usize {
+        (64 - (key ^ self.last).leading_zeros()) as usize
+    }
+
+    /// Adds an entry; `key` must not be below the last popped key.
+    #[inline]
+    fn push(&mut self, key: u64, v: u32) {
+        debug_assert!(key >= self.last, "radix heap keys must be monotone");
+        let b = self.bucket(key);
+        self.buckets[b].push((key, v));
+        self.len += 1;
+    }
+
+    /// Removes an entry with the smallest key.
+    #[inline]
+    fn pop(&mut self) -> Option<(u64, u32)> {
+        if self.len == 0 {
+            return None;
+        }
+        if self.buckets[0].is_empty() {
+            let i = self
+                .buckets
+                .iter()
+                .position(|b| !b.is_empty())
+                .expect("len > 0");
+            let mut moved = std::mem::take(&mut self.buckets[i]);
+            self.last = moved.iter().map(|e| e.0).min().expect("bucket not empty");
+            for &(k, v) in &moved {
+                let b = self.bucket(k);
+                self.buckets[b].push((k, v));
+            }
+            moved.clear();
+            // Keep the allocation for the next time this bucket fills.
+            self.buckets[i] = moved;
+        }
+        self.len -= 1;
+        self.buckets[0].pop()
+    }
+
+    fn clear(&mut self) {
+        for b in &mut self.buckets {
+            b.clear();
+        }
+        self.len = 0;
+        self.last = 0;
+    }
 }
 
 impl SearchScratch {
@@ -36,7 +107,7 @@ impl SearchScratch {
         Self {
             dist: vec![f64::INFINITY; n],
             touched: Vec::new(),
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::new(),
         }
     }
 
@@ -120,10 +191,10 @@ pub(crate) fn bounded_search<A: Arcs + ?Sized>(
                 touched.push(v);
             }
             dist[v as usize] = d;
-            heap.push(Reverse((d.to_bits(), v)));
+            heap.push(d.to_bits(), v);
         }
     }
-    while let Some(Reverse((bits, u))) = heap.pop() {
+    while let Some((bits, u)) = heap.pop() {
         let d = f64::from_bits(bits);
         if d > dist[u as usize] {
             continue; // stale entry
@@ -140,7 +211,7 @@ pub(crate) fn bounded_search<A: Arcs + ?Sized>(
                     touched.push(w);
                 }
                 dist[w as usize] = nd;
-                heap.push(Reverse((nd.to_bits(), w)));
+                heap.push(nd.to_bits(), w);
             }
         }
     }

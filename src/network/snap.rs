@@ -25,8 +25,6 @@
 //! a cliff with no physical meaning; a margin relative to `d0` scales with the local
 //! mapping density.
 
-use rstar::{AABB, PointDistance, RStarInsertionStrategy, RTree, RTreeObject, RTreeParams};
-
 use super::graph::Graph;
 
 /// Snapping parameters.
@@ -100,43 +98,21 @@ impl std::fmt::Display for OffNetwork {
     }
 }
 
-/// A segment in the R-tree, with its envelope computed once (bulk loading asks for
-/// envelopes O(n log n) times).
+/// A segment as stored in the index: its end points (copied, so a query reads one
+/// contiguous run of memory per bucket), its index and whether it is preferred.
 #[derive(Clone, Copy, Debug)]
 struct SegObj {
     a: [f64; 2],
     b: [f64; 2],
-    env: AABB<[f64; 2]>,
     seg: u32,
     preferred: bool,
 }
 
 impl SegObj {
-    fn new(a: [f64; 2], b: [f64; 2], seg: u32, preferred: bool) -> Self {
-        let env = AABB::from_corners(
-            [a[0].min(b[0]), a[1].min(b[1])],
-            [a[0].max(b[0]), a[1].max(b[1])],
-        );
-        Self {
-            a,
-            b,
-            env,
-            seg,
-            preferred,
-        }
-    }
-}
-
-impl RTreeObject for SegObj {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.env
-    }
-}
-
-impl PointDistance for SegObj {
-    fn distance_2(&self, p: &[f64; 2]) -> f64 {
-        let (_, q) = closest_on_segment(self.a, self.b, *p);
+    /// Squared distance from `p` (the exact expression the snap uses).
+    #[inline]
+    fn distance_2(&self, p: [f64; 2]) -> f64 {
+        let (_, q) = closest_on_segment(self.a, self.b, p);
         (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)
     }
 }
@@ -153,62 +129,264 @@ pub fn closest_on_segment(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> (f64, [f64; 
     (t * len2.sqrt(), [a[0] + t * dx, a[1] + t * dy])
 }
 
-/// R-tree node sizes: twice rstar's default (6) makes the tree shallower, which cut
-/// bulk loading plus snapping on a 2 M-segment synthetic city by about a third
-/// (measured: `examples`-style timing, CPU seconds); wider nodes (48) were slower.
-#[derive(Debug)]
-struct SegParams;
+/// Slack (metres) added to every "nothing unvisited can be nearer" test, so that
+/// floating-point rounding in the bucket arithmetic (≈ 1e-11 m at city scale) can
+/// never stop a search one ring too early.
+const RING_SLACK_M: f64 = 1e-3;
 
-impl RTreeParams for SegParams {
-    const MIN_SIZE: usize = 4;
-    const MAX_SIZE: usize = 12;
-    const REINSERTION_COUNT: usize = 3;
-    type DefaultInsertionStrategy = RStarInsertionStrategy;
+/// Segments bucketed on a uniform square grid, each listed in every bucket its
+/// bounding box overlaps.
+///
+/// Why not an R-tree: this index replaced an `rstar` R-tree whose sequential bulk
+/// load of 1.1 M segments took ~1.8 s of CPU (a sixth of a whole 1 M-node run, mostly
+/// `memmove` of 72-byte objects during the recursive partitioning; profiled with
+/// `perf record`), while the grid is built by two counting passes in ~30 ms. OSM
+/// segments are short and street density varies by less than an order of magnitude
+/// inside a city, so fixed buckets of a few segments each answer nearest queries
+/// with a handful of bucket visits. The answers are the same as the R-tree's: the
+/// search visits square rings of buckets around the point until no unvisited
+/// segment can be nearer than the answer (see [`SegGrid::search`]), and ties are
+/// broken by the OSM node ids of the segments (see [`better`]).
+#[derive(Debug, Default)]
+struct SegGrid {
+    x0: f64,
+    y0: f64,
+    /// Bucket side, metres.
+    cell: f64,
+    nx: i64,
+    ny: i64,
+    /// Bucket `i + nx * j` holds `objs[first[k]..first[k + 1]]`.
+    first: Vec<u32>,
+    objs: Vec<SegObj>,
 }
 
-/// R-trees over the graph's segments, ready to snap points.
+impl SegGrid {
+    fn new(segs: &[SegObj]) -> Self {
+        if segs.is_empty() {
+            return Self::default();
+        }
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for s in segs {
+            for k in 0..2 {
+                lo[k] = lo[k].min(s.a[k]).min(s.b[k]);
+                hi[k] = hi[k].max(s.a[k]).max(s.b[k]);
+            }
+        }
+        let (w, h) = ((hi[0] - lo[0]).max(1.0), (hi[1] - lo[1]).max(1.0));
+        // About two segments per bucket on average: twice the side of the square each
+        // segment would get if they tiled the box evenly (~80 m in a dense city).
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        let n = segs.len() as f64;
+        let mut cell = (2.0 * (w * h / n).sqrt()).max(1.0);
+        #[allow(clippy::cast_possible_truncation)] // bounded by the loop below
+        let dims = |cell: f64| ((w / cell) as i64 + 1, (h / cell) as i64 + 1);
+        #[allow(clippy::cast_precision_loss)]
+        while {
+            let (nx, ny) = dims(cell);
+            (nx * ny) as f64 > 4.0 * n + 1024.0
+        } {
+            cell *= 2.0;
+        }
+        let (nx, ny) = dims(cell);
+        let mut grid = SegGrid {
+            x0: lo[0],
+            y0: lo[1],
+            cell,
+            nx,
+            ny,
+            first: Vec::new(),
+            objs: Vec::new(),
+        };
+        let nb = usize::try_from(nx * ny).expect("bucket count fits in memory");
+        let mut first = vec![0u32; nb + 1];
+        for s in segs {
+            grid.for_buckets(s, |k| first[k + 1] += 1);
+        }
+        for k in 0..nb {
+            first[k + 1] += first[k];
+        }
+        let mut fill = first.clone();
+        let placeholder = SegObj {
+            a: [0.0; 2],
+            b: [0.0; 2],
+            seg: 0,
+            preferred: false,
+        };
+        let mut objs = vec![placeholder; first[nb] as usize];
+        for s in segs {
+            grid.for_buckets(s, |k| {
+                objs[fill[k] as usize] = *s;
+                fill[k] += 1;
+            });
+        }
+        grid.first = first;
+        grid.objs = objs;
+        grid
+    }
+
+    /// Bucket column/row of a coordinate, unclamped (a point may lie outside).
+    #[inline]
+    #[allow(clippy::cast_possible_truncation)] // saturating, then clamped by callers
+    fn bucket(&self, v: f64, origin: f64) -> i64 {
+        ((v - origin) / self.cell).floor() as i64
+    }
+
+    /// Calls `f` with every bucket the segment's bounding box overlaps.
+    fn for_buckets(&self, s: &SegObj, mut f: impl FnMut(usize)) {
+        let clamp_x = |i: i64| i.clamp(0, self.nx - 1);
+        let clamp_y = |j: i64| j.clamp(0, self.ny - 1);
+        let (i0, i1) = (
+            clamp_x(self.bucket(s.a[0].min(s.b[0]), self.x0)),
+            clamp_x(self.bucket(s.a[0].max(s.b[0]), self.x0)),
+        );
+        let (j0, j1) = (
+            clamp_y(self.bucket(s.a[1].min(s.b[1]), self.y0)),
+            clamp_y(self.bucket(s.a[1].max(s.b[1]), self.y0)),
+        );
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // clamped
+                f((i + self.nx * j) as usize);
+            }
+        }
+    }
+
+    /// Visits the segments around `p` ring by ring (square rings of buckets, the
+    /// point's own bucket first), calling `visit(obj, d2)` for each, and stops as
+    /// soon as every segment not yet visited is farther than `radius()` (asked again
+    /// after each ring, so the radius may shrink as the answer improves). A segment
+    /// in several buckets may be visited more than once.
+    fn search<'s>(
+        &'s self,
+        p: [f64; 2],
+        mut visit: impl FnMut(&'s SegObj, f64),
+        mut radius: impl FnMut() -> f64,
+    ) {
+        if self.objs.is_empty() {
+            return;
+        }
+        let (bx, by) = (self.bucket(p[0], self.x0), self.bucket(p[1], self.y0));
+        // Rings closer than this do not meet the grid at all.
+        let k_min = 0
+            .max(-bx)
+            .max(bx - (self.nx - 1))
+            .max(-by)
+            .max(by - (self.ny - 1));
+        let mut k = k_min;
+        loop {
+            let (i_lo, i_hi) = ((bx - k).max(0), (bx + k).min(self.nx - 1));
+            let (j_lo, j_hi) = ((by - k).max(0), (by + k).min(self.ny - 1));
+            for j in j_lo..=j_hi {
+                let edge_row = j == by - k || j == by + k;
+                let mut row = |i: i64| {
+                    #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+                    let b = (i + self.nx * j) as usize;
+                    for o in &self.objs[self.first[b] as usize..self.first[b + 1] as usize] {
+                        visit(o, o.distance_2(p));
+                    }
+                };
+                if edge_row {
+                    for i in i_lo..=i_hi {
+                        row(i);
+                    }
+                } else {
+                    if bx - k >= 0 && bx - k < self.nx {
+                        row(bx - k);
+                    }
+                    if bx + k >= 0 && bx + k < self.nx && k > 0 {
+                        row(bx + k);
+                    }
+                }
+            }
+            // Distance from p to the nearest bucket not yet visited (infinite when the
+            // visited square covers the grid).
+            let c = self.cell;
+            let mut lower = f64::INFINITY;
+            #[allow(clippy::cast_precision_loss)] // bucket counts far below 2^52
+            {
+                if bx - k > 0 {
+                    lower = lower.min(p[0] - (self.x0 + (bx - k) as f64 * c));
+                }
+                if bx + k < self.nx - 1 {
+                    lower = lower.min(self.x0 + (bx + k + 1) as f64 * c - p[0]);
+                }
+                if by - k > 0 {
+                    lower = lower.min(p[1] - (self.y0 + (by - k) as f64 * c));
+                }
+                if by + k < self.ny - 1 {
+                    lower = lower.min(self.y0 + (by + k + 1) as f64 * c - p[1]);
+                }
+            }
+            if lower.is_infinite() || lower > radius() + RING_SLACK_M {
+                return;
+            }
+            k += 1;
+        }
+    }
+}
+
+/// Whether a segment at squared distance `d2` beats the best so far: nearer first;
+/// at equal distance (a point nearest to a junction is as near to every segment
+/// meeting there) the segment whose OSM node-id pair is lowest wins. That key is a
+/// property of the OSM data alone, so the answer depends neither on the index's
+/// storage order nor on the dense (Hilbert-ordered) node numbering, which changes
+/// with the set of ways loaded (a tile sees a subset of the city's ways).
+#[inline]
+fn better(d2: f64, obj: &SegObj, than: Option<(f64, &SegObj)>, key: &[[i64; 2]]) -> bool {
+    match than {
+        None => true,
+        Some((bd2, b)) => d2 < bd2 || (d2 == bd2 && key[obj.seg as usize] < key[b.seg as usize]),
+    }
+}
+
+/// Segment indexes over the graph, ready to snap points.
 #[derive(Debug)]
 pub struct SnapIndex {
-    eligible: RTree<SegObj, SegParams>,
-    small: RTree<SegObj, SegParams>,
+    eligible: SegGrid,
+    small: SegGrid,
     opts: SnapOptions,
     component_len_m: Vec<f64>,
+    /// Per segment, the OSM ids of its ends, lower first: the tie-break key.
+    osm_key: Vec<[i64; 2]>,
 }
 
 impl SnapIndex {
     /// Indexes every segment of `graph` (eligible and small-component ones apart).
     ///
     /// # Performance
-    /// O(S log S) bulk load for S segments.
+    /// O(S) for S segments (two counting passes into grid buckets).
     #[must_use]
     pub fn new(graph: &Graph, opts: SnapOptions) -> Self {
         let xy = graph.node_xy();
         let mut eligible = Vec::new();
         let mut small = Vec::new();
-        let mut component_len_m = Vec::new();
+        let mut component_len_m = Vec::with_capacity(graph.segments().len());
+        let comp = graph.node_component();
+        let ids = graph.osm_id();
+        let mut osm_key = Vec::with_capacity(graph.segments().len());
         for (i, s) in graph.segments().iter().enumerate() {
             let seg = u32::try_from(i).expect("fewer than 2^32 segments");
-            let obj = SegObj::new(
-                xy[s.nodes[0] as usize],
-                xy[s.nodes[1] as usize],
+            let obj = SegObj {
+                a: xy[s.nodes[0] as usize],
+                b: xy[s.nodes[1] as usize],
                 seg,
-                s.flags.is_preferred_for_snapping(),
-            );
+                preferred: s.flags.is_preferred_for_snapping(),
+            };
             if graph.segment_eligible(seg) {
                 eligible.push(obj);
             } else {
                 small.push(obj);
             }
-        }
-        let comp = graph.node_component();
-        for s in graph.segments() {
             component_len_m.push(graph.components()[comp[s.nodes[0] as usize] as usize].len_m);
+            let (a, b) = (ids[s.nodes[0] as usize], ids[s.nodes[1] as usize]);
+            osm_key.push([a.min(b), a.max(b)]);
         }
         Self {
-            eligible: RTree::bulk_load_with_params(eligible),
-            small: RTree::bulk_load_with_params(small),
+            eligible: SegGrid::new(&eligible),
+            small: SegGrid::new(&small),
             opts,
             component_len_m,
+            osm_key,
         }
     }
 
@@ -224,39 +402,50 @@ impl SnapIndex {
     /// [`OffNetwork`] when no eligible segment is within `max_snap_m`.
     pub fn snap(&self, p: [f64; 2]) -> Result<Snap, OffNetwork> {
         let max = self.opts.max_snap_m;
+        let margin = self.opts.surface_margin_m;
         if !(p[0].is_finite() && p[1].is_finite()) {
-            // rstar orders distances with `partial_cmp().unwrap()`: never hand it a NaN.
             return Err(OffNetwork::TooFar { nearest_m: None });
         }
-        let mut iter = self.eligible.nearest_neighbor_iter_with_distance_2(&p);
-        let Some((first, d0_2)) = iter.next() else {
+        // `any`: the nearest eligible segment; `pref`: the nearest preferred one. The
+        // preferred one is taken when it lies within `min(d0 + margin, max)`.
+        let any: std::cell::Cell<Option<(f64, &SegObj)>> = std::cell::Cell::new(None);
+        let pref: std::cell::Cell<Option<(f64, &SegObj)>> = std::cell::Cell::new(None);
+        self.eligible.search(
+            p,
+            |obj, d2| {
+                if better(d2, obj, any.get(), &self.osm_key) {
+                    any.set(Some((d2, obj)));
+                }
+                if obj.preferred && better(d2, obj, pref.get(), &self.osm_key) {
+                    pref.set(Some((d2, obj)));
+                }
+            },
+            || match any.get() {
+                None => f64::INFINITY,
+                Some((d0_2, _)) => {
+                    let d0 = d0_2.sqrt();
+                    if d0 > max {
+                        d0
+                    } else {
+                        let limit = (d0 + margin).min(max);
+                        pref.get().map_or(limit, |(pd2, _)| pd2.sqrt().min(limit))
+                    }
+                }
+            },
+        );
+        let Some((d0_2, nearest)) = any.get() else {
             return Err(self.off_network(p, None));
         };
         let d0 = d0_2.sqrt();
         if d0 > max {
             return Err(self.off_network(p, Some(d0)));
         }
-        let limit = (d0 + self.opts.surface_margin_m).min(max);
+        let limit = (d0 + margin).min(max);
         let limit_2 = limit * limit;
-        let mut any = (d0_2, first);
-        let mut pref = first.preferred.then_some((d0_2, first));
-        for (obj, d2) in iter {
-            if d2 > limit_2 || pref.is_some_and(|(pd2, _)| d2 > pd2) {
-                break;
-            }
-            // Equal distances: the lowest segment index wins, whatever the tree order.
-            if d2 == any.0 && obj.seg < any.1.seg {
-                any = (d2, obj);
-            }
-            if obj.preferred {
-                match pref {
-                    None => pref = Some((d2, obj)),
-                    Some((pd2, pobj)) if d2 == pd2 && obj.seg < pobj.seg => pref = Some((d2, obj)),
-                    _ => {}
-                }
-            }
-        }
-        let (_, obj) = pref.unwrap_or(any);
+        let obj = match pref.get() {
+            Some((pd2, pobj)) if pd2 <= limit_2 => pobj,
+            _ => nearest,
+        };
         let (offset_m, point) = closest_on_segment(obj.a, obj.b, p);
         let access_m = (point[0] - p[0]).hypot(point[1] - p[1]);
         Ok(Snap {
@@ -268,9 +457,20 @@ impl SnapIndex {
     }
 
     fn off_network(&self, p: [f64; 2], nearest_m: Option<f64>) -> OffNetwork {
-        if let Some((obj, d2)) = self.small.nearest_neighbor_iter_with_distance_2(&p).next() {
+        let max = self.opts.max_snap_m;
+        let best: std::cell::Cell<Option<(f64, &SegObj)>> = std::cell::Cell::new(None);
+        self.small.search(
+            p,
+            |obj, d2| {
+                if better(d2, obj, best.get(), &self.osm_key) {
+                    best.set(Some((d2, obj)));
+                }
+            },
+            || best.get().map_or(max, |(d2, _)| d2.sqrt().min(max)),
+        );
+        if let Some((d2, obj)) = best.get() {
             let d = d2.sqrt();
-            if d <= self.opts.max_snap_m {
+            if d <= max {
                 return OffNetwork::OnlySmallComponents {
                     nearest_m: d,
                     component_len_m: self.component_len_m[obj.seg as usize],
@@ -278,5 +478,163 @@ impl SnapIndex {
             }
         }
         OffNetwork::TooFar { nearest_m }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::graph::{GraphBuilder, GraphOptions};
+    use crate::network::pedestrian::{EdgeFlags, FootDirection, Walkable};
+
+    fn lcg(state: &mut u64) -> f64 {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn walk(flags: EdgeFlags) -> Walkable {
+        Walkable {
+            class: 0,
+            direction: FootDirection::Both,
+            flags,
+        }
+    }
+
+    /// The documented rule by brute force over every segment.
+    fn brute(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<(u32, f64)> {
+        let ids = g.osm_id();
+        let key = |s: &super::super::graph::Segment| {
+            let (a, b) = (ids[s.nodes[0] as usize], ids[s.nodes[1] as usize]);
+            [a.min(b), a.max(b)]
+        };
+        let xy = g.node_xy();
+        let mut any: Option<(f64, u32)> = None;
+        let mut pref: Option<(f64, u32)> = None;
+        for (i, s) in g.segments().iter().enumerate() {
+            let i = i as u32;
+            if !g.segment_eligible(i) {
+                continue;
+            }
+            let (_, q) = closest_on_segment(xy[s.nodes[0] as usize], xy[s.nodes[1] as usize], p);
+            let d2 = (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2);
+            let wins = |best: Option<(f64, u32)>| match best {
+                None => true,
+                Some((bd2, b)) => {
+                    d2 < bd2 || (d2 == bd2 && key(s) < key(&g.segments()[b as usize]))
+                }
+            };
+            if wins(any) {
+                any = Some((d2, i));
+            }
+            if s.flags.is_preferred_for_snapping() && wins(pref) {
+                pref = Some((d2, i));
+            }
+        }
+        let (d0_2, nearest) = any?;
+        let d0 = d0_2.sqrt();
+        if d0 > opts.max_snap_m {
+            return None;
+        }
+        let limit = (d0 + opts.surface_margin_m).min(opts.max_snap_m);
+        let seg = match pref {
+            Some((pd2, s)) if pd2 <= limit * limit => s,
+            _ => nearest,
+        };
+        let s = &g.segments()[seg as usize];
+        let (offset, _) = closest_on_segment(xy[s.nodes[0] as usize], xy[s.nodes[1] as usize], p);
+        Some((seg, offset))
+    }
+
+    #[test]
+    fn grid_snap_matches_brute_force() {
+        let mut st = 0x5EED_0003_u64;
+        for round in 0..12 {
+            let n = 20 + 15 * round;
+            let side = 300.0 + 400.0 * f64::from(round);
+            let mut b = GraphBuilder::new();
+            for i in 0..n {
+                // Coordinates on a 5 m lattice: many exact ties between segments.
+                let x = (lcg(&mut st) * side / 5.0).round() * 5.0;
+                let y = (lcg(&mut st) * side / 5.0).round() * 5.0;
+                b.add_node(i as i64 * 7 + 3, [x, y]);
+            }
+            for w in 0..(2 * n) {
+                let p = (lcg(&mut st) * n as f64) as i64 * 7 + 3;
+                let q = (lcg(&mut st) * n as f64) as i64 * 7 + 3;
+                let flags = if lcg(&mut st) < 0.3 {
+                    EdgeFlags::TUNNEL
+                } else {
+                    EdgeFlags::default()
+                };
+                b.add_way(w as i64, walk(flags), &[p, q]);
+            }
+            let g = b.build(&GraphOptions {
+                min_component_m: 200.0,
+            });
+            let opts = SnapOptions {
+                max_snap_m: 150.0 + 50.0 * f64::from(round % 3),
+                surface_margin_m: 30.0,
+            };
+            let index = SnapIndex::new(&g, opts);
+            for k in 0..400 {
+                // Points inside, near and well outside the network's box; some on
+                // the lattice (junction ties).
+                let mut p = [
+                    lcg(&mut st) * side * 1.6 - 0.3 * side,
+                    lcg(&mut st) * side * 1.6 - 0.3 * side,
+                ];
+                if k % 3 == 0 {
+                    p = [(p[0] / 5.0).round() * 5.0, (p[1] / 5.0).round() * 5.0];
+                }
+                let got = index.snap(p).ok().map(|s| (s.segment, s.offset_m));
+                assert_eq!(got, brute(&g, opts, p), "round {round} point {p:?}");
+            }
+        }
+    }
+
+    /// A point nearest to a junction is equally near to every segment meeting there;
+    /// the segment it takes must not depend on the ways loaded (they change the dense
+    /// node numbering through the Hilbert order of the loaded box).
+    #[test]
+    fn junction_ties_do_not_depend_on_the_loaded_ways() {
+        let snap_pair = |extra: bool| {
+            let mut b = GraphBuilder::new();
+            // An L: node 100 at (0, 0) with arms 600 m east and north.
+            for (id, p) in [
+                (100, [0.0, 0.0]),
+                (7, [600.0, 0.0]),
+                (3, [0.0, 600.0]),
+                (50, [5000.0, 5000.0]),
+                (51, [6000.0, 5000.0]),
+            ] {
+                b.add_node(id, p);
+            }
+            for (w, end) in [(1, 7), (2, 3)] {
+                b.add_way(w, walk(EdgeFlags::default()), &[100, end]);
+            }
+            if extra {
+                b.add_way(9, walk(EdgeFlags::default()), &[50, 51]);
+            }
+            let g = b.build(&GraphOptions::default());
+            let index = SnapIndex::new(&g, SnapOptions::default());
+            // South-west of the junction, beside neither arm: both are nearest at the
+            // node itself; the lower id pair (3, 100) wins.
+            let s = index.snap([-10.0, -10.0]).expect("snaps");
+            let seg = g.segments()[s.segment as usize];
+            let ids = [
+                g.osm_id()[seg.nodes[0] as usize],
+                g.osm_id()[seg.nodes[1] as usize],
+            ];
+            (ids, s.offset_m)
+        };
+        let (alone, with_extra) = (snap_pair(false), snap_pair(true));
+        assert_eq!(alone, with_extra);
+        assert_eq!(alone.0, [3, 100], "oriented from the lower OSM id");
+        assert!(
+            (alone.1 - 600.0).abs() < 1e-9,
+            "the junction is node 100, at the far end"
+        );
     }
 }
