@@ -81,7 +81,7 @@ args_of() { # case → coverage arguments (without --out)
     echo "- rustc: $(rustc --version)"
     echo "- binary: $bin ($("$bin" --version)); checkout $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet || echo ' (dirty)')"
     echo
-    echo "| case | nodes | cells | wall median s | wall min–max s | CPU s (user+sys) | peak RSS MB | read network s | distances+coverage s | gaps s | write outputs s | total s (timed run) | load avg |"
+    echo "| case | nodes | cells | wall median s | wall min–max s | CPU s (user+sys) | peak RSS MB | read network s | distances+coverage s | gaps (zones + outlines) s | write outputs s | total s (timed run) | load avg |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } > "$report"
 
@@ -110,7 +110,8 @@ nodes = (s.get("network") or {}).get("nodes", "")
 cells = s["inputs"]["cells"]
 print(f"| {case} | {nodes} | {cells} | {r['median']:.2f} | {r['min']:.2f}–{r['max']:.2f} | {cpu:.2f} | {rss_mb:.0f} "
       f"| {ms.get('read network', 0):.2f} | {ms.get('distances and coverage', 0):.2f} "
-      f"| {ms.get('gap zones', 0):.2f} | {ms.get('write outputs', 0):.2f} | {ms.get('total', 0):.2f} | {load} |")
+      f"| {ms.get('gap zones', 0) + ms.get('gap outlines', 0):.2f} "
+      f"| {sum(v for k, v in ms.items() if k.startswith('write')):.2f} | {ms.get('total', 0):.2f} | {load} |")
 PY
 done
 cat "$report"
