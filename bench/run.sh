@@ -39,6 +39,13 @@ synth() { # nodes → directory with city.osm.pbf grid.csv sites.csv meta.json
     if [ ! -f "$dir/meta.json" ]; then
         local gen=$shared/tools/synth_city.py
         [ -f "$gen" ] || { echo "missing $gen (the shared tools checkout)" >&2; exit 1; }
+        if ! python3 -c 'import numpy, osmium' 2>/dev/null; then
+            echo "synth_city.py needs numpy and osmium: installing them with pip (--user)" >&2
+            python3 -m pip install --user --quiet numpy osmium >&2 || {
+                echo "pip install failed: run 'python3 -m pip install numpy osmium' (or in a venv) and retry" >&2
+                exit 1
+            }
+        fi
         python3 "$gen" --nodes "$n" --seed 42 --out "$dir" >&2
     fi
     echo "$dir"
