@@ -192,5 +192,11 @@ fn bench_city(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_dijkstra, bench_build, bench_city);
+// No HTML plots: criterion's plotters backend needs a system font, which a
+// fresh machine may not have (it panicked here); the numbers are in the console.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = bench_dijkstra, bench_build, bench_city
+}
 criterion_main!(benches);
