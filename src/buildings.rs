@@ -877,16 +877,7 @@ fn read_unit_totals(
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| InputError::Csv {
-            path: totals_path.into(),
-            row: 0,
-            reason: e.to_string(),
-        })?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let headers = crate::input::csv_headers(&mut rdr, totals_path)?;
     let c_id = UNIT_ID.require(&headers, totals_path)?;
     let c_pop = UNIT_POPULATION.require(&headers, totals_path)?;
     let c_eld = UNIT_ELDERLY.find(&headers);
@@ -1027,23 +1018,7 @@ pub fn population_from_buildings(
     };
     let data = read_osm(path, &selection)?;
     let frame_box = o.bbox.unwrap_or_else(|| {
-        let b = data.nodes.iter().fold(
-            [
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ],
-            |b, n| {
-                [
-                    b[0].min(n.lon()),
-                    b[1].min(n.lat()),
-                    b[2].max(n.lon()),
-                    b[3].max(n.lat()),
-                ]
-            },
-        );
-        if b[0].is_finite() { b } else { [0.0; 4] }
+        crate::model::bbox_of(data.nodes.iter().map(|n| (n.lon(), n.lat()))).unwrap_or([0.0; 4])
     });
     let proj_err = |node_id, lon, lat| BuildingsError::Projection {
         path: path.to_path_buf(),

@@ -120,3 +120,20 @@ impl Rejected {
         self
     }
 }
+
+/// Bounding box `[min_x, min_y, max_x, max_y]` of points (lon/lat or metres);
+/// `None` when there are none.
+pub fn bbox_of(points: impl Iterator<Item = (f64, f64)>) -> Option<[f64; 4]> {
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let mut any = false;
+    for (x, y) in points {
+        any = true;
+        b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+    }
+    any.then_some(b)
+}

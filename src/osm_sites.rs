@@ -582,23 +582,8 @@ pub fn extract_sites(path: &Path, rules: &SiteRules) -> Result<SitesExtract, Osm
 /// The run's frame for `data`: a projection centred on the box of its nodes, and
 /// the nodes projected into it.
 fn frame(path: &Path, data: &OsmData) -> Result<(LocalProjection, ProjectedNodes), OsmSitesError> {
-    let bbox = data.nodes.iter().fold(
-        [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ],
-        |b, n| {
-            [
-                b[0].min(n.lon()),
-                b[1].min(n.lat()),
-                b[2].max(n.lon()),
-                b[3].max(n.lat()),
-            ]
-        },
-    );
-    let bbox = if bbox[0].is_finite() { bbox } else { [0.0; 4] };
+    let bbox =
+        crate::model::bbox_of(data.nodes.iter().map(|n| (n.lon(), n.lat()))).unwrap_or([0.0; 4]);
     let proj = LocalProjection::centred_on(bbox).map_err(|_| OsmSitesError::Projection {
         path: path.to_path_buf(),
         node_id: 0,

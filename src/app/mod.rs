@@ -16,7 +16,7 @@ use crate::crs::{InputCrs, LocalProjection};
 use crate::distance::{Euclidean, Reach};
 use crate::export::{self, OutputSet};
 use crate::input::{population::read_population, sites::read_sites};
-use crate::model::{Cell, RawCell, RawSite, Rejected, Site};
+use crate::model::{Cell, RawCell, RawSite, Rejected, Site, bbox_of};
 use crate::progress::Progress;
 use crate::report::{self, Inputs, ProjectionInfo, RejectedCounts, RunFacts, Summary};
 use crate::timing::Timer;
@@ -206,21 +206,6 @@ fn assign_categories(
         }
     }
     (cats, kept)
-}
-
-fn bbox_of(points: impl Iterator<Item = (f64, f64)>) -> Option<[f64; 4]> {
-    let mut b = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    let mut any = false;
-    for (x, y) in points {
-        any = true;
-        b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
-    }
-    any.then_some(b)
 }
 
 /// Project raw cells into model cells (ids generated from the row when absent).

@@ -112,20 +112,12 @@ pub struct Plan {
 }
 
 fn fingerprint(study: &Study) -> Fingerprint {
-    let mut b = [
+    let b = crate::model::bbox_of(study.cells_xy.iter().map(|p| (p[0], p[1]))).unwrap_or([
         f64::INFINITY,
         f64::INFINITY,
         f64::NEG_INFINITY,
         f64::NEG_INFINITY,
-    ];
-    for p in &study.cells_xy {
-        b = [
-            b[0].min(p[0]),
-            b[1].min(p[1]),
-            b[2].max(p[0]),
-            b[3].max(p[1]),
-        ];
-    }
+    ]);
     Fingerprint {
         cells: study.cells.len(),
         sites: study.sites.len(),

@@ -24,6 +24,6 @@ pub mod vector;
 
 pub use error::InputError;
 pub use table::{
-    Column, check_lon_lat as check_lon_lat_pair, decode_text, km_outside_bbox, looks_swapped,
-    parse_number, read_text,
+    Column, check_lon_lat as check_lon_lat_pair, csv_headers, decode_text, km_outside_bbox,
+    looks_swapped, parse_number, read_text,
 };

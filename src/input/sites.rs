@@ -170,16 +170,7 @@ fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
         .delimiter(delimiter)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| InputError::Csv {
-            path: path.into(),
-            row: 0,
-            reason: e.to_string(),
-        })?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let headers = crate::input::table::csv_headers(&mut rdr, path)?;
     let lon_i = LON.require(&headers, path)?;
     let lat_i = LAT.require(&headers, path)?;
     let cat_i = if require_category {

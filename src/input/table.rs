@@ -261,6 +261,27 @@ pub fn looks_swapped(points: &[(f64, f64)], other_bbox: [f64; 4]) -> bool {
     direct == 0 && swapped * 2 > points.len()
 }
 
+/// The header row of a CSV reader as owned strings; a CSV error names the file
+/// and row 0.
+///
+/// # Errors
+/// [`InputError::Csv`] when the header row cannot be read.
+pub fn csv_headers<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    path: &Path,
+) -> Result<Vec<String>, InputError> {
+    Ok(rdr
+        .headers()
+        .map_err(|e| InputError::Csv {
+            path: path.into(),
+            row: 0,
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
