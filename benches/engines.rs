@@ -4,7 +4,7 @@
 //! cells × 10 k sites (issue 2); throughput is reported in cells per second.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use learncircle::distance::{Euclidean, Reach, WalkProfile};
+use learncircle::analysis::distance::{Euclidean, Reach, WalkProfile};
 
 const SEED_1: u64 = 0x5EED_0001;
 

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use learncircle::analysis::distance::{Reach, WalkProfile, Walking};
 use learncircle::crs::LocalProjection;
-use learncircle::distance::{Reach, WalkProfile, Walking};
 use learncircle::network::{
     EdgeFlags, FootDirection, Graph, GraphBuilder, GraphOptions, SearchScratch, SnapOptions,
     Walkable, dijkstra_bounded,

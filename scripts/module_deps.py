@@ -3,7 +3,8 @@
 from every `crate::…` path in the code (use lines and inline paths alike):
 `scripts/module_deps.py [--edges]` prints the cycles (strongly connected groups of
 more than one module) and exits 1 when there is one; --edges also prints who uses whom.
-`main.rs` is the binary: its `learncircle::` paths count as uses too."""
+`main.rs` and `cli/` are the binary: their `learncircle::` paths count as uses too.
+tests/architecture.rs checks the layer order itself (in `cargo test`)."""
 import os, re, sys
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
@@ -21,7 +22,7 @@ for d, _, fs in os.walk(SRC):
         text = open(p, encoding="utf-8").read()
         text = re.sub(r"//[^\n]*", "", text)
         names = set(re.findall(r"\bcrate::(\w+)", text))
-        if me == "main":
+        if me in ("main", "cli"):
             names |= set(re.findall(r"\blearncircle::(\w+)", text))
         # grouped imports: use crate::{a, b::c}
         for grp in re.findall(r"\bcrate::\{([^}]*)\}", text):

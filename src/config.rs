@@ -14,10 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::distance::WalkProfile;
+pub use crate::base::category::{Category, Layer, PLANNING_SPEED_M_PER_MIN, WalkProfile};
 
-/// Chinese planning walking speed: 60 m/min.
-pub const PLANNING_SPEED_M_PER_MIN: f64 = 60.0;
 /// Default threshold without a config: 15 minutes at 60 m/min.
 pub const DEFAULT_WALK_MIN: f64 = 15.0;
 /// Default circuity (detour index) for straight-line mode: 1.3 (25 Chinese cities
@@ -29,7 +27,10 @@ pub const DEFAULT_SEARCH_FACTOR: f64 = 2.0;
 pub const DEFAULT_MAX_SNAP_M: f64 = 300.0;
 
 /// Built-in presets: name → TOML text.
-pub const PRESETS: &[(&str, &str)] = &[("gb50180", include_str!("../presets/gb50180.toml"))];
+pub const PRESETS: &[(&str, &str)] = &[(
+    "gb50180",
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/gb50180.toml")),
+)];
 
 /// Errors of the configuration stage.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +123,7 @@ pub struct TargetSection {
     /// `CATEGORY.METRIC OP VALUE`.
     pub rule: String,
     /// `city` (default) or `unit`.
-    pub scope: Option<crate::targets::Scope>,
+    pub scope: Option<crate::analysis::targets::Scope>,
 }
 
 /// `[run]`.
@@ -184,55 +185,6 @@ pub struct CategorySection {
     pub layer: Option<Layer>,
 }
 
-/// Which residents a category serves.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Layer {
-    /// All residents.
-    #[default]
-    Total,
-    /// The elderly layer (falls back to total, with a warning, when absent).
-    Elderly,
-}
-
-/// A validated category with every unit resolved.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Category {
-    /// Name used in output columns.
-    pub name: String,
-    /// Chinese label.
-    pub label_zh: Option<String>,
-    /// English label.
-    pub label_en: Option<String>,
-    /// Lower-cased site category values mapped to this category (includes `name`).
-    pub aliases: Vec<String>,
-    /// Tier label.
-    pub tier: Option<String>,
-    /// Walking threshold, metres.
-    pub threshold_m: f64,
-    /// Walking profile (speed, steps).
-    pub profile: WalkProfile,
-    /// Profile name.
-    pub profile_name: String,
-    /// Population layer served.
-    pub layer: Layer,
-}
-
-impl Category {
-    /// Threshold in minutes at this category's speed.
-    #[must_use]
-    pub fn threshold_min(&self) -> f64 {
-        self.threshold_m / self.profile.speed_m_per_s / 60.0
-    }
-
-    /// Whether a site category value belongs here (trimmed, case-insensitive).
-    #[must_use]
-    pub fn matches(&self, site_category: &str) -> bool {
-        let v = site_category.trim().to_lowercase();
-        self.aliases.contains(&v)
-    }
-}
-
 /// Run-level settings after validation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunSettings {
@@ -256,9 +208,9 @@ pub struct Config {
     /// Categories defined by the config (empty: take them from the sites file).
     pub categories: Vec<Category>,
     /// Policy targets (category names are checked once the run's categories are known).
-    pub targets: Vec<crate::targets::Target>,
+    pub targets: Vec<crate::analysis::targets::Target>,
     /// `[sites] exclude`: OSM element ids `learncircle sites` never writes (as written,
-    /// checked by [`crate::osm_sites`]).
+    /// checked by [`crate::osm::sites`]).
     pub sites_exclude: Vec<String>,
 }
 
@@ -356,7 +308,11 @@ impl Config {
             .targets
             .iter()
             .map(|t| {
-                crate::targets::parse_rule(&t.rule, t.name.as_deref(), t.scope.unwrap_or_default())
+                crate::analysis::targets::parse_rule(
+                    &t.rule,
+                    t.name.as_deref(),
+                    t.scope.unwrap_or_default(),
+                )
             })
             .collect::<Result<Vec<_>, String>>()
             .map_err(|reason| ConfigError::Parse {
@@ -380,26 +336,7 @@ impl Config {
         site_categories: impl IntoIterator<Item = &'a str>,
         threshold_m: f64,
     ) -> Vec<Category> {
-        let mut names: Vec<String> = site_categories
-            .into_iter()
-            .map(|s| s.trim().to_owned())
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-            .into_iter()
-            .map(|name| Category {
-                aliases: vec![name.to_lowercase()],
-                name,
-                label_zh: None,
-                label_en: None,
-                tier: None,
-                threshold_m,
-                profile: WalkProfile::ADULT,
-                profile_name: "adult".into(),
-                layer: Layer::Total,
-            })
-            .collect()
+        Category::uniform(site_categories, threshold_m)
     }
 }
 

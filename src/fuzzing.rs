@@ -213,7 +213,8 @@ fn gpkg(path: &Path) -> Result<(), String> {
 
 fn config(data: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(data).map_err(text)?;
-    let rule = crate::targets::parse_rule(text, None, crate::targets::Scope::Unit);
+    let rule =
+        crate::analysis::targets::parse_rule(text, None, crate::analysis::targets::Scope::Unit);
     let config = crate::config::Config::from_toml(text, "fuzz.toml");
     rule.map(drop)
         .and(config.map(drop).map_err(|e| e.to_string()))

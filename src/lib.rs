@@ -15,31 +15,15 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the code map and `docs/METHODS.md` for definitions.
 
-pub mod access;
+pub mod analysis;
 pub mod app;
-pub mod buildings;
-pub mod charts;
-pub mod cli;
-pub mod cli_doc;
+pub mod base;
 pub mod config;
-pub mod coverage;
 pub mod crs;
-pub mod demo;
-pub mod distance;
 pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod gaps;
-pub mod grid;
 pub mod input;
-pub mod model;
 pub mod network;
-pub mod osm_geometry;
-pub mod osm_sites;
-pub mod progress;
-pub mod recommend;
-pub mod report;
-pub mod service_area;
-pub mod targets;
-pub mod timing;
-pub mod units;
+pub mod osm;
+pub mod present;

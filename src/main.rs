@@ -7,10 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use learncircle::app::{self, ConfigSource, CoverageOptions, RunOutcome};
-use learncircle::cli::{
+use learncircle::app::{self, RunOutcome};
+mod cli;
+
+use cli::{
     Cli, Command, CoverageArgs, DemoArgs, FromBuildingsArgs, GridArgs, PopulationCommand,
-    RecommendArgs, ReportArgs, SitesArgs, StudyArgs,
+    RecommendArgs, ReportArgs, SitesArgs, options,
 };
 
 fn main() -> ExitCode {
@@ -56,7 +58,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Recommend(a) => recommend(*a),
         Command::Plan(a) => {
             let a = *a;
-            let opts = study_options(a.study, std::path::PathBuf::new(), false);
+            let opts = options::study(a.study, std::path::PathBuf::new(), false);
             let plan = app::tile::make_plan(&opts, a.tile_km, &a.out)?;
             println!(
                 "{}: {} tiles of {} km with a {:.0} m halo ({}); {} cells",
@@ -70,11 +72,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge(a) => {
-            learncircle::progress::set_enabled(!a.quiet);
-            let formats = a
-                .format
-                .as_deref()
-                .map(learncircle::export::Formats::from_list);
+            learncircle::base::progress::set_enabled(!a.quiet);
+            let formats = a.format.as_deref().map(cli::formats);
             let outcome = app::tile::merge(&a.dirs, &a.out, formats)?;
             finish(
                 &outcome,
@@ -86,7 +85,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )
         }
         Command::ExportNetwork(a) => {
-            let s = app::export_network(&a)?;
+            let s = app::export_network(&options::export_network(&a))?;
             println!(
                 "{}: {} nodes, {} segments, {:.1} km, {} components (largest {:.1} % of nodes), {} small components excluded from snapping",
                 a.out.display(),
@@ -110,12 +109,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// Write the report of a finished run; prints its path unless quiet.
 fn write_report(
     run: &std::path::Path,
-    lang: learncircle::charts::Lang,
+    lang: learncircle::present::charts::Lang,
     out: Option<std::path::PathBuf>,
     quiet: bool,
 ) -> Result<()> {
-    let opts = learncircle::report::html::ReportOptions { lang, out };
-    let done = learncircle::report::html::write_report(run, &opts)?;
+    let opts = learncircle::present::report::html::ReportOptions { lang, out };
+    let done = learncircle::present::report::html::write_report(run, &opts)?;
     if !quiet {
         for w in &done.warnings {
             eprintln!("learncircle: warning: {w}");
@@ -134,7 +133,7 @@ fn write_report(
 }
 
 fn report(a: &ReportArgs) -> Result<ExitCode> {
-    learncircle::progress::set_enabled(!a.quiet);
+    learncircle::base::progress::set_enabled(!a.quiet);
     write_report(&a.run, a.lang, a.out.clone(), a.quiet)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -157,7 +156,7 @@ fn finish(outcome: &RunOutcome, p: &Printing) -> Result<ExitCode> {
     if p.json {
         writeln!(out, "{}", serde_json::to_string_pretty(s)?)?;
     } else if !p.quiet {
-        write!(out, "{}", learncircle::report::terminal_table(s))?;
+        write!(out, "{}", learncircle::present::report::terminal_table(s))?;
         if let Some(first) = outcome.written.first().and_then(|f| f.parent()) {
             writeln!(out, "outputs: {}", first.display())?;
         }
@@ -180,50 +179,15 @@ fn finish(outcome: &RunOutcome, p: &Printing) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The shared study flags as validated options.
-fn study_options(a: StudyArgs, out: std::path::PathBuf, strict: bool) -> CoverageOptions {
-    CoverageOptions {
-        sites: a.sites,
-        sites_crs: a.sites_crs,
-        population: a.population,
-        population_crs: a.population_crs,
-        network: a.network,
-        config: match (a.config, a.preset) {
-            (Some(p), _) => ConfigSource::File(p),
-            (None, Some(n)) => ConfigSource::Preset(n),
-            (None, None) => ConfigSource::None,
-        },
-        mode: a.mode,
-        circuity: a.circuity,
-        threshold_m: a.threshold_m,
-        walk_min: a.walk_min,
-        strict,
-        units: a.units,
-        units_crs: a.units_crs,
-        unit_assignment: a.unit_assignment,
-        gap_link_m: a.gap_link_m,
-        population_format: app::PopulationFormatOptions {
-            elderly_rasters: a.elderly,
-            layer: a.population_layer,
-            population_column: a.population_column,
-            elderly_columns: a.elderly_columns,
-            epsg: a.population_epsg,
-            clip: a.clip,
-            integer: a.integer_population,
-        },
-        ..CoverageOptions::new(std::path::PathBuf::new(), std::path::PathBuf::new(), out)
-    }
-}
-
 fn recommend(a: RecommendArgs) -> Result<ExitCode> {
-    learncircle::progress::set_enabled(!a.quiet);
+    learncircle::base::progress::set_enabled(!a.quiet);
     let opts = app::RecommendOptions {
-        study: study_options(a.study, a.out, a.strict),
+        study: options::study(a.study, a.out, a.strict),
         category: a.category,
         k: a.k,
         candidates: a.candidates,
         candidates_crs: a.candidates_crs,
-        candidates_from: a.candidates_from,
+        candidates_from: a.candidates_from.into(),
         capacity: a.capacity,
         exact: a.exact,
     };
@@ -241,8 +205,8 @@ fn recommend(a: RecommendArgs) -> Result<ExitCode> {
             s["candidates"],
             s["candidates_unreachable"],
             s["layer"].as_str().unwrap_or(""),
-            learncircle::report::fmt_count(s["covered_before"].as_f64().unwrap_or(0.0)),
-            learncircle::report::fmt_count(s["covered_after"].as_f64().unwrap_or(0.0)),
+            learncircle::present::report::fmt_count(s["covered_before"].as_f64().unwrap_or(0.0)),
+            learncircle::present::report::fmt_count(s["covered_after"].as_f64().unwrap_or(0.0)),
             100.0 * s["share_before"].as_f64().unwrap_or(0.0),
             100.0 * s["share_after"].as_f64().unwrap_or(0.0),
         )?;
@@ -250,7 +214,7 @@ fn recommend(a: RecommendArgs) -> Result<ExitCode> {
             writeln!(
                 out,
                 "exact optimum gain {}; greedy reaches {:.2} % of it",
-                learncircle::report::fmt_count(e["optimum_gain"].as_f64().unwrap_or(0.0)),
+                learncircle::present::report::fmt_count(e["optimum_gain"].as_f64().unwrap_or(0.0)),
                 100.0 * e["greedy_share_of_optimum"].as_f64().unwrap_or(0.0)
             )?;
         }
@@ -271,11 +235,11 @@ fn recommend(a: RecommendArgs) -> Result<ExitCode> {
 }
 
 fn coverage(a: CoverageArgs) -> Result<ExitCode> {
-    learncircle::progress::set_enabled(!a.quiet);
+    learncircle::base::progress::set_enabled(!a.quiet);
     let (report_lang, out_dir) = (a.report, a.out.clone());
-    let mut opts = study_options(a.study, a.out, a.strict);
-    opts.access = a.access;
-    opts.formats = learncircle::export::Formats::from_list(&a.format);
+    let mut opts = options::study(a.study, a.out, a.strict);
+    opts.access = a.access.map(Into::into);
+    opts.formats = cli::formats(&a.format);
     if let (Some(plan), Some(index)) = (&a.tiles, a.tile) {
         opts.planned = a.planned;
         opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
@@ -310,8 +274,8 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
 }
 
 fn demo(a: &DemoArgs) -> Result<ExitCode> {
-    learncircle::progress::set_enabled(!a.quiet);
-    let opts = learncircle::demo::prepare(a.case, &a.out)?;
+    learncircle::base::progress::set_enabled(!a.quiet);
+    let opts = app::demo::prepare(a.case.into(), &a.out)?;
     if !a.quiet && !a.json && std::io::stderr().is_terminal() {
         eprintln!(
             "learncircle demo: {:?} sample, inputs in {}",
@@ -335,7 +299,7 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
 }
 
 fn grid(a: &GridArgs) -> Result<ExitCode> {
-    learncircle::app::write_grid(a)?;
+    app::write_grid(&options::grid(a))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -364,15 +328,15 @@ fn print_command_report(
 }
 
 fn sites(a: &SitesArgs) -> Result<ExitCode> {
-    let out = learncircle::osm_sites::run(a)?;
+    let out = learncircle::osm::sites::run(&options::sites(a))?;
     let mut lines = out.lines();
     lines.push(format!("wrote {}", a.out.display()));
     print_command_report(&lines, &out.warnings(), out.unplaced.len(), a.quiet)
 }
 
 fn from_buildings(a: &FromBuildingsArgs) -> Result<ExitCode> {
-    use learncircle::buildings;
-    let opts = buildings::FromBuildingsOptions::from_args(a)?;
+    use learncircle::osm::buildings;
+    let opts = options::from_buildings(a)?;
     let grid = buildings::population_from_buildings(&opts)?;
     buildings::write_grid_csv(&a.out, &grid)?;
     let mut lines = grid.report.lines();

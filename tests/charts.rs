@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use learncircle::app::{ConfigSource, CoverageOptions, run_coverage};
-use learncircle::charts::{self, ChartKind, ChartOptions, Lang, RunDir};
-use learncircle::report::html;
+use learncircle::present::charts::{self, ChartKind, ChartOptions, Lang, RunDir};
+use learncircle::present::report::html;
 
 // ---------------------------------------------------------------- fixture
 

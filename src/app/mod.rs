@@ -10,21 +10,19 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
+use crate::analysis::coverage::{self, Coverage};
+use crate::analysis::distance::{Euclidean, Reach};
+use crate::base::model::{Cell, RawCell, RawSite, Rejected, Site, bbox_of};
+use crate::base::progress::Progress;
+use crate::base::timing::Timer;
 use crate::config::{Category, Config, Layer, PLANNING_SPEED_M_PER_MIN};
-use crate::coverage::{self, Coverage};
 use crate::crs::{InputCrs, LocalProjection};
-use crate::distance::{Euclidean, Reach};
 use crate::export::{self, OutputSet};
 use crate::input::{population::read_population, sites::read_sites};
-use crate::model::{Cell, RawCell, RawSite, Rejected, Site, bbox_of};
-use crate::progress::Progress;
-use crate::report::{self, Inputs, ProjectionInfo, RejectedCounts, RunFacts, Summary};
-use crate::timing::Timer;
+use crate::present::report::{self, Inputs, ProjectionInfo, RejectedCounts, RunFacts, Summary};
 
 /// Distance engine choice.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Straight line × circuity (an approximation).
@@ -76,11 +74,11 @@ pub struct CoverageOptions {
     /// Datum of the units file.
     pub units_crs: InputCrs,
     /// How cells are assigned to units.
-    pub unit_assignment: crate::units::Assignment,
+    pub unit_assignment: crate::analysis::units::Assignment,
     /// Gap-zone link distance (default 1.5 × median cell spacing).
     pub gap_link_m: Option<f64>,
     /// 2SFCA accessibility method (`access.csv`), if requested.
-    pub access: Option<crate::access::Method>,
+    pub access: Option<crate::analysis::access::Method>,
     /// Formats beyond CSV/GeoJSON: rasters, GeoPackage, shapefile.
     pub population_format: PopulationFormatOptions,
     /// Service areas (`service_areas.geojson`) with this buffer in metres.
@@ -133,7 +131,7 @@ impl CoverageOptions {
             strict: false,
             units: None,
             units_crs: InputCrs::Wgs84,
-            unit_assignment: crate::units::Assignment::Centroid,
+            unit_assignment: crate::analysis::units::Assignment::Centroid,
             gap_link_m: None,
             access: None,
             population_format: PopulationFormatOptions::default(),
@@ -508,7 +506,7 @@ pub struct Study {
     /// Sites (local metres).
     pub sites: Vec<Site>,
     /// Units (local metres), if any.
-    pub units: Vec<crate::units::Unit>,
+    pub units: Vec<crate::analysis::units::Unit>,
     /// The local projection.
     pub proj: LocalProjection,
     /// The walking graph (network mode).
@@ -535,7 +533,7 @@ pub struct Study {
 
 /// The distance engines of a study (the network one borrows the study's graph).
 pub struct Engines<'a> {
-    walking: Option<crate::distance::Walking<'a>>,
+    walking: Option<crate::analysis::distance::Walking<'a>>,
     euclidean: Euclidean<'a>,
 }
 
@@ -551,7 +549,7 @@ impl Engines<'_> {
 
     /// The network engine, in network mode.
     #[must_use]
-    pub fn walking(&self) -> Option<&crate::distance::Walking<'_>> {
+    pub fn walking(&self) -> Option<&crate::analysis::distance::Walking<'_>> {
         self.walking.as_ref()
     }
 }
@@ -562,7 +560,7 @@ impl Study {
     pub fn engines(&self) -> Engines<'_> {
         Engines {
             walking: self.graph.as_ref().map(|g| {
-                crate::distance::Walking::new(
+                crate::analysis::distance::Walking::new(
                     g,
                     &self.cells_xy,
                     crate::network::SnapOptions {
@@ -730,14 +728,14 @@ pub fn load_study_with(
             ));
         }
     }
-    let units: Vec<crate::units::Unit> = match units_read {
+    let units: Vec<crate::analysis::units::Unit> = match units_read {
         None => Vec::new(),
         Some(u) => {
             warnings.extend(u.warnings);
             rejected.extend(u.rejected);
             u.units
                 .into_iter()
-                .map(|raw| crate::units::Unit::project(raw, &proj))
+                .map(|raw| crate::analysis::units::Unit::project(raw, &proj))
                 .collect::<Result<_, _>>()?
         }
     };
@@ -818,7 +816,7 @@ fn service_areas(
     buffer_m: f64,
     proj: &LocalProjection,
 ) -> Vec<ServiceArea> {
-    use crate::service_area::{disc, network_pieces, to_wgs84, union};
+    use crate::analysis::service_area::{disc, network_pieces, to_wgs84, union};
     categories
         .iter()
         .map(|c| {
@@ -932,7 +930,7 @@ pub struct Computed {
     /// Coverage without the planned sites (what-if runs).
     pub before: Option<Coverage>,
     /// 2SFCA results per category (`--access`).
-    pub access: Vec<crate::access::AccessResult>,
+    pub access: Vec<crate::analysis::access::AccessResult>,
     /// Network statistics (network mode).
     pub network: Option<crate::network::GraphSummary>,
     /// Service areas (`--service-areas`) and the buffer used.
@@ -1025,7 +1023,7 @@ fn compute_run(
         )
     });
     timer.stage("distances and coverage");
-    let access: Vec<crate::access::AccessResult> = match opts.access {
+    let access: Vec<crate::analysis::access::AccessResult> = match opts.access {
         None => Vec::new(),
         Some(method) => cov
             .categories
@@ -1046,7 +1044,7 @@ fn compute_run(
                     .collect();
                 let catchments =
                     engine.catchments(&xy, &c.category.profile, c.category.threshold_m);
-                crate::access::two_step(
+                crate::analysis::access::two_step(
                     method,
                     c.category.threshold_m,
                     &demand,
@@ -1070,7 +1068,9 @@ fn compute_run(
         }
     };
     Ok(Computed {
-        network: engines.walking().map(crate::distance::Walking::summary),
+        network: engines
+            .walking()
+            .map(crate::analysis::distance::Walking::summary),
         sites: sites_all,
         n_existing,
         planned_file,
@@ -1129,13 +1129,14 @@ pub fn finish_run(
         service_areas,
     } = computed;
     let sites: &Vec<Site> = &sites_all;
-    crate::targets::validate(&config.targets, &cov, opts.units.is_some())
+    crate::analysis::targets::validate(&config.targets, &cov, opts.units.is_some())
         .map_err(anyhow::Error::msg)?;
     let units_report = if units.is_empty() {
         None
     } else {
-        let assignment = crate::units::assign_cells(cells, units, opts.unit_assignment, proj);
-        let rep = crate::units::aggregate(
+        let assignment =
+            crate::analysis::units::assign_cells(cells, units, opts.unit_assignment, proj);
+        let rep = crate::analysis::units::aggregate(
             cells,
             &cov,
             sites,
@@ -1156,7 +1157,7 @@ pub fn finish_run(
             );
         }
         let before_rep = before.as_ref().map(|b| {
-            crate::units::aggregate(
+            crate::analysis::units::aggregate(
                 cells,
                 b,
                 &sites[..n_existing],
@@ -1172,7 +1173,8 @@ pub fn finish_run(
         Some((a, b)) => (Some(a), b),
         None => (None, None),
     };
-    let target_rows = crate::targets::evaluate(&config.targets, &cov, units_report.as_ref());
+    let target_rows =
+        crate::analysis::targets::evaluate(&config.targets, &cov, units_report.as_ref());
     timer.stage("units and targets");
 
     if let Some(l) = opts.gap_link_m {
@@ -1180,16 +1182,16 @@ pub fn finish_run(
             bail!("--gap-link-m {l}: must be a positive number of metres");
         }
     }
-    let spacing_m = crate::gaps::median_spacing(cells_xy);
-    let cell_areas = crate::gaps::cell_areas_m2(cells, spacing_m, proj);
+    let spacing_m = crate::analysis::gaps::median_spacing(cells_xy);
+    let cell_areas = crate::analysis::gaps::cell_areas_m2(cells, spacing_m, proj);
     let link_m = opts.gap_link_m.unwrap_or(1.5 * spacing_m);
     // One zoning per category plus `covered_all`, side by side; concatenated in
     // that order.
     let n_cat = cov.categories.len();
-    let gaps_each: Vec<Vec<crate::gaps::GapZone>> = (0..=n_cat)
+    let gaps_each: Vec<Vec<crate::analysis::gaps::GapZone>> = (0..=n_cat)
         .into_par_iter()
         .map(|k| {
-            let minutes = |c: &crate::coverage::CategoryCoverage, i: usize| {
+            let minutes = |c: &crate::analysis::coverage::CategoryCoverage, i: usize| {
                 c.reach.dist_m[i].map(|d| d / c.category.profile.speed_m_per_s / 60.0)
             };
             let (name, covered, layer, walk): (&str, &[bool], Layer, Vec<Option<f64>>) =
@@ -1207,10 +1209,18 @@ pub fn finish_run(
                         .collect();
                     ("covered_all", &cov.covered_all, Layer::Total, worst)
                 };
-            crate::gaps::gap_zones(name, cells, covered, &walk, layer, link_m, &cell_areas)
+            crate::analysis::gaps::gap_zones(
+                name,
+                cells,
+                covered,
+                &walk,
+                layer,
+                link_m,
+                &cell_areas,
+            )
         })
         .collect();
-    let gaps: Vec<crate::gaps::GapZone> = gaps_each.into_iter().flatten().collect();
+    let gaps: Vec<crate::analysis::gaps::GapZone> = gaps_each.into_iter().flatten().collect();
     timer.stage("gap zones");
 
     let method = match mode {
@@ -1285,8 +1295,8 @@ pub fn finish_run(
                 .unwrap_or_default(),
             count: r.units.len(),
             assignment: match r.assignment {
-                crate::units::Assignment::Centroid => "centroid".into(),
-                crate::units::Assignment::Area => "area".into(),
+                crate::analysis::units::Assignment::Centroid => "centroid".into(),
+                crate::analysis::units::Assignment::Area => "area".into(),
             },
             outside_population: report::round_pop(r.outside_population),
             outside_elderly: report::round_pop(r.outside_elderly),
@@ -1309,7 +1319,7 @@ pub fn finish_run(
                 .collect(),
         }),
                 whatif: before.as_ref().map(|b| {
-            let cat = |name: &str, sb: &crate::coverage::CategoryStats, sa: &crate::coverage::CategoryStats, newly: usize| {
+            let cat = |name: &str, sb: &crate::analysis::coverage::CategoryStats, sa: &crate::analysis::coverage::CategoryStats, newly: usize| {
                 serde_json::json!({
                     "name": name,
                     "population_share_before": report::round_share(sb.population_share()),
@@ -1340,7 +1350,7 @@ pub fn finish_run(
                 .map(|c| c.category.name.as_str())
                 .chain(std::iter::once("covered_all"))
                 .map(|name| {
-                    let z: Vec<&crate::gaps::GapZone> =
+                    let z: Vec<&crate::analysis::gaps::GapZone> =
                         gaps.iter().filter(|g| g.category == name).collect();
                     report::GapCount {
                         category: name.to_owned(),
@@ -1463,12 +1473,36 @@ pub fn finish_run(
     })
 }
 
+/// Options of `learncircle grid`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridOptions {
+    /// Lon/lat box: MIN_LON, MIN_LAT, MAX_LON, MAX_LAT (WGS84); must hold 4 numbers.
+    pub bbox: Vec<f64>,
+    /// Cell size, metres.
+    pub cell_m: f64,
+    /// Uniform residents per km² written to every cell.
+    pub density_per_km2: f64,
+    /// Output CSV.
+    pub out: PathBuf,
+}
+
+/// Options of `learncircle export-network`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportNetworkOptions {
+    /// OpenStreetMap extract (.osm.pbf or .osm XML).
+    pub network: PathBuf,
+    /// Components with less walkable length are not snapping targets, metres.
+    pub min_component_m: f64,
+    /// Output GeoJSON file.
+    pub out: PathBuf,
+}
+
 /// `learncircle grid`: a regular grid of cell centres over a lon/lat box, with a
 /// uniform density (an assumption the user states).
 ///
 /// # Errors
 /// On a bad box or cell size, or when the file cannot be written.
-pub fn write_grid(a: &crate::cli::GridArgs) -> Result<()> {
+pub fn write_grid(a: &GridOptions) -> Result<()> {
     let [min_lon, min_lat, max_lon, max_lat] = a.bbox[..] else {
         bail!("--bbox needs exactly 4 numbers: MIN_LON,MIN_LAT,MAX_LON,MAX_LAT");
     };
@@ -1485,7 +1519,7 @@ pub fn write_grid(a: &crate::cli::GridArgs) -> Result<()> {
         bail!("--density-per-km2 must be ≥ 0");
     }
     let proj = LocalProjection::centred_on(b)?;
-    let cells = crate::grid::cells_in_bbox(b, a.cell_m, &proj)?;
+    let cells = crate::analysis::grid::cells_in_bbox(b, a.cell_m, &proj)?;
     let per_cell = a.density_per_km2 * a.cell_m * a.cell_m / 1e6;
     export::write_file_atomic(&a.out, |w| {
         writeln!(w, "cell_id,lon,lat,population")?;
@@ -1509,7 +1543,7 @@ pub fn write_grid(a: &crate::cli::GridArgs) -> Result<()> {
 /// # Errors
 /// When the OSM file cannot be read or has nothing walkable, or the output cannot
 /// be written.
-pub fn export_network(a: &crate::cli::ExportNetworkArgs) -> Result<crate::network::GraphSummary> {
+pub fn export_network(a: &ExportNetworkOptions) -> Result<crate::network::GraphSummary> {
     use crate::network::{Graph, GraphOptions, osm};
     if !(a.min_component_m.is_finite() && a.min_component_m >= 0.0) {
         bail!("--min-component-m must be ≥ 0");
@@ -1540,7 +1574,7 @@ pub fn export_network(a: &crate::cli::ExportNetworkArgs) -> Result<crate::networ
 }
 
 /// Where generated candidates come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CandidateSource {
     /// Centres of the uncovered, populated cells (the gap zones).
@@ -1699,7 +1733,7 @@ pub fn run_recommend(opts: &RecommendOptions) -> Result<RecommendOutcome> {
     timer.stage("candidate catchments");
     let unreachable = catchments.iter().filter(|c| c.is_empty()).count();
     let capacity: Vec<Option<f64>> = candidates.iter().map(|c| c.capacity).collect();
-    let problem = crate::recommend::Problem {
+    let problem = crate::analysis::recommend::Problem {
         demand,
         population: &population,
         elderly: &elderly,
@@ -1707,10 +1741,10 @@ pub fn run_recommend(opts: &RecommendOptions) -> Result<RecommendOutcome> {
         catchments: &catchments,
         capacity: &capacity,
     };
-    let picks = crate::recommend::lazy_greedy(&problem, opts.k);
+    let picks = crate::analysis::recommend::lazy_greedy(&problem, opts.k);
     timer.stage("greedy");
     let exact = if opts.exact {
-        let e = crate::recommend::exact(&problem, opts.k)?;
+        let e = crate::analysis::recommend::exact(&problem, opts.k)?;
         timer.stage("exact");
         Some(e)
     } else {
@@ -1743,7 +1777,7 @@ pub fn run_recommend(opts: &RecommendOptions) -> Result<RecommendOutcome> {
                 .then_some(p.gain_elderly)
                 .or(study.has_elderly.then_some(p.gain_elderly)),
             cumulative_covered: cumulative,
-            cumulative_share: crate::coverage::share(cumulative, layer_total),
+            cumulative_share: crate::analysis::coverage::share(cumulative, layer_total),
         });
     }
     let greedy_total: f64 = picks.iter().map(|p| p.gain).sum();
@@ -1762,8 +1796,8 @@ pub fn run_recommend(opts: &RecommendOptions) -> Result<RecommendOutcome> {
         "layer_total": report::round_pop(layer_total),
         "covered_before": report::round_pop(base_covered),
         "covered_after": report::round_pop(cumulative),
-        "share_before": report::round_share(crate::coverage::share(base_covered, layer_total)),
-        "share_after": report::round_share(crate::coverage::share(cumulative, layer_total)),
+        "share_before": report::round_share(crate::analysis::coverage::share(base_covered, layer_total)),
+        "share_after": report::round_share(crate::analysis::coverage::share(cumulative, layer_total)),
         "greedy_gain": report::round_pop(greedy_total),
         "exact": exact.as_ref().map(|e| serde_json::json!({
             "optimum_gain": report::round_pop(e.objective),
@@ -1824,7 +1858,7 @@ fn generate_candidates(
         };
         // A node is inside a gap zone when the nearest cell centre (within 0.75 of the
         // cell spacing) is an uncovered, populated cell.
-        let spacing = crate::gaps::median_spacing(&study.cells_xy);
+        let spacing = crate::analysis::gaps::median_spacing(&study.cells_xy);
         let reach2 = (0.75 * spacing) * (0.75 * spacing);
         let tree = rstar::RTree::bulk_load(
             study
@@ -1965,4 +1999,5 @@ fn write_recommend_geojson(
     }
     writeln!(w, "\n]}}")
 }
+pub mod demo;
 pub mod tile;

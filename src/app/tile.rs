@@ -36,12 +36,12 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::{Computed, CoverageOptions, Mode, RunOutcome, Study, finish_run, load_study_with};
-use crate::distance::{CategoryReach, Euclidean, Reach, Walking};
+use crate::analysis::distance::{CategoryReach, Euclidean, Reach, Walking};
+use crate::base::model::Rejected;
+use crate::base::timing::Timer;
 use crate::export::{Formats, OutputSet};
-use crate::model::Rejected;
 use crate::network::{Graph, GraphOptions, GraphSummary, SnapOptions, osm};
-use crate::report::ProjectionInfo;
-use crate::timing::Timer;
+use crate::present::report::ProjectionInfo;
 
 /// Version of the plan format.
 pub const PLAN_VERSION: u32 = 1;
@@ -112,7 +112,7 @@ pub struct Plan {
 }
 
 fn fingerprint(study: &Study) -> Fingerprint {
-    let b = crate::model::bbox_of(study.cells_xy.iter().map(|p| (p[0], p[1]))).unwrap_or([
+    let b = crate::base::model::bbox_of(study.cells_xy.iter().map(|p| (p[0], p[1]))).unwrap_or([
         f64::INFINITY,
         f64::INFINITY,
         f64::NEG_INFINITY,
@@ -132,7 +132,7 @@ fn fingerprint(study: &Study) -> Fingerprint {
 }
 
 fn tile_index(xy: [f64; 2], tile_m: f64) -> (i64, i64) {
-    crate::grid::cell_index(xy, tile_m)
+    crate::analysis::grid::cell_index(xy, tile_m)
 }
 
 fn unsupported(opts: &CoverageOptions) -> Result<()> {
@@ -228,7 +228,7 @@ pub fn make_plan(opts: &CoverageOptions, tile_km: f64, out: &Path) -> Result<Pla
                 core_lonlat,
                 halo_lonlat,
                 cells,
-                population: crate::report::round_pop(population),
+                population: crate::present::report::round_pop(population),
             }
         })
         .collect();
@@ -306,7 +306,7 @@ struct TileMeta {
     sites_checked: usize,
     /// Stage times of this tile run (not used by `merge`).
     #[serde(default)]
-    timings_ms: Vec<crate::report::StageTiming>,
+    timings_ms: Vec<crate::present::report::StageTiming>,
     /// The tile run's `--format`: what `merge` writes unless told otherwise.
     #[serde(default)]
     formats: Formats,
@@ -318,7 +318,7 @@ pub struct TileOutcome {
     /// Core cells computed.
     pub cells: usize,
     /// Stage times, with a `total` row.
-    pub timings_ms: Vec<crate::report::StageTiming>,
+    pub timings_ms: Vec<crate::present::report::StageTiming>,
 }
 
 /// Which tile checks a site's snapping: the tile whose core holds it, else the
@@ -664,7 +664,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, formats: Option<Formats>) -> Result<R
                 .collect(),
         })
         .collect();
-    let cov = crate::coverage::assemble(&study.cells, &study.categories, reaches, off);
+    let cov = crate::analysis::coverage::assemble(&study.cells, &study.categories, reaches, off);
     timer.stage("distances and coverage");
     let computed = Computed {
         sites: study.sites.clone(),

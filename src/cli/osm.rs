@@ -1,13 +1,13 @@
 //! Arguments of the commands that read OpenStreetMap data: `sites` (learning
 //! sites from OSM tags) and `population from-buildings` (a resident grid from
-//! residential floor area). Logic lives in [`crate::osm_sites`] and
-//! [`crate::buildings`].
+//! residential floor area). Logic lives in [`learncircle::osm::sites`] and
+//! [`learncircle::osm::buildings`].
 
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Subcommand};
 
-use crate::crs::InputCrs;
+use learncircle::crs::InputCrs;
 
 pub(super) const SITES_EXAMPLES: &str = "\
 Examples:
@@ -24,7 +24,7 @@ Examples:
 Output: id,name,category,lon,lat,osm_type,osm_id,source_tag (ids n<id>/w<id>/r<id>;
 positions: node, line centroid of an open way, area centroid of a closed way or
 multipolygon). Same-name sites of one category within --merge-radius-m are merged (a polygon
-is preferred). The tag/name → category table is in the docs of learncircle::osm_sites.
+is preferred). The tag/name → category table is in the docs of learncircle::osm::sites.
 Exit codes: 0 written, 1 written but some matching elements had no usable geometry,
 2 error (nothing written).";
 
@@ -77,7 +77,7 @@ pub struct SitesArgs {
     #[arg(long, value_name = "ID[,ID…]", value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// Same-name sites of one category closer than this are merged into one, metres (0 disables merging).
-    #[arg(long, value_name = "M", default_value_t = crate::osm_sites::MERGE_RADIUS_M)]
+    #[arg(long, value_name = "M", default_value_t = learncircle::osm::sites::MERGE_RADIUS_M)]
     pub merge_radius_m: f64,
     /// No report on stdout, no warnings on stderr (errors are still printed).
     #[arg(long, short)]
@@ -149,10 +149,10 @@ pub struct FromBuildingsArgs {
     #[arg(long, value_name = "M", default_value_t = 100.0)]
     pub cell_m: f64,
     /// Storeys of a residential building without building:levels or height (6 = the Shanghai walk-up).
-    #[arg(long, value_name = "N", default_value_t = crate::buildings::DEFAULT_LEVELS)]
+    #[arg(long, value_name = "N", default_value_t = learncircle::osm::buildings::DEFAULT_LEVELS)]
     pub default_levels: f64,
     /// Storeys of a house (house, detached, semidetached_house, terrace; bungalow is 1) without building:levels or height.
-    #[arg(long, value_name = "N", default_value_t = crate::buildings::DEFAULT_HOUSE_LEVELS)]
+    #[arg(long, value_name = "N", default_value_t = learncircle::osm::buildings::DEFAULT_HOUSE_LEVELS)]
     pub default_house_levels: f64,
     /// Output grid CSV with columns cell_id, lon, lat, population, elderly (with an elderly share or column), floor_area_m2 (written atomically).
     #[arg(long, value_name = "FILE")]

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape, Value};
-use crate::coverage::Coverage;
-use crate::model::{Cell, Rejected};
+use crate::analysis::coverage::Coverage;
+use crate::base::model::{Cell, Rejected};
 
 /// Population as text: integers without decimals, otherwise up to 4 decimals
 /// with trailing zeros removed.
@@ -386,7 +386,7 @@ pub fn rejected_csv(w: &mut dyn Write, rejected: &[Rejected]) -> io::Result<()> 
 /// On write errors.
 pub fn sites_csv(
     w: &mut dyn Write,
-    sites: &[crate::model::Site],
+    sites: &[crate::base::model::Site],
     used: &[bool],
     n_existing: usize,
 ) -> io::Result<()> {
@@ -434,8 +434,8 @@ pub fn access_csv(
     w: &mut dyn Write,
     cells: &[Cell],
     coverage: &Coverage,
-    access: &[crate::access::AccessResult],
-    method: crate::access::Method,
+    access: &[crate::analysis::access::AccessResult],
+    method: crate::analysis::access::Method,
 ) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     let mut h = vec!["cell_id".to_owned()];
@@ -464,7 +464,7 @@ pub fn access_csv(
 /// empty), in `sites.csv` order.
 #[must_use]
 pub fn sites_layer<'a>(
-    sites: &'a [crate::model::Site],
+    sites: &'a [crate::base::model::Site],
     used: &'a [bool],
     n_existing: usize,
 ) -> Layer<'a> {

@@ -7,9 +7,9 @@ use std::io::{self, Write};
 
 use super::cells::fmt_population;
 use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
+use crate::analysis::gaps::{GapZone, zone_polygon};
+use crate::base::model::Cell;
 use crate::crs::LocalProjection;
-use crate::gaps::{GapZone, zone_polygon};
-use crate::model::Cell;
 use geo::MultiPolygon;
 
 fn fields(g: &GapZone, proj: &LocalProjection, has_elderly: bool) -> [String; 11] {

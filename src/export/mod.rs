@@ -4,7 +4,7 @@
 //!   for the column contract);
 //! * `learncircle.gpkg` (`--format …,gpkg`): the cells, gap zones, units, sites
 //!   and service areas as GeoPackage layers with R-tree indexes ([`gpkg`]);
-//! * `summary.json`: [`crate::report::Summary`];
+//! * `summary.json`: [`crate::present::report::Summary`];
 //! * `rejected.csv`: every input record not used;
 //! * `sites.csv`: the sites analysed and whether each could be used.
 //!
@@ -31,7 +31,7 @@ pub use whatif::{whatif_cells_csv, whatif_units_csv};
 pub const GPKG_FILE: &str = "learncircle.gpkg";
 
 /// A format of the per-cell results (`coverage --format`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// `cells.csv`.
     Csv,

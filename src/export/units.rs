@@ -11,9 +11,9 @@ use std::io::{self, Write};
 
 use super::cells::fmt_population;
 use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
-use crate::coverage::{Coverage, share};
-use crate::targets::TargetRow;
-use crate::units::{Unit, UnitResult, UnitsReport};
+use crate::analysis::coverage::{Coverage, share};
+use crate::analysis::targets::TargetRow;
+use crate::analysis::units::{Unit, UnitResult, UnitsReport};
 
 fn share_text(part: f64, whole: f64) -> String {
     format!("{:.6}", share(part, whole))
@@ -119,7 +119,7 @@ fn unit_fields(
 /// empty one shaped like it.
 fn header_unit(rep: &UnitsReport, cov: &Coverage) -> UnitResult {
     rep.units.first().cloned().unwrap_or_else(|| UnitResult {
-        categories: vec![crate::units::UnitCategory::default(); cov.categories.len()],
+        categories: vec![crate::analysis::units::UnitCategory::default(); cov.categories.len()],
         tiers_covered: vec![0.0; cov.tiers.len()],
         ..UnitResult::default()
     })

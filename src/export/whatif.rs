@@ -8,9 +8,9 @@
 
 use std::io::{self, Write};
 
-use crate::coverage::{Coverage, share};
-use crate::model::Cell;
-use crate::units::UnitsReport;
+use crate::analysis::coverage::{Coverage, share};
+use crate::analysis::units::UnitsReport;
+use crate::base::model::Cell;
 
 /// Write `whatif_cells.csv`.
 ///

@@ -23,11 +23,11 @@ use geo_traits::{GeometryTrait, GeometryType, MultiPointTrait, PointTrait};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::base::model::{RawCell, Rejected};
 use crate::crs::{EpsgError, Reprojector};
 use crate::input::vector::{
     ColumnError, ColumnPlan, FeatureRow, VectorOptions, VectorReport, assemble,
 };
-use crate::model::{RawCell, Rejected};
 
 /// Errors of the GeoPackage reader. Every variant names the file.
 #[derive(Debug, thiserror::Error)]

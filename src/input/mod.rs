@@ -1,5 +1,5 @@
-//! Input stage: read the files planners hold into [`crate::model`] `Raw*` records in
-//! WGS84 lon/lat, plus the rows that could not be used ([`crate::model::Rejected`]).
+//! Input stage: read the files planners hold into [`crate::base::model`] `Raw*` records in
+//! WGS84 lon/lat, plus the rows that could not be used ([`crate::base::model::Rejected`]).
 //!
 //! A file that cannot be used at all is an error (the run stops before writing
 //! anything); a bad row among good ones is a `Rejected` record (the run goes on,

@@ -15,8 +15,8 @@ use super::sites::geometry_name;
 use super::table::{
     Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
 };
+use crate::base::model::{RawCell, Rejected};
 use crate::crs::InputCrs;
-use crate::model::{RawCell, Rejected};
 
 const POPULATION: Column = Column {
     name: "population",

@@ -8,12 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::base::model::{RawCell, Rejected};
 use crate::input::clip::ClipArea;
 use crate::input::gpkg::{GpkgError, read_gpkg};
 use crate::input::raster::{RasterError, RasterOptions, RasterReport, read_population_rasters};
 use crate::input::shapefile::{ShapefileError, read_shapefile};
 use crate::input::vector::{VectorOptions, VectorReport};
-use crate::model::{RawCell, Rejected};
 
 /// Errors of [`read_population_file`].
 #[derive(Debug, thiserror::Error)]

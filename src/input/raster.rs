@@ -61,9 +61,9 @@ use geo::{LineString, MultiPolygon, Polygon};
 use tiff::decoder::{ChunkType, Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 
+use crate::base::model::{RawCell, Rejected};
 use crate::crs::{EpsgError, Reprojector};
 use crate::input::clip::ClipArea;
-use crate::model::{RawCell, Rejected};
 
 /// Errors of the raster reader. Every variant names the file it is about.
 #[derive(Debug, thiserror::Error)]

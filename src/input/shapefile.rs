@@ -29,11 +29,11 @@ use geo::{Geometry, MultiPolygon};
 use shapefile::dbase::{self, FieldValue};
 use shapefile::{Shape, ShapeReader};
 
+use crate::base::model::{RawCell, Rejected};
 use crate::crs::{EpsgError, Reprojector};
 use crate::input::vector::{
     ColumnError, ColumnPlan, FeatureRow, VectorOptions, VectorReport, assemble, polygons_to_wgs84,
 };
-use crate::model::{RawCell, Rejected};
 
 /// Errors of the shapefile reader. Every variant names the file.
 #[derive(Debug, thiserror::Error)]

@@ -9,8 +9,8 @@ use super::features::{as_text, property, read_features};
 use super::table::{
     Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
 };
+use crate::base::model::{RawSite, Rejected};
 use crate::crs::InputCrs;
-use crate::model::{RawSite, Rejected};
 
 const ID: Column = Column {
     name: "id",

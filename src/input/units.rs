@@ -9,8 +9,8 @@ use geo::{MultiPolygon, Validation};
 use super::InputError;
 use super::features::{as_text, property, read_features};
 use super::sites::geometry_name;
+use crate::base::model::Rejected;
 use crate::crs::InputCrs;
-use crate::model::Rejected;
 
 const UNIT_ID: &[&str] = &[
     "unitid",

@@ -44,9 +44,9 @@ use geo::{
     Point, Polygon,
 };
 
+use crate::base::model::{RawCell, Rejected};
 use crate::crs::{EpsgError, LocalProjection, Reprojector};
 use crate::input::clip::ClipArea;
-use crate::model::{RawCell, Rejected};
 
 /// Column names tried, in order and case-insensitively, when no population column is
 /// named.

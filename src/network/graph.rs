@@ -626,7 +626,7 @@ pub struct GraphSummary {
     /// Cells with no eligible edge within the snap distance (filled by `Walking`).
     pub off_network_cells: Option<usize>,
     /// Sites that could not be attached, over all categories (filled by the caller
-    /// from [`crate::distance::CategoryReach::site_used`]).
+    /// from [`crate::analysis::distance::CategoryReach::site_used`]).
     pub off_network_sites: Option<usize>,
 }
 

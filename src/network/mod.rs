@@ -110,7 +110,4 @@ impl Graph {
 }
 
 #[cfg(test)]
-mod real_data_tests;
-
-#[cfg(test)]
 mod fixture_tests;

@@ -222,7 +222,7 @@ pub(crate) fn bounded_search<A: Arcs + ?Sized>(
 /// `seeds` `(node, initial distance in metres)`. Distances are left in `scratch`.
 ///
 /// This is the engine's inner loop exposed for benchmarks and tests; coverage runs go
-/// through [`crate::distance::Walking`].
+/// through [`crate::analysis::distance::Walking`].
 ///
 /// # Panics
 /// If a seed is not a node of `graph`.

@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use geo::{Distance, Haversine, Point};
+use learncircle::base::model::RawCell;
 use learncircle::crs::Reprojector;
 use learncircle::input::clip::ClipArea;
 use learncircle::input::gpkg::{GpkgError, read_gpkg};
 use learncircle::input::vector::VectorOptions;
-use learncircle::model::RawCell;
 use rusqlite::Connection;
 
 use crate::util::hsy;
