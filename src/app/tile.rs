@@ -361,139 +361,196 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
         .filter(|&i| tile_index(study.cells[i].xy, plan.tile_m) == (spec.ix, spec.iy))
         .collect();
     let core_xy: Vec<[f64; 2]> = core.iter().map(|&i| study.cells_xy[i]).collect();
-    let halo = plan.halo_m;
     let my_sites: Vec<usize> = (0..study.sites.len())
         .filter(|&k| site_tile(study.sites[k].xy, &plan) == index)
         .collect();
-    // The network: walkable ways with a node in the halo, or near a site this tile checks.
-    let snap_reach = study.run.max_snap_m + SNAP_SURFACE_MARGIN_M + MIN_COMPONENT_M;
     let graph = match (study.mode, &opts.network) {
-        (Mode::Network, Some(path)) => {
-            let is_walkable = |tags: &[(&str, &str)]| crate::network::walkable(tags).is_some();
-            let selection = osm::OsmSelection {
-                ways: Some(&is_walkable),
-                ..osm::OsmSelection::default()
-            };
-            let mut data = osm::read_osm(path, &selection)?;
-            let site_index = rstar::RTree::bulk_load(
-                my_sites
-                    .iter()
-                    .map(|&k| study.sites[k].xy)
-                    .collect::<Vec<[f64; 2]>>(),
-            );
-            let keep_node = |lon: f64, lat: f64| -> bool {
-                study.proj.forward(lon, lat).is_ok_and(|p| {
-                    within(p, spec.core_xy, halo)
-                        || site_index
-                            .locate_within_distance(p, snap_reach * snap_reach)
-                            .next()
-                            .is_some()
-                })
-            };
-            let inside: std::collections::HashSet<i64> = data
-                .nodes
-                .iter()
-                .filter(|n| keep_node(n.lon(), n.lat()))
-                .map(|n| n.id)
-                .collect();
-            data.ways
-                .retain(|w| w.refs.iter().any(|r| inside.contains(r)));
-            let used: std::collections::HashSet<i64> = data
-                .ways
-                .iter()
-                .flat_map(|w| w.refs.iter().copied())
-                .collect();
-            data.nodes.retain(|n| used.contains(&n.id));
-            Some(Graph::from_osm_data(
-                path,
-                &data,
-                &study.proj,
-                &GraphOptions::default(),
-            )?)
-        }
+        (Mode::Network, Some(path)) => Some(tile_graph(path, &study, &spec, &plan, &my_sites)?),
         _ => None,
     };
     timer.stage("read network");
-    let walking = graph.as_ref().map(|g| {
-        Walking::new(
-            g,
-            &core_xy,
-            SnapOptions {
-                max_snap_m: study.run.max_snap_m,
-                ..SnapOptions::default()
-            },
-        )
-    });
-    let euclidean = Euclidean::new(&core_xy, study.run.circuity);
-    let engine: &dyn Reach = match &walking {
-        Some(w) => w,
-        None => &euclidean,
-    };
-    let reaches: Vec<CategoryReach> = study
-        .categories
-        .iter()
-        .map(|cat| {
-            let sites: Vec<[f64; 2]> = study
-                .sites
-                .iter()
-                .filter(|s| s.category == cat.name && within(s.xy, spec.core_xy, halo))
-                .map(|s| s.xy)
-                .collect();
-            engine.category_reach(
-                &sites,
-                &cat.profile,
-                cat.threshold_m,
-                cat.threshold_m * study.run.search_factor,
-            )
-        })
-        .collect();
-    let off = engine.cell_off_network();
-    let site_checks: Vec<(usize, Option<String>)> = match &walking {
-        Some(w) => {
-            let xy: Vec<[f64; 2]> = my_sites.iter().map(|&k| study.sites[k].xy).collect();
-            my_sites
-                .iter()
-                .zip(w.site_snaps(&xy))
-                .map(|(&k, s)| (k, s.err().map(|e| e.to_string())))
-                .collect()
-        }
-        None => my_sites.iter().map(|&k| (k, None)).collect(),
-    };
+    let tile = TileDistances::compute(
+        &study,
+        graph.as_ref(),
+        &core_xy,
+        &spec,
+        plan.halo_m,
+        &my_sites,
+    );
     timer.stage("distances");
     let meta = TileMeta {
         plan,
         tile: index,
         cells: core.len(),
-        sites_checked: site_checks.len(),
+        sites_checked: tile.site_checks.len(),
         timings_ms: timer.finish(),
         formats: opts.formats,
     };
-    let meta_json = serde_json::to_string_pretty(&meta)?;
+    write_tile(&mut outputs, &meta, &core, &tile)?;
+    outputs.commit()?;
+    Ok(TileOutcome {
+        cells: core.len(),
+        timings_ms: meta.timings_ms,
+    })
+}
+
+/// The walking graph of one tile: walkable ways with a node in the halo, or near
+/// a site this tile checks.
+///
+/// # Errors
+/// When the OSM file cannot be read or the graph cannot be built.
+fn tile_graph(
+    path: &Path,
+    study: &Study,
+    spec: &TileSpec,
+    plan: &Plan,
+    my_sites: &[usize],
+) -> Result<Graph> {
+    let snap_reach = study.run.max_snap_m + SNAP_SURFACE_MARGIN_M + MIN_COMPONENT_M;
+    let is_walkable = |tags: &[(&str, &str)]| crate::network::walkable(tags).is_some();
+    let selection = osm::OsmSelection {
+        ways: Some(&is_walkable),
+        ..osm::OsmSelection::default()
+    };
+    let mut data = osm::read_osm(path, &selection)?;
+    let site_index = rstar::RTree::bulk_load(
+        my_sites
+            .iter()
+            .map(|&k| study.sites[k].xy)
+            .collect::<Vec<[f64; 2]>>(),
+    );
+    let keep_node = |lon: f64, lat: f64| -> bool {
+        study.proj.forward(lon, lat).is_ok_and(|p| {
+            within(p, spec.core_xy, plan.halo_m)
+                || site_index
+                    .locate_within_distance(p, snap_reach * snap_reach)
+                    .next()
+                    .is_some()
+        })
+    };
+    let inside: std::collections::HashSet<i64> = data
+        .nodes
+        .iter()
+        .filter(|n| keep_node(n.lon(), n.lat()))
+        .map(|n| n.id)
+        .collect();
+    data.ways
+        .retain(|w| w.refs.iter().any(|r| inside.contains(r)));
+    let used: std::collections::HashSet<i64> = data
+        .ways
+        .iter()
+        .flat_map(|w| w.refs.iter().copied())
+        .collect();
+    data.nodes.retain(|n| used.contains(&n.id));
+    Ok(Graph::from_osm_data(
+        path,
+        &data,
+        &study.proj,
+        &GraphOptions::default(),
+    )?)
+}
+
+/// Distances of a tile's core cells to the sites within its halo, and the
+/// snapping check of the sites the tile owns.
+struct TileDistances {
+    reaches: Vec<CategoryReach>,
+    off: Vec<bool>,
+    /// (site index, snapping error) of the sites this tile checks.
+    site_checks: Vec<(usize, Option<String>)>,
+}
+
+impl TileDistances {
+    fn compute(
+        study: &Study,
+        graph: Option<&Graph>,
+        core_xy: &[[f64; 2]],
+        spec: &TileSpec,
+        halo: f64,
+        my_sites: &[usize],
+    ) -> Self {
+        let walking = graph.map(|g| {
+            Walking::new(
+                g,
+                core_xy,
+                SnapOptions {
+                    max_snap_m: study.run.max_snap_m,
+                    ..SnapOptions::default()
+                },
+            )
+        });
+        let euclidean = Euclidean::new(core_xy, study.run.circuity);
+        let engine: &dyn Reach = match &walking {
+            Some(w) => w,
+            None => &euclidean,
+        };
+        let reaches = study
+            .categories
+            .iter()
+            .map(|cat| {
+                let sites: Vec<[f64; 2]> = study
+                    .sites
+                    .iter()
+                    .filter(|s| s.category == cat.name && within(s.xy, spec.core_xy, halo))
+                    .map(|s| s.xy)
+                    .collect();
+                engine.category_reach(
+                    &sites,
+                    &cat.profile,
+                    cat.threshold_m,
+                    cat.threshold_m * study.run.search_factor,
+                )
+            })
+            .collect();
+        let off = engine.cell_off_network();
+        let site_checks = match &walking {
+            Some(w) => {
+                let xy: Vec<[f64; 2]> = my_sites.iter().map(|&k| study.sites[k].xy).collect();
+                my_sites
+                    .iter()
+                    .zip(w.site_snaps(&xy))
+                    .map(|(&k, s)| (k, s.err().map(|e| e.to_string())))
+                    .collect()
+            }
+            None => my_sites.iter().map(|&k| (k, None)).collect(),
+        };
+        Self {
+            reaches,
+            off,
+            site_checks,
+        }
+    }
+}
+
+/// tile.json, tile_cells.jsonl and tile_sites.jsonl.
+fn write_tile(
+    outputs: &mut OutputSet,
+    meta: &TileMeta,
+    core: &[usize],
+    tile: &TileDistances,
+) -> Result<()> {
+    let meta_json = serde_json::to_string_pretty(meta)?;
     outputs.write("tile.json", |w| {
         w.write_all(meta_json.as_bytes())?;
         w.write_all(b"\n")
     })?;
     outputs.write("tile_cells.jsonl", |w| {
         for (k, &i) in core.iter().enumerate() {
-            let d: Vec<Option<f64>> = reaches.iter().map(|r| r.dist_m[k]).collect();
-            let n: Vec<u32> = reaches.iter().map(|r| r.sites_within[k]).collect();
-            let line = serde_json::to_string(&(i, off[k], d, n)).map_err(std::io::Error::other)?;
+            let d: Vec<Option<f64>> = tile.reaches.iter().map(|r| r.dist_m[k]).collect();
+            let n: Vec<u32> = tile.reaches.iter().map(|r| r.sites_within[k]).collect();
+            let line =
+                serde_json::to_string(&(i, tile.off[k], d, n)).map_err(std::io::Error::other)?;
             writeln!(w, "{line}")?;
         }
         Ok(())
     })?;
     outputs.write("tile_sites.jsonl", |w| {
-        for (k, err) in &site_checks {
+        for (k, err) in &tile.site_checks {
             let line = serde_json::to_string(&(k, err)).map_err(std::io::Error::other)?;
             writeln!(w, "{line}")?;
         }
         Ok(())
     })?;
-    outputs.commit()?;
-    Ok(TileOutcome {
-        cells: core.len(),
-        timings_ms: meta.timings_ms,
-    })
+    Ok(())
 }
 
 /// `learncircle merge`: combine tile directories into one run's outputs, in
@@ -508,6 +565,35 @@ pub fn merge(dirs: &[PathBuf], out: &Path, formats: Option<Formats>) -> Result<R
     }
     let outputs = OutputSet::prepare(out)?;
     let mut timer = Timer::new();
+    let metas = read_metas(dirs)?;
+    let plan = metas[0].1.plan.clone();
+    check_tile_set(&metas, &plan)?;
+    let formats = match formats {
+        Some(f) => f,
+        None => common_formats(&metas)?,
+    };
+    let mut opts = plan.options.clone();
+    opts.out = out.to_path_buf();
+    opts.formats = formats;
+    let study = load_study_with(&opts, &mut timer, false)?;
+    check_study(&study, &plan, "merge")?;
+    let mut results = TileResults::empty(&study);
+    for (d, _) in &metas {
+        results.read_cells(&d.join("tile_cells.jsonl"))?;
+        results.read_sites(&d.join("tile_sites.jsonl"))?;
+    }
+    results.check_complete(&study)?;
+    timer.stage("read tiles");
+    let computed = results.into_computed(&study, plan.network);
+    timer.stage("distances and coverage");
+    finish_run(&opts, &study, computed, outputs, timer)
+}
+
+/// Every tile directory's tile.json.
+///
+/// # Errors
+/// A directory without a readable learncircle tile.json.
+fn read_metas(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, TileMeta)>> {
     let mut metas: Vec<(PathBuf, TileMeta)> = Vec::with_capacity(dirs.len());
     for d in dirs {
         let p = d.join("tile.json");
@@ -521,10 +607,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, formats: Option<Formats>) -> Result<R
             .with_context(|| format!("{}: not a learncircle tile", p.display()))?;
         metas.push((d.clone(), meta));
     }
-    let plan = metas[0].1.plan.clone();
+    Ok(metas)
+}
+
+/// Every tile of one plan, each exactly once.
+///
+/// # Errors
+/// A tile of another plan, a tile given twice, a tile outside or missing from the plan.
+fn check_tile_set(metas: &[(PathBuf, TileMeta)], plan: &Plan) -> Result<()> {
     let mut seen = vec![None::<&Path>; plan.tiles.len()];
-    for (d, m) in &metas {
-        if m.plan != plan {
+    for (d, m) in metas {
+        if m.plan != *plan {
             bail!(
                 "{}: tile of a different plan than {}",
                 d.display(),
@@ -555,131 +648,161 @@ pub fn merge(dirs: &[PathBuf], out: &Path, formats: Option<Formats>) -> Result<R
             plan.tiles.len()
         );
     }
-    let formats = match formats {
-        Some(f) => f,
-        None => {
-            let (d0, m0) = &metas[0];
-            if let Some((d, m)) = metas.iter().find(|(_, m)| m.formats != m0.formats) {
-                bail!(
-                    "{} was run with --format {} but {} with --format {}: give merge --format",
-                    d0.display(),
-                    m0.formats,
-                    d.display(),
-                    m.formats
-                );
-            }
-            m0.formats
+    Ok(())
+}
+
+/// The `--format` all tiles were run with.
+///
+/// # Errors
+/// Tiles run with different formats (then `merge --format` must choose).
+fn common_formats(metas: &[(PathBuf, TileMeta)]) -> Result<Formats> {
+    let (d0, m0) = &metas[0];
+    if let Some((d, m)) = metas.iter().find(|(_, m)| m.formats != m0.formats) {
+        bail!(
+            "{} was run with --format {} but {} with --format {}: give merge --format",
+            d0.display(),
+            m0.formats,
+            d.display(),
+            m.formats
+        );
+    }
+    Ok(m0.formats)
+}
+
+/// The tiles' per-cell distances and per-site snapping checks, filled as the
+/// tile files are read.
+struct TileResults {
+    dist: Vec<Vec<Option<f64>>>,
+    within: Vec<Vec<u32>>,
+    off: Vec<bool>,
+    filled: Vec<bool>,
+    site_err: Vec<Option<Option<String>>>,
+}
+
+impl TileResults {
+    fn empty(study: &Study) -> Self {
+        let (n, ncat) = (study.cells.len(), study.categories.len());
+        Self {
+            dist: vec![vec![None; n]; ncat],
+            within: vec![vec![0; n]; ncat],
+            off: vec![false; n],
+            filled: vec![false; n],
+            site_err: vec![None; study.sites.len()],
         }
-    };
-    let mut opts = plan.options.clone();
-    opts.out = out.to_path_buf();
-    opts.formats = formats;
-    let study = load_study_with(&opts, &mut timer, false)?;
-    check_study(&study, &plan, "merge")?;
-    let n = study.cells.len();
-    let ncat = study.categories.len();
-    let mut dist: Vec<Vec<Option<f64>>> = vec![vec![None; n]; ncat];
-    let mut within: Vec<Vec<u32>> = vec![vec![0; n]; ncat];
-    let mut off = vec![false; n];
-    let mut filled = vec![false; n];
-    let mut site_err: Vec<Option<Option<String>>> = vec![None; study.sites.len()];
-    for (d, _) in &metas {
-        let p = d.join("tile_cells.jsonl");
-        let f = std::fs::File::open(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+    }
+
+    /// One tile's tile_cells.jsonl: `[cell, off_network, [dist_m…], [sites_within…]]`.
+    fn read_cells(&mut self, p: &Path) -> Result<()> {
+        let (n, ncat) = (self.off.len(), self.dist.len());
+        let f = std::fs::File::open(p).with_context(|| format!("{}: cannot read", p.display()))?;
         for (ln, line) in std::io::BufReader::new(f).lines().enumerate() {
             let line = line.with_context(|| format!("{}: line {}", p.display(), ln + 1))?;
             let (i, o, ds, ws): (usize, bool, Vec<Option<f64>>, Vec<u32>) =
                 serde_json::from_str(&line)
                     .with_context(|| format!("{}: line {}: malformed", p.display(), ln + 1))?;
-            if i >= n || filled[i] || ds.len() != ncat || ws.len() != ncat {
+            if i >= n || self.filled[i] || ds.len() != ncat || ws.len() != ncat {
                 bail!(
                     "{}: line {}: cell {i} out of range, repeated, or with the wrong number of categories",
                     p.display(),
                     ln + 1
                 );
             }
-            filled[i] = true;
-            off[i] = o;
+            self.filled[i] = true;
+            self.off[i] = o;
             for k in 0..ncat {
-                dist[k][i] = ds[k];
-                within[k][i] = ws[k];
+                self.dist[k][i] = ds[k];
+                self.within[k][i] = ws[k];
             }
         }
-        let p = d.join("tile_sites.jsonl");
-        let f = std::fs::File::open(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        Ok(())
+    }
+
+    /// One tile's tile_sites.jsonl: `[site, snapping error or null]`.
+    fn read_sites(&mut self, p: &Path) -> Result<()> {
+        let f = std::fs::File::open(p).with_context(|| format!("{}: cannot read", p.display()))?;
         for (ln, line) in std::io::BufReader::new(f).lines().enumerate() {
             let line = line.with_context(|| format!("{}: line {}", p.display(), ln + 1))?;
             let (k, err): (usize, Option<String>) = serde_json::from_str(&line)
                 .with_context(|| format!("{}: line {}: malformed", p.display(), ln + 1))?;
-            if k >= site_err.len() || site_err[k].is_some() {
+            if k >= self.site_err.len() || self.site_err[k].is_some() {
                 bail!(
                     "{}: line {}: site {k} out of range or repeated",
                     p.display(),
                     ln + 1
                 );
             }
-            site_err[k] = Some(err);
+            self.site_err[k] = Some(err);
         }
+        Ok(())
     }
-    if let Some(i) = filled.iter().position(|f| !f) {
-        bail!("cell {} ({}) is in no tile result", i, study.cells[i].id);
+
+    fn check_complete(&self, study: &Study) -> Result<()> {
+        if let Some(i) = self.filled.iter().position(|f| !f) {
+            bail!("cell {} ({}) is in no tile result", i, study.cells[i].id);
+        }
+        if let Some(k) = self.site_err.iter().position(Option::is_none) {
+            bail!("site {} was checked by no tile", study.sites[k].id);
+        }
+        Ok(())
     }
-    if let Some(k) = site_err.iter().position(Option::is_none) {
-        bail!("site {} was checked by no tile", study.sites[k].id);
-    }
-    timer.stage("read tiles");
-    // Rebuild exactly what `compute_run` produces on one machine.
-    let mut rejected = study.rejected.clone();
-    let mut warnings = study.warnings.clone();
-    for (s, err) in study.sites.iter().zip(&site_err) {
-        if let Some(Some(why)) = err {
-            rejected.push(Rejected::new(
-                study.sites_file.clone(),
-                format!("site {}", s.id),
-                format!("off-network: {why}"),
+
+    /// Exactly what `compute_run` produces on one machine.
+    fn into_computed(
+        mut self,
+        study: &Study,
+        network: Option<crate::network::GraphSummary>,
+    ) -> Computed {
+        let mut rejected = study.rejected.clone();
+        let mut warnings = study.warnings.clone();
+        for (s, err) in study.sites.iter().zip(&self.site_err) {
+            if let Some(Some(why)) = err {
+                rejected.push(Rejected::new(
+                    study.sites_file.clone(),
+                    format!("site {}", s.id),
+                    format!("off-network: {why}"),
+                ));
+            }
+        }
+        let off_count = self.off.iter().filter(|o| **o).count();
+        if network.is_some() && off_count > 0 {
+            warnings.push(format!(
+                "{off_count} of {} cells are off-network (no walkable way within {} m, or only on small islands): counted as not covered",
+                self.off.len(),
+                study.run.max_snap_m
             ));
         }
+        let reaches: Vec<CategoryReach> = study
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(k, cat)| CategoryReach {
+                dist_m: std::mem::take(&mut self.dist[k]),
+                sites_within: std::mem::take(&mut self.within[k]),
+                site_used: study
+                    .sites
+                    .iter()
+                    .zip(&self.site_err)
+                    .filter(|(s, _)| s.category == cat.name)
+                    .map(|(_, e)| !matches!(e, Some(Some(_))))
+                    .collect(),
+            })
+            .collect();
+        let cov =
+            crate::analysis::coverage::assemble(&study.cells, &study.categories, reaches, self.off);
+        Computed {
+            sites: study.sites.clone(),
+            n_existing: study.sites.len(),
+            planned_file: None,
+            rejected,
+            warnings,
+            cov,
+            before: None,
+            access: Vec::new(),
+            network: network.map(|mut s| {
+                s.off_network_cells = Some(off_count);
+                s
+            }),
+            service_areas: None,
+        }
     }
-    let network_mode = plan.network.is_some();
-    let off_count = off.iter().filter(|o| **o).count();
-    if network_mode && off_count > 0 {
-        warnings.push(format!(
-            "{off_count} of {} cells are off-network (no walkable way within {} m, or only on small islands): counted as not covered",
-            n, study.run.max_snap_m
-        ));
-    }
-    let reaches: Vec<CategoryReach> = study
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(k, cat)| CategoryReach {
-            dist_m: std::mem::take(&mut dist[k]),
-            sites_within: std::mem::take(&mut within[k]),
-            site_used: study
-                .sites
-                .iter()
-                .zip(&site_err)
-                .filter(|(s, _)| s.category == cat.name)
-                .map(|(_, e)| !matches!(e, Some(Some(_))))
-                .collect(),
-        })
-        .collect();
-    let cov = crate::analysis::coverage::assemble(&study.cells, &study.categories, reaches, off);
-    timer.stage("distances and coverage");
-    let computed = Computed {
-        sites: study.sites.clone(),
-        n_existing: study.sites.len(),
-        planned_file: None,
-        rejected,
-        warnings,
-        cov,
-        before: None,
-        access: Vec::new(),
-        network: plan.network.map(|mut s| {
-            s.off_network_cells = Some(off_count);
-            s
-        }),
-        service_areas: None,
-    };
-    finish_run(&opts, &study, computed, outputs, timer)
 }

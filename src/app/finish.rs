@@ -1,0 +1,506 @@
+//! Everything after the distances, shared by one-machine runs and the merge of
+//! tiles: units and targets, gap zones, the run summary and every output file.
+//!
+//! [`finish_run`] reads as the list of its steps; each step is one function here.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use rayon::prelude::*;
+
+use crate::analysis::coverage::{CategoryCoverage, CategoryStats, Coverage};
+use crate::analysis::gaps::{self, GapZone};
+use crate::analysis::targets::{self, TargetRow};
+use crate::analysis::units::{self, UnitsReport};
+use crate::base::category::Layer;
+use crate::base::model::Site;
+use crate::base::progress::Progress;
+use crate::base::timing::Timer;
+use crate::export::{self, OutputSet};
+use crate::present::report::{self, Inputs, ProjectionInfo, RejectedCounts, RunFacts};
+
+use super::coverage::{Computed, service_method, write_service_areas};
+use super::study::{Study, site_usage};
+use super::{CoverageOptions, Mode, RunOutcome};
+
+/// Everything after the distances: targets, units, gaps, the summary and every
+/// output file. Shared by one-machine runs and the merge of tiles.
+///
+/// # Errors
+/// Invalid targets, units covering no cell, or output errors.
+pub fn finish_run(
+    opts: &CoverageOptions,
+    study: &Study,
+    mut computed: Computed,
+    mut outputs: OutputSet,
+    mut timer: Timer,
+) -> Result<RunOutcome> {
+    targets::validate(&study.config.targets, &computed.cov, opts.units.is_some())
+        .map_err(anyhow::Error::msg)?;
+    let unit_results = unit_results(opts, study, &computed)?;
+    let target_rows = targets::evaluate(
+        &study.config.targets,
+        &computed.cov,
+        unit_results.after.as_ref(),
+    );
+    timer.stage("units and targets");
+    let gaps = gap_results(opts, study, &computed.cov)?;
+    timer.stage("gap zones");
+    let site_used = site_usage(&computed.sites, &computed.cov);
+    warn_unattached_categories(&computed.cov, &mut computed.warnings);
+    let results = Results {
+        opts,
+        study,
+        computed: &computed,
+        units: &unit_results,
+        target_rows: &target_rows,
+        gaps: &gaps,
+        site_used: &site_used,
+        method: method_label(study),
+    };
+    let mut facts = run_facts(&results);
+    timer.stage("summarise");
+    let progress = Progress::stage("writing outputs");
+    let outlines = export::gap_outlines(&gaps.zones, &study.cells, gaps.spacing_m, &study.proj);
+    timer.stage("gap outlines");
+    write_cells_and_gaps(&results, &outlines, &mut outputs)?;
+    timer.stage("write cells and gaps");
+    write_small_files(&results, &mut outputs)?;
+    timer.stage("write outputs");
+    if opts.formats.gpkg {
+        write_gpkg(&results, &outlines, &mut outputs)?;
+        timer.stage("write learncircle.gpkg");
+    }
+    facts.timings_ms = timer.finish();
+    let summary = report::summarise(facts, &computed.cov);
+    let json = serde_json::to_string_pretty(&summary)?;
+    outputs.write("summary.json", |w| {
+        w.write_all(json.as_bytes())?;
+        w.write_all(b"\n")
+    })?;
+    let written = outputs.commit()?;
+    progress.finish();
+    Ok(RunOutcome {
+        summary,
+        rejected: computed.rejected.len(),
+        written,
+    })
+}
+
+/// What the summary and the writers read, gathered once.
+struct Results<'a> {
+    opts: &'a CoverageOptions,
+    study: &'a Study,
+    computed: &'a Computed,
+    units: &'a UnitResults,
+    target_rows: &'a [TargetRow],
+    gaps: &'a GapResults,
+    site_used: &'a [bool],
+    /// `network` or `straight_x<circuity>_approximation`, the `method` column.
+    method: String,
+}
+
+/// Per-unit results with the planned sites (`after`) and without (`before`,
+/// what-if runs only); both `None` without units.
+struct UnitResults {
+    after: Option<UnitsReport>,
+    before: Option<UnitsReport>,
+}
+
+/// Gap zones of every category and of `covered_all`, with the spacing and link
+/// distance that defined them.
+struct GapResults {
+    zones: Vec<GapZone>,
+    spacing_m: f64,
+    link_m: f64,
+}
+
+fn method_label(study: &Study) -> String {
+    match study.mode {
+        Mode::Straight => format!("straight_x{:.2}_approximation", study.run.circuity),
+        Mode::Network => "network".to_owned(),
+    }
+}
+
+/// Units: cells assigned, aggregated with and without the planned sites.
+///
+/// # Errors
+/// When no cell lies inside any unit (wrong file or datum).
+fn unit_results(opts: &CoverageOptions, study: &Study, c: &Computed) -> Result<UnitResults> {
+    let (cells, units) = (&study.cells, &study.units);
+    if units.is_empty() {
+        return Ok(UnitResults {
+            after: None,
+            before: None,
+        });
+    }
+    let assignment = units::assign_cells(cells, units, opts.unit_assignment, &study.proj);
+    let aggregate = |cov: &Coverage, sites: &[Site], access| {
+        units::aggregate(
+            cells,
+            cov,
+            sites,
+            units,
+            &assignment,
+            opts.unit_assignment,
+            access,
+        )
+    };
+    let after = aggregate(&c.cov, &c.sites, &c.access);
+    if after.units.iter().all(|u| u.cells == 0.0) {
+        bail!(
+            "{}: none of the {} cells lies inside any of the {} units (wrong file, or a --units-crs / coordinate order problem?)",
+            opts.units
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            cells.len(),
+            units.len()
+        );
+    }
+    let before = c
+        .before
+        .as_ref()
+        .map(|b| aggregate(b, &c.sites[..c.n_existing], &[]));
+    Ok(UnitResults {
+        after: Some(after),
+        before,
+    })
+}
+
+/// Gap zones: one zoning per category plus `covered_all`, side by side,
+/// concatenated in that order.
+///
+/// # Errors
+/// On a `--gap-link-m` that is not a positive number.
+fn gap_results(opts: &CoverageOptions, study: &Study, cov: &Coverage) -> Result<GapResults> {
+    if let Some(l) = opts.gap_link_m {
+        if !(l.is_finite() && l > 0.0) {
+            bail!("--gap-link-m {l}: must be a positive number of metres");
+        }
+    }
+    let cells = &study.cells;
+    let spacing_m = gaps::median_spacing(&study.cells_xy);
+    let cell_areas = gaps::cell_areas_m2(cells, spacing_m, &study.proj);
+    let link_m = opts.gap_link_m.unwrap_or(1.5 * spacing_m);
+    let n_cat = cov.categories.len();
+    let zones_each: Vec<Vec<GapZone>> = (0..=n_cat)
+        .into_par_iter()
+        .map(|k| {
+            let (name, covered, layer, walk) = gap_layer(cov, k, cells.len());
+            gaps::gap_zones(name, cells, covered, &walk, layer, link_m, &cell_areas)
+        })
+        .collect();
+    Ok(GapResults {
+        zones: zones_each.into_iter().flatten().collect(),
+        spacing_m,
+        link_m,
+    })
+}
+
+/// Category `k` (or `covered_all` for `k == n`): its name, covered flags, layer
+/// and walking minutes per cell (`covered_all`: the worst category's minutes).
+fn gap_layer(cov: &Coverage, k: usize, n_cells: usize) -> (&str, &[bool], Layer, Vec<Option<f64>>) {
+    let minutes = |c: &CategoryCoverage, i: usize| {
+        c.reach.dist_m[i].map(|d| d / c.category.profile.speed_m_per_s / 60.0)
+    };
+    if let Some(c) = cov.categories.get(k) {
+        let walk = (0..n_cells).map(|i| minutes(c, i)).collect();
+        return (&c.category.name, &c.covered, c.category.layer, walk);
+    }
+    let worst = (0..n_cells)
+        .map(|i| {
+            cov.categories
+                .iter()
+                .try_fold(0.0_f64, |acc, c| minutes(c, i).map(|m| acc.max(m)))
+        })
+        .collect();
+    ("covered_all", &cov.covered_all, Layer::Total, worst)
+}
+
+fn warn_unattached_categories(cov: &Coverage, warnings: &mut Vec<String>) {
+    for c in &cov.categories {
+        if c.stats.sites > 0 && c.stats.sites_used == 0 {
+            warnings.push(format!(
+                "category {:?}: none of its {} sites could be attached to the walking network: 0 % covered",
+                c.category.name, c.stats.sites
+            ));
+        }
+    }
+}
+
+/// The facts of the run that `summary.json` reports (timings filled in last).
+fn run_facts(r: &Results<'_>) -> RunFacts {
+    let (study, c) = (r.study, r.computed);
+    let mut by_file: BTreeMap<String, usize> = BTreeMap::new();
+    for rej in &c.rejected {
+        *by_file.entry(rej.file.clone()).or_default() += 1;
+    }
+    let mut config_used = study.config.clone();
+    config_used.run = study.run.clone();
+    config_used.categories.clone_from(&study.categories);
+    RunFacts {
+        mode: match study.mode {
+            Mode::Straight => "straight".into(),
+            Mode::Network => "network".into(),
+        },
+        circuity: study.run.circuity,
+        inputs: inputs_facts(r),
+        projection: ProjectionInfo {
+            kind: "tmerc".into(),
+            lon_0: study.proj.origin().0,
+            lat_0: study.proj.origin().1,
+        },
+        config: config_used,
+        network: c.network.clone().map(|mut s| {
+            let used = r.site_used.iter().filter(|u| **u).count();
+            s.off_network_sites = Some(c.sites.len() - used);
+            serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
+        }),
+        rejected: RejectedCounts {
+            total: c.rejected.len(),
+            by_file,
+        },
+        warnings: c.warnings.clone(),
+        timings_ms: Vec::new(),
+        units: r.units.after.as_ref().map(|u| units_summary(r.opts, u)),
+        access: r.opts.access.map(|m| access_summary(m, c)),
+        whatif: c.before.as_ref().map(|b| whatif_summary(c, b)),
+        gaps: gaps_summary(&c.cov, r.gaps),
+        targets: (!study.config.targets.is_empty()).then(|| report::TargetsSummary {
+            passed: r.target_rows.iter().filter(|t| t.pass).count(),
+            failed: r.target_rows.iter().filter(|t| !t.pass).count(),
+            checks: r.target_rows.to_vec(),
+        }),
+    }
+}
+
+fn inputs_facts(r: &Results<'_>) -> Inputs {
+    let (opts, study, c) = (r.opts, r.study, r.computed);
+    let population_rejected: f64 = c.rejected.iter().filter_map(|x| x.population).sum();
+    let pop_file_shown = opts.population.display().to_string();
+    Inputs {
+        sites_file: study.sites_file.clone(),
+        sites_crs: opts.sites_crs.to_string(),
+        sites_read: study.sites_read,
+        sites_used: c.sites.len(),
+        population_file: study.pop_file.clone(),
+        population_crs: opts.population_crs.to_string(),
+        cells: study.cells.len(),
+        cells_rejected: c
+            .rejected
+            .iter()
+            .filter(|x| x.file == pop_file_shown)
+            .count(),
+        population_input_total: report::round_pop(study.input_total),
+        population_rejected: report::round_pop(population_rejected),
+        population_clipped: report::round_pop(study.clipped),
+        population_format: study.pop_report.clone(),
+        has_elderly: study.has_elderly,
+        elderly_label: study.run.elderly_label.clone(),
+        network_file: opts.network.as_ref().map(|p| p.display().to_string()),
+    }
+}
+
+fn units_summary(opts: &CoverageOptions, u: &UnitsReport) -> report::UnitsSummary {
+    report::UnitsSummary {
+        file: opts
+            .units
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        count: u.units.len(),
+        assignment: match u.assignment {
+            units::Assignment::Centroid => "centroid".into(),
+            units::Assignment::Area => "area".into(),
+        },
+        outside_population: report::round_pop(u.outside_population),
+        outside_elderly: report::round_pop(u.outside_elderly),
+        outside_cells: (u.outside_cells * 1e6).round() / 1e6,
+        outside_sites: u.outside_sites,
+    }
+}
+
+fn access_summary(method: crate::analysis::access::Method, c: &Computed) -> report::AccessSummary {
+    report::AccessSummary {
+        method: method.name().into(),
+        categories: c
+            .cov
+            .categories
+            .iter()
+            .zip(&c.access)
+            .map(|(cat, a)| report::AccessCategory {
+                category: cat.category.name.clone(),
+                supply_total: a.supply_total,
+                supply_reached: a.supply_reached,
+                demand_weighted_score: (a.demand_weighted_score * 1e6).round() / 1e6,
+                sites_without_demand: a.sites_without_demand,
+            })
+            .collect(),
+    }
+}
+
+/// `summary.json` → `whatif`: shares before and after the planned sites.
+fn whatif_summary(c: &Computed, before: &Coverage) -> serde_json::Value {
+    let cat = |name: &str, sb: &CategoryStats, sa: &CategoryStats, newly: usize| {
+        serde_json::json!({
+            "name": name,
+            "population_share_before": report::round_share(sb.population_share()),
+            "population_share_after": report::round_share(sa.population_share()),
+            "elderly_share_before": sb.elderly_share().map(report::round_share),
+            "elderly_share_after": sa.elderly_share().map(report::round_share),
+            "population_covered_before": report::round_pop(sb.population_covered),
+            "population_covered_after": report::round_pop(sa.population_covered),
+            "cells_newly_covered": newly,
+        })
+    };
+    let newly = |x: &[bool], y: &[bool]| x.iter().zip(y).filter(|(a, b)| !**a && **b).count();
+    let cov = &c.cov;
+    serde_json::json!({
+        "planned_file": c.planned_file,
+        "planned_sites": c.sites.len() - c.n_existing,
+        "categories": before.categories.iter().zip(&cov.categories).map(|(cb, ca)| {
+            cat(&ca.category.name, &cb.stats, &ca.stats, newly(&cb.covered, &ca.covered))
+        }).collect::<Vec<_>>(),
+        "covered_all": cat("covered_all", &before.all, &cov.all, newly(&before.covered_all, &cov.covered_all)),
+    })
+}
+
+fn gaps_summary(cov: &Coverage, g: &GapResults) -> report::GapsSummary {
+    report::GapsSummary {
+        link_m: (g.link_m * 10.0).round() / 10.0,
+        spacing_m: (g.spacing_m * 10.0).round() / 10.0,
+        zones: cov
+            .categories
+            .iter()
+            .map(|c| c.category.name.as_str())
+            .chain(std::iter::once("covered_all"))
+            .map(|name| {
+                let z: Vec<&GapZone> = g.zones.iter().filter(|x| x.category == name).collect();
+                report::GapCount {
+                    category: name.to_owned(),
+                    zones: z.len(),
+                    population: report::round_pop(z.iter().map(|x| x.population).sum()),
+                    elderly: report::round_pop(z.iter().map(|x| x.elderly).sum()),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The large files, formatted and flushed side by side.
+fn write_cells_and_gaps(
+    r: &Results<'_>,
+    outlines: &[geo::MultiPolygon<f64>],
+    outputs: &mut OutputSet,
+) -> Result<()> {
+    let (cells, cov, proj) = (&r.study.cells, &r.computed.cov, &r.study.proj);
+    let (has_elderly, method, zones) = (r.study.has_elderly, r.method.as_str(), &r.gaps.zones);
+    let mut jobs: Vec<(&str, export::WriteJob<'_>)> = Vec::new();
+    if r.opts.formats.csv {
+        jobs.push((
+            "cells.csv",
+            Box::new(|w: &mut dyn std::io::Write| {
+                export::cells_csv(w, cells, cov, has_elderly, method)
+            }),
+        ));
+    }
+    if r.opts.formats.geojson {
+        jobs.push((
+            "cells.geojson",
+            Box::new(|w: &mut dyn std::io::Write| {
+                export::cells_geojson(w, cells, cov, has_elderly, method)
+            }),
+        ));
+    }
+    jobs.push((
+        "gaps.csv",
+        Box::new(|w: &mut dyn std::io::Write| export::gaps_csv(w, zones, proj, has_elderly)),
+    ));
+    jobs.push((
+        "gaps.geojson",
+        Box::new(|w: &mut dyn std::io::Write| {
+            export::gaps_geojson(w, zones, outlines, proj, has_elderly)
+        }),
+    ));
+    outputs.write_many(jobs)?;
+    Ok(())
+}
+
+/// rejected.csv, sites.csv and, when the run has them, the what-if, access,
+/// service-area, unit and target files.
+fn write_small_files(r: &Results<'_>, outputs: &mut OutputSet) -> Result<()> {
+    let (c, cells, has_elderly) = (r.computed, &r.study.cells, r.study.has_elderly);
+    let cov = &c.cov;
+    outputs.write("rejected.csv", |w| export::rejected_csv(w, &c.rejected))?;
+    outputs.write("sites.csv", |w| {
+        export::sites_csv(w, &c.sites, r.site_used, c.n_existing)
+    })?;
+    if let Some(b) = &c.before {
+        outputs.write("whatif_cells.csv", |w| {
+            export::whatif_cells_csv(w, cells, b, cov)
+        })?;
+        if let (Some(ub), Some(ua)) = (&r.units.before, &r.units.after) {
+            outputs.write("whatif_units.csv", |w| {
+                export::whatif_units_csv(w, ub, ua, cov)
+            })?;
+        }
+    }
+    if let Some(method) = r.opts.access {
+        outputs.write("access.csv", |w| {
+            export::access_csv(w, cells, cov, &c.access, method)
+        })?;
+    }
+    if let Some((areas, buffer_m)) = &c.service_areas {
+        outputs.write("service_areas.geojson", |w| {
+            write_service_areas(w, areas, *buffer_m, r.study.mode)
+        })?;
+    }
+    if let Some(rep) = &r.units.after {
+        outputs.write("units.csv", |w| export::units_csv(w, rep, cov, has_elderly))?;
+        outputs.write("units.geojson", |w| {
+            export::units_geojson(w, rep, &r.study.units, cov, has_elderly)
+        })?;
+    }
+    if !r.study.config.targets.is_empty() {
+        outputs.write("targets.csv", |w| export::targets_csv(w, r.target_rows))?;
+    }
+    Ok(())
+}
+
+/// learncircle.gpkg: cells, units, gap zones, sites and service areas as layers.
+fn write_gpkg(
+    r: &Results<'_>,
+    outlines: &[geo::MultiPolygon<f64>],
+    outputs: &mut OutputSet,
+) -> Result<()> {
+    let (c, study) = (r.computed, r.study);
+    let (cov, has_elderly) = (&c.cov, study.has_elderly);
+    outputs.write_at(export::GPKG_FILE, |file, shown| {
+        let mut layers = vec![export::cells_layer(
+            &study.cells,
+            cov,
+            has_elderly,
+            &r.method,
+        )];
+        if let Some(rep) = &r.units.after {
+            layers.push(export::units_layer(rep, &study.units, cov, has_elderly));
+        }
+        layers.push(export::gaps_layer(
+            &r.gaps.zones,
+            outlines,
+            &study.proj,
+            has_elderly,
+        ));
+        layers.push(export::sites_layer(&c.sites, r.site_used, c.n_existing));
+        if let Some((areas, buffer_m)) = &c.service_areas {
+            layers.push(export::gpkg::service_areas_layer(
+                areas,
+                *buffer_m,
+                service_method(study.mode, *buffer_m),
+            ));
+        }
+        export::gpkg::write_gpkg_as(file, shown, layers)
+    })?;
+    Ok(())
+}
