@@ -937,25 +937,82 @@ pub fn population_from_buildings(
     o: &FromBuildingsOptions,
 ) -> Result<BuildingsGrid, BuildingsError> {
     validate(o)?;
-    let unit_totals = match &o.how_many {
-        HowMany::Units {
-            units,
-            units_crs,
-            totals,
-        } => {
-            let ut = read_unit_totals(units, *units_crs, totals)?;
-            if ut.has_elderly_column && o.elderly_share.is_some() {
-                return Err(BuildingsError::Conflict {
-                    reason: format!(
-                        "{} has an elderly column and --elderly-share was given: use one of them",
-                        totals.display()
-                    ),
-                });
-            }
-            Some(ut)
-        }
-        _ => None,
+    let unit_totals = read_unit_totals_of(o)?;
+    let (proj, found, ways_seen) = read_residential(o)?;
+    let mut report = BuildingsReport {
+        stats: found.stats,
+        level_defaults: o.levels,
+        ..BuildingsReport::default()
     };
+    if report.stats.buildings_read == 0 {
+        return Err(BuildingsError::NoBuildings {
+            path: o.osm.clone(),
+            ways_seen,
+        });
+    }
+    let buildings = buildings_in_box(o, &proj, found.buildings, &mut report);
+    check_floor_area(o, &report)?;
+    let (unit_of, unit_count) =
+        unit_of_buildings(&buildings, unit_totals.as_ref(), &proj, &mut report);
+    let floors = floor_per_unit(&buildings, &unit_of, unit_count, o.cell_m, &mut report);
+    let totals = totals_per_unit(o, unit_totals.as_ref(), &mut report)?;
+    if let Some(ut) = &unit_totals {
+        report_units(ut, &floors, &totals, &mut report)?;
+    }
+    let has_elderly = totals.iter().any(|t| t.1.is_some());
+    let mut cells = apportion(&floors.per_unit, &totals)?;
+    if let Some(b) = o.bbox {
+        let grid = crate::analysis::grid::cells_in_bbox(b, o.cell_m, &proj).map_err(|_| {
+            BuildingsError::BadBbox {
+                reason: "cannot project the box".into(),
+            }
+        })?;
+        for c in grid {
+            cells.entry((c.iy, c.ix)).or_default();
+        }
+    }
+    let rows = cell_rows(cells, o.cell_m, &proj);
+    finish_report(&rows, has_elderly, &mut report);
+    Ok(BuildingsGrid {
+        cells: rows,
+        has_elderly,
+        report,
+    })
+}
+
+/// The unit totals of `--units` with `--unit-totals`, when given.
+///
+/// # Errors
+/// Unreadable files, or an elderly column together with `--elderly-share`.
+fn read_unit_totals_of(o: &FromBuildingsOptions) -> Result<Option<UnitTotals>, BuildingsError> {
+    let HowMany::Units {
+        units,
+        units_crs,
+        totals,
+    } = &o.how_many
+    else {
+        return Ok(None);
+    };
+    let ut = read_unit_totals(units, *units_crs, totals)?;
+    if ut.has_elderly_column && o.elderly_share.is_some() {
+        return Err(BuildingsError::Conflict {
+            reason: format!(
+                "{} has an elderly column and --elderly-share was given: use one of them",
+                totals.display()
+            ),
+        });
+    }
+    Ok(Some(ut))
+}
+
+/// The OSM buildings, projected around the study box (or the file's nodes), with
+/// the residential ones found; also the number of ways seen.
+///
+/// # Errors
+/// An unreadable OSM file, or a node that cannot be projected.
+fn read_residential(
+    o: &FromBuildingsOptions,
+) -> Result<(LocalProjection, ResidentialBuildings, u64), BuildingsError> {
     let path = o.osm.as_path();
     let selection = OsmSelection {
         ways: Some(&wanted),
@@ -978,19 +1035,17 @@ pub fn population_from_buildings(
     let nodes =
         ProjectedNodes::new(&data, &proj).map_err(|(id, lon, lat)| proj_err(id, lon, lat))?;
     let found = residential_buildings(&data, &nodes, o.levels);
-    let mut report = BuildingsReport {
-        stats: found.stats,
-        level_defaults: o.levels,
-        ..BuildingsReport::default()
-    };
-    if report.stats.buildings_read == 0 {
-        return Err(BuildingsError::NoBuildings {
-            path: path.to_path_buf(),
-            ways_seen: data.stats.ways_seen,
-        });
-    }
-    // The study box: buildings by centroid.
-    let mut buildings = found.buildings;
+    Ok((proj, found, data.stats.ways_seen))
+}
+
+/// Buildings whose centroid is in the study box (all without a box); the report
+/// gets what was left out and the used footprint and floor area.
+fn buildings_in_box(
+    o: &FromBuildingsOptions,
+    proj: &LocalProjection,
+    mut buildings: Vec<ResidentialBuilding>,
+    report: &mut BuildingsReport,
+) -> Vec<ResidentialBuilding> {
     if let Some(b) = o.bbox {
         let (inside, outside): (Vec<_>, Vec<_>) = buildings.into_iter().partition(|bd| {
             let (lon, lat) = proj.inverse(bd.centroid);
@@ -1006,91 +1061,135 @@ pub fn population_from_buildings(
         .iter()
         .map(ResidentialBuilding::floor_area_m2)
         .sum();
-    if report.floor_area_m2.is_nan() || report.floor_area_m2 <= 0.0 {
-        let mut not_counted: Vec<String> = report
-            .stats
-            .not_counted
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        if report.outside_bbox > 0 {
-            not_counted.push(format!(
-                "residential but outside --bbox {}",
-                report.outside_bbox
-            ));
-        }
-        if !report.stats.no_geometry.is_empty() {
-            not_counted.push(format!(
-                "no usable geometry {}",
-                report.stats.no_geometry.len()
-            ));
-        }
-        return Err(BuildingsError::NoResidentialFloorArea {
-            path: path.to_path_buf(),
-            buildings: report.stats.buildings_read,
-            not_counted: if not_counted.is_empty() {
-                "none".into()
-            } else {
-                not_counted.join(", ")
-            },
-        });
+    buildings
+}
+
+/// # Errors
+/// No residential floor area: says what was not counted and why.
+fn check_floor_area(
+    o: &FromBuildingsOptions,
+    report: &BuildingsReport,
+) -> Result<(), BuildingsError> {
+    if !(report.floor_area_m2.is_nan() || report.floor_area_m2 <= 0.0) {
+        return Ok(());
     }
+    let mut not_counted: Vec<String> = report
+        .stats
+        .not_counted
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if report.outside_bbox > 0 {
+        not_counted.push(format!(
+            "residential but outside --bbox {}",
+            report.outside_bbox
+        ));
+    }
+    if !report.stats.no_geometry.is_empty() {
+        not_counted.push(format!(
+            "no usable geometry {}",
+            report.stats.no_geometry.len()
+        ));
+    }
+    Err(BuildingsError::NoResidentialFloorArea {
+        path: o.osm.clone(),
+        buildings: report.stats.buildings_read,
+        not_counted: if not_counted.is_empty() {
+            "none".into()
+        } else {
+            not_counted.join(", ")
+        },
+    })
+}
 
-    // Unit of every building (index into the units; one pseudo-unit without units).
-    let (unit_of, unit_count): (Vec<Option<usize>>, usize) = match &unit_totals {
-        None => (vec![Some(0); buildings.len()], 1),
-        Some(ut) => {
-            let areas: Vec<Option<Area>> = ut
-                .units
-                .iter()
-                .map(|u| area_from_wgs84(&u.polygon, &proj))
-                .collect();
-            for (u, a) in ut.units.iter().zip(&areas) {
-                if a.is_none() {
-                    report.warnings.push(format!(
-                        "unit {:?}: polygon cannot be projected; no building is assigned to it",
-                        u.id
-                    ));
-                }
-            }
-            let boxes: Vec<Option<[f64; 4]>> =
-                areas.iter().map(|a| a.as_ref().map(Area::bbox)).collect();
-            let of = buildings
-                .iter()
-                .map(|b| {
-                    let mut hits = areas.iter().zip(&boxes).enumerate().filter(|(_, (a, bx))| {
-                        matches!((a, bx), (Some(a), Some(bx)) if b.centroid[0] >= bx[0] && b.centroid[0] <= bx[2]
-                            && b.centroid[1] >= bx[1] && b.centroid[1] <= bx[3] && a.contains(b.centroid))
-                    });
-                    let first = hits.next().map(|(i, _)| i);
-                    if first.is_some() && hits.next().is_some() {
-                        report.in_several_units += 1;
-                    }
-                    first
-                })
-                .collect();
-            (of, ut.units.len())
-        }
+/// Unit of every building by centroid (index into the units; one pseudo-unit
+/// without units), and the number of units.
+fn unit_of_buildings(
+    buildings: &[ResidentialBuilding],
+    unit_totals: Option<&UnitTotals>,
+    proj: &LocalProjection,
+    report: &mut BuildingsReport,
+) -> (Vec<Option<usize>>, usize) {
+    let Some(ut) = unit_totals else {
+        return (vec![Some(0); buildings.len()], 1);
     };
+    let areas: Vec<Option<Area>> = ut
+        .units
+        .iter()
+        .map(|u| area_from_wgs84(&u.polygon, proj))
+        .collect();
+    for (u, a) in ut.units.iter().zip(&areas) {
+        if a.is_none() {
+            report.warnings.push(format!(
+                "unit {:?}: polygon cannot be projected; no building is assigned to it",
+                u.id
+            ));
+        }
+    }
+    let boxes: Vec<Option<[f64; 4]>> = areas.iter().map(|a| a.as_ref().map(Area::bbox)).collect();
+    let of = buildings
+        .iter()
+        .map(|b| {
+            let mut hits = areas.iter().zip(&boxes).enumerate().filter(|(_, (a, bx))| {
+                matches!((a, bx), (Some(a), Some(bx)) if b.centroid[0] >= bx[0] && b.centroid[0] <= bx[2]
+                    && b.centroid[1] >= bx[1] && b.centroid[1] <= bx[3] && a.contains(b.centroid))
+            });
+            let first = hits.next().map(|(i, _)| i);
+            if first.is_some() && hits.next().is_some() {
+                report.in_several_units += 1;
+            }
+            first
+        })
+        .collect();
+    (of, ut.units.len())
+}
 
-    // Floor area per (unit, cell), cells in (iy, ix) order.
+/// Residential floor area per unit and grid cell.
+struct UnitFloors {
+    /// Per unit: floor area per cell, keyed `(iy, ix)` (row order).
+    per_unit: Vec<BTreeMap<(i64, i64), f64>>,
+    /// Buildings per unit.
+    buildings: Vec<usize>,
+}
+
+fn floor_per_unit(
+    buildings: &[ResidentialBuilding],
+    unit_of: &[Option<usize>],
+    unit_count: usize,
+    cell_m: f64,
+    report: &mut BuildingsReport,
+) -> UnitFloors {
     let mut per_unit: Vec<BTreeMap<(i64, i64), f64>> = vec![BTreeMap::new(); unit_count];
     let mut unit_buildings = vec![0usize; unit_count];
-    for (b, u) in buildings.iter().zip(&unit_of) {
+    for (b, u) in buildings.iter().zip(unit_of) {
         let Some(u) = *u else {
             report.outside_units += 1;
             report.outside_units_floor_m2 += b.floor_area_m2();
             continue;
         };
         unit_buildings[u] += 1;
-        for ((ix, iy), piece_m2) in clip::cells_of(&b.area, o.cell_m) {
+        for ((ix, iy), piece_m2) in clip::cells_of(&b.area, cell_m) {
             *per_unit[u].entry((iy, ix)).or_default() += piece_m2 * b.levels;
         }
     }
+    UnitFloors {
+        per_unit,
+        buildings: unit_buildings,
+    }
+}
 
-    // Totals per unit.
+/// (residents, elderly) to spread in each unit (one pseudo-unit without units).
+///
+/// # Errors
+/// A `--total` that is not a whole number of persons.
+fn totals_per_unit(
+    o: &FromBuildingsOptions,
+    unit_totals: Option<&UnitTotals>,
+    report: &mut BuildingsReport,
+) -> Result<Vec<(u64, Option<u64>)>, BuildingsError> {
     let share = o.elderly_share;
-    let totals: Vec<(u64, Option<u64>)> = match (&o.how_many, &unit_totals) {
+    let with_share = |n: u64| vec![(n, share.map(|s| round_persons(s * n as f64)))];
+    Ok(match (&o.how_many, unit_totals) {
         (_, Some(ut)) => ut
             .totals
             .iter()
@@ -1105,7 +1204,7 @@ pub fn population_from_buildings(
         (HowMany::Total(t), None) => {
             let n = whole_persons("--total", *t)?;
             report.total_source = format!("--total {n}");
-            vec![(n, share.map(|s| round_persons(s * n as f64)))]
+            with_share(n)
         }
         (HowMany::PerM2(x), None) => {
             let n = round_persons(x * report.floor_area_m2);
@@ -1113,72 +1212,92 @@ pub fn population_from_buildings(
                 "{x} per m² × {:.0} m² of residential floor area",
                 report.floor_area_m2
             );
-            vec![(n, share.map(|s| round_persons(s * n as f64)))]
+            with_share(n)
         }
         (HowMany::PerKm2(d), None) => {
             let b = o.bbox.unwrap_or_default();
             let km2 = bbox_area_km2(b);
             let n = round_persons(d * km2);
             report.total_source = format!("{d} per km² × {km2:.4} km² (geodesic area of --bbox)");
-            vec![(n, share.map(|s| round_persons(s * n as f64)))]
+            with_share(n)
         }
         (HowMany::Units { .. }, None) => {
-            // Unit totals are read at the top of this function whenever `how_many`
-            // is `Units`; kept as an error rather than a panic.
+            // Unit totals are read first whenever `how_many` is `Units`; kept as
+            // an error rather than a panic.
             return Err(BuildingsError::Conflict {
                 reason: "unit totals were not read".into(),
             });
         }
-    };
-    if let Some(ut) = &unit_totals {
-        report.total_source = format!("unit totals from {}", ut.path.display());
-        let mut stranded = Vec::new();
-        for (i, u) in ut.units.iter().enumerate() {
-            let floor: f64 = per_unit[i].values().sum();
-            let t = ut.totals[i];
-            report.units.push(UnitLine {
-                id: u.id.clone(),
-                name: u.name.clone(),
-                total: t.map(|t| t.0),
-                elderly: totals[i].1.filter(|_| t.is_some()),
-                buildings: unit_buildings[i],
-                floor_area_m2: floor,
-            });
-            match t {
-                Some((p, _)) if p > 0 && floor <= 0.0 => stranded.push(format!("{} ({p})", u.id)),
-                None if floor > 0.0 => report.warnings.push(format!(
-                    "unit {:?} has {:.0} m² of residential floor area but no total in {}: its buildings get nobody",
-                    u.id,
-                    floor,
-                    ut.path.display()
-                )),
-                _ => {}
-            }
-        }
-        if !stranded.is_empty() {
-            return Err(BuildingsError::UnitsWithoutFloorArea {
-                path: ut.path.clone(),
-                count: stranded.len(),
-                units: stranded.join(", "),
-            });
-        }
-        report.warnings.extend(ut.warnings.iter().cloned());
-        if report.outside_units > 0 {
-            report.warnings.push(format!(
-                "{} residential buildings ({:.0} m² of floor area) lie outside every unit and get nobody",
-                report.outside_units, report.outside_units_floor_m2
-            ));
-        }
-        if report.in_several_units > 0 {
-            report.warnings.push(format!(
-                "{} buildings lie in more than one unit (overlapping polygons); each went to the first unit in file order",
-                report.in_several_units
-            ));
+    })
+}
+
+/// The per-unit lines and warnings of a `--unit-totals` run.
+///
+/// # Errors
+/// Units with residents but no residential floor area to put them in.
+fn report_units(
+    ut: &UnitTotals,
+    floors: &UnitFloors,
+    totals: &[(u64, Option<u64>)],
+    report: &mut BuildingsReport,
+) -> Result<(), BuildingsError> {
+    report.total_source = format!("unit totals from {}", ut.path.display());
+    let mut stranded = Vec::new();
+    for (i, u) in ut.units.iter().enumerate() {
+        let floor: f64 = floors.per_unit[i].values().sum();
+        let t = ut.totals[i];
+        report.units.push(UnitLine {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            total: t.map(|t| t.0),
+            elderly: totals[i].1.filter(|_| t.is_some()),
+            buildings: floors.buildings[i],
+            floor_area_m2: floor,
+        });
+        match t {
+            Some((p, _)) if p > 0 && floor <= 0.0 => stranded.push(format!("{} ({p})", u.id)),
+            None if floor > 0.0 => report.warnings.push(format!(
+                "unit {:?} has {:.0} m² of residential floor area but no total in {}: its buildings get nobody",
+                u.id,
+                floor,
+                ut.path.display()
+            )),
+            _ => {}
         }
     }
-    let has_elderly = totals.iter().any(|t| t.1.is_some());
+    if !stranded.is_empty() {
+        return Err(BuildingsError::UnitsWithoutFloorArea {
+            path: ut.path.clone(),
+            count: stranded.len(),
+            units: stranded.join(", "),
+        });
+    }
+    report.warnings.extend(ut.warnings.iter().cloned());
+    if report.outside_units > 0 {
+        report.warnings.push(format!(
+            "{} residential buildings ({:.0} m² of floor area) lie outside every unit and get nobody",
+            report.outside_units, report.outside_units_floor_m2
+        ));
+    }
+    if report.in_several_units > 0 {
+        report.warnings.push(format!(
+            "{} buildings lie in more than one unit (overlapping polygons); each went to the first unit in file order",
+            report.in_several_units
+        ));
+    }
+    Ok(())
+}
 
-    // Apportion per unit; sum into cells.
+/// Whole persons per cell: each unit's totals apportioned by floor area (largest
+/// remainder; elderly capped by population), summed into cells keyed `(iy, ix)`
+/// as (floor area m², residents, elderly).
+///
+/// # Errors
+/// An apportionment that cannot be made.
+fn apportion(
+    per_unit: &[BTreeMap<(i64, i64), f64>],
+    totals: &[(u64, Option<u64>)],
+) -> Result<BTreeMap<(i64, i64), (f64, u64, u64)>, BuildingsError> {
     let mut cells: BTreeMap<(i64, i64), (f64, u64, u64)> = BTreeMap::new();
     for (u, floors) in per_unit.iter().enumerate() {
         let keys: Vec<(i64, i64)> = floors.keys().copied().collect();
@@ -1196,21 +1315,20 @@ pub fn population_from_buildings(
             c.2 += e;
         }
     }
-    if let Some(b) = o.bbox {
-        let grid = crate::analysis::grid::cells_in_bbox(b, o.cell_m, &proj).map_err(|_| {
-            BuildingsError::BadBbox {
-                reason: "cannot project the box".into(),
-            }
-        })?;
-        for c in grid {
-            cells.entry((c.iy, c.ix)).or_default();
-        }
-    }
-    let rows: Vec<CellPopulation> = cells
+    Ok(cells)
+}
+
+/// Grid cells as written rows, centres back in WGS84.
+fn cell_rows(
+    cells: BTreeMap<(i64, i64), (f64, u64, u64)>,
+    cell_m: f64,
+    proj: &LocalProjection,
+) -> Vec<CellPopulation> {
+    cells
         .into_iter()
         .map(|((iy, ix), (floor, p, e))| {
             #[allow(clippy::cast_precision_loss)]
-            let centre = [(ix as f64 + 0.5) * o.cell_m, (iy as f64 + 0.5) * o.cell_m];
+            let centre = [(ix as f64 + 0.5) * cell_m, (iy as f64 + 0.5) * cell_m];
             let (lon, lat) = proj.inverse(centre);
             CellPopulation {
                 ix,
@@ -1223,7 +1341,11 @@ pub fn population_from_buildings(
                 elderly: e,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Totals of the written grid, and the warning for buildings without geometry.
+fn finish_report(rows: &[CellPopulation], has_elderly: bool, report: &mut BuildingsReport) {
     report.total = rows.iter().map(|c| c.population).sum();
     report.elderly_total = has_elderly.then(|| rows.iter().map(|c| c.elderly).sum());
     report.cells_written = rows.len();
@@ -1242,11 +1364,6 @@ pub fn population_from_buildings(
             first.join("; ")
         ));
     }
-    Ok(BuildingsGrid {
-        cells: rows,
-        has_elderly,
-        report,
-    })
 }
 
 /// Writes `cell_id,lon,lat,population[,elderly],floor_area_m2` atomically
