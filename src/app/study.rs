@@ -14,7 +14,7 @@ use crate::crs::{InputCrs, LocalProjection};
 use crate::input::{population::read_population, sites::read_sites};
 use crate::present::report;
 
-use super::{ConfigSource, CoverageOptions, Mode};
+use super::{ConfigSource, CoverageOptions, Mode, PopulationFormatOptions};
 
 fn load_config(src: &ConfigSource) -> Result<Config> {
     Ok(match src {
@@ -242,33 +242,7 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
                 path.display()
             );
         }
-        let r = read_population(path, opts.population_crs)?;
-        let mut input = PopulationInput {
-            has_elderly: r.has_elderly,
-            input_total: r.input_total,
-            cells: r.cells,
-            rejected: r.rejected,
-            clipped: 0.0,
-            report: None,
-        };
-        if let Some(c) = &f.clip {
-            let area = clip_area(c)?;
-            let (inside, outside): (Vec<RawCell>, Vec<RawCell>) = input
-                .cells
-                .into_iter()
-                .partition(|cell| area.contains(cell.lon, cell.lat));
-            input.clipped = outside.iter().map(|c| c.population).sum();
-            input.input_total -= input.clipped;
-            if inside.is_empty() {
-                bail!(
-                    "{}: no population cell lies inside the clip area {}",
-                    path.display(),
-                    c.display()
-                );
-            }
-            input.cells = inside;
-        }
-        return Ok(input);
+        return read_population_points(opts);
     }
     if opts.population_crs != InputCrs::Wgs84 {
         bail!(
@@ -276,6 +250,72 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
             path.display()
         );
     }
+    let po = population_file_options(f)?;
+    let r = crate::input::population_file::read_population_file(path, &po)?;
+    let (has_elderly, input_total, clipped, report) = population_file_facts(&r.report, &ext);
+    if r.cells.is_empty() {
+        let first = r
+            .rejected
+            .first()
+            .map(|x| format!("; first problem: {}: {}", x.location, x.reason))
+            .unwrap_or_default();
+        bail!(
+            "{}: no populated cell (after clipping) — nothing to analyse{first}",
+            path.display()
+        );
+    }
+    Ok(PopulationInput {
+        cells: r.cells,
+        rejected: r.rejected,
+        has_elderly,
+        input_total,
+        clipped,
+        report: Some(report),
+    })
+}
+
+/// CSV/GeoJSON population points (or cells), clipped to `--clip`.
+///
+/// # Errors
+/// An unreadable file, or no cell inside the clip area.
+fn read_population_points(opts: &CoverageOptions) -> Result<PopulationInput> {
+    let (path, f) = (&opts.population, &opts.population_format);
+    let r = read_population(path, opts.population_crs)?;
+    let mut input = PopulationInput {
+        has_elderly: r.has_elderly,
+        input_total: r.input_total,
+        cells: r.cells,
+        rejected: r.rejected,
+        clipped: 0.0,
+        report: None,
+    };
+    if let Some(c) = &f.clip {
+        let area = clip_area(c)?;
+        let (inside, outside): (Vec<RawCell>, Vec<RawCell>) = input
+            .cells
+            .into_iter()
+            .partition(|cell| area.contains(cell.lon, cell.lat));
+        input.clipped = outside.iter().map(|c| c.population).sum();
+        input.input_total -= input.clipped;
+        if inside.is_empty() {
+            bail!(
+                "{}: no population cell lies inside the clip area {}",
+                path.display(),
+                c.display()
+            );
+        }
+        input.cells = inside;
+    }
+    Ok(input)
+}
+
+/// Reader options of a raster, GeoPackage or shapefile population input.
+///
+/// # Errors
+/// An unreadable clip area.
+fn population_file_options(
+    f: &PopulationFormatOptions,
+) -> Result<crate::input::population_file::PopulationOptions> {
     let mut po = crate::input::population_file::PopulationOptions::default();
     po.elderly_rasters.clone_from(&f.elderly_rasters);
     po.raster.with_polygons = true;
@@ -291,8 +331,16 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
     if let Some(c) = &f.clip {
         po.clip = Some(clip_area(c)?);
     }
-    let r = crate::input::population_file::read_population_file(path, &po)?;
-    let (has_elderly, input_total, clipped, report) = match &r.report {
+    Ok(po)
+}
+
+/// Elderly layer present, Σ input population, Σ clipped, and the format facts
+/// for `summary.json` → `inputs.population_format`.
+fn population_file_facts(
+    report: &crate::input::population_file::PopulationReport,
+    ext: &str,
+) -> (bool, f64, f64, serde_json::Value) {
+    match report {
         crate::input::population_file::PopulationReport::Raster(rep) => (
             rep.elderly.is_some(),
             rep.cell_population + rep.rejected_population,
@@ -328,26 +376,7 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
                 "elderly_masked_cells": rep.elderly.as_ref().map(|e| e.masked_cells),
             }),
         ),
-    };
-    if r.cells.is_empty() {
-        let first = r
-            .rejected
-            .first()
-            .map(|x| format!("; first problem: {}: {}", x.location, x.reason))
-            .unwrap_or_default();
-        bail!(
-            "{}: no populated cell (after clipping) — nothing to analyse{first}",
-            path.display()
-        );
     }
-    Ok(PopulationInput {
-        cells: r.cells,
-        rejected: r.rejected,
-        has_elderly,
-        input_total,
-        clipped,
-        report: Some(report),
-    })
 }
 
 /// Everything read, validated and projected for one study, before any distance is

@@ -337,13 +337,43 @@ pub fn render_html(
     lang: Lang,
     generated: &str,
 ) -> Result<String, ReportError> {
-    let s = &run.summary;
     let font_b64 = base64::engine::general_purpose::STANDARD.encode(font::font_bytes()?);
     let mut pg = Page {
         out: String::with_capacity(4 << 20),
         lang,
         run,
     };
+    head_section(&mut pg, &font_b64, generated);
+    key_figures(&mut pg);
+    warnings_section(&mut pg, charts);
+    categories_section(&mut pg);
+    maps_section(&mut pg, charts);
+    units_section(&mut pg, charts);
+    targets_section(&mut pg);
+    gaps_section(&mut pg);
+    recommend_section(&mut pg, charts);
+    whatif_section(&mut pg, charts);
+    methodology_section(&mut pg);
+    provenance_section(&mut pg)?;
+
+    let _ = writeln!(
+        pg.out,
+        "<footer>learncircle {} · {} {} · {}</footer>\n</main>\n</body>\n</html>",
+        esc(env!("CARGO_PKG_VERSION")),
+        pg.t("生成于", "generated"),
+        esc(generated),
+        esc(pg.t(
+            "地图数据与设施 © OpenStreetMap contributors（ODbL）",
+            "Map data and sites © OpenStreetMap contributors (ODbL)"
+        )),
+    );
+    Ok(pg.out)
+}
+
+/// The document head (title, embedded font, style) and the run line.
+fn head_section(pg: &mut Page<'_>, font_b64: &str, generated: &str) {
+    let (run, lang) = (pg.run, pg.lang);
+    let s = &run.summary;
     let title = pg.t("学习圈步行可达性报告", "Walking access to learning sites");
     let run_name = run.dir.file_name().map_or_else(
         || run.dir.display().to_string(),
@@ -359,7 +389,7 @@ pub fn render_html(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"learncircle {}\">\n<title>{} — {}</title>\n\
          <link rel=\"icon\" href=\"data:,\">\n<style>\n@font-face {{ font-family: {}; \
-         src: url(data:font/otf;base64,{font_b64}) format('opentype'); font-display: block; }}\n{}</style>\n</head>\n<body>\n<main>\n",
+         src: url(data:font/otf;base64,{}) format('opentype'); font-display: block; }}\n{}</style>\n</head>\n<body>\n<main>\n",
         match lang {
             Lang::Zh => "zh-CN",
             Lang::En => "en",
@@ -368,6 +398,7 @@ pub fn render_html(
         esc(title),
         esc(&run_name),
         font::EMBEDDED_FAMILY,
+        font_b64,
         CSS.replace("FONTS", &fonts)
     );
     let _ = writeln!(pg.out, "<h1>{}</h1>", esc(title));
@@ -385,7 +416,11 @@ pub fn render_html(
         pg.t("运行版本", "run made with"),
         esc(&s.learncircle_version),
     );
+}
 
+/// The four key figures and the distance method.
+fn key_figures(pg: &mut Page<'_>) {
+    let (s, lang) = (&pg.run.summary, pg.lang);
     // Key figures.
     pg.out.push_str("<div class=\"kpis\">\n");
     let kpi = |pg: &mut Page<'_>, value: String, label: &str| {
@@ -397,22 +432,22 @@ pub fn render_html(
         );
     };
     kpi(
-        &mut pg,
+        pg,
         fmt_count(s.overall.population),
         tr(lang, "常住人口（分析范围内）", "residents analysed"),
     );
     kpi(
-        &mut pg,
+        pg,
         s.inputs.cells.to_string(),
         tr(lang, "人口格网单元", "population cells"),
     );
     kpi(
-        &mut pg,
+        pg,
         s.inputs.sites_used.to_string(),
         tr(lang, "学习设施", "learning sites"),
     );
     kpi(
-        &mut pg,
+        pg,
         pct(s.overall.population_share),
         tr(
             lang,
@@ -426,7 +461,11 @@ pub fn render_html(
         Lang::Zh => format!("距离计算：{method}。覆盖指居民所在格网到最近同类设施的步行距离不超过该类设施的阈值；比例均按人口加权。"),
         Lang::En => format!("Distances: {method}. A resident is covered when the walking distance from their cell to the nearest site of the category is within the category's threshold; shares are population-weighted."),
     });
+}
 
+/// Run warnings, chart warnings and rejected records.
+fn warnings_section(pg: &mut Page<'_>, charts: &ChartSet) {
+    let (s, lang) = (&pg.run.summary, pg.lang);
     let mut warnings: Vec<String> = s.warnings.clone();
     warnings.extend(charts.warnings.iter().cloned());
     if s.rejected.total > 0 {
@@ -449,7 +488,12 @@ pub fn render_html(
         }
         pg.out.push_str("</ul></div>\n");
     }
+}
 
+/// The table of coverage per category, with the all-categories row.
+fn categories_section(pg: &mut Page<'_>) {
+    let (run, lang) = (pg.run, pg.lang);
+    let s = &run.summary;
     // Coverage per category.
     pg.h2("categories", pg.t("各类设施覆盖", "Coverage by category"));
     let head = [
@@ -518,7 +562,10 @@ pub fn render_html(
         "–".into(),
     ]);
     pg.table_with_total(&head, &rows, &[0, 3], true);
+}
 
+/// Walking-time maps and the cumulative curve.
+fn maps_section(pg: &mut Page<'_>, charts: &ChartSet) {
     // Maps and curve.
 
     let maps: Vec<&Chart> = charts.of(ChartKind::CoverageMap).collect();
@@ -540,27 +587,6 @@ pub fn render_html(
         ));
         pg.figure(c);
     }
-
-    units_section(&mut pg, charts);
-    targets_section(&mut pg);
-    gaps_section(&mut pg);
-    recommend_section(&mut pg, charts);
-    whatif_section(&mut pg, charts);
-    methodology_section(&mut pg);
-    provenance_section(&mut pg)?;
-
-    let _ = writeln!(
-        pg.out,
-        "<footer>learncircle {} · {} {} · {}</footer>\n</main>\n</body>\n</html>",
-        esc(env!("CARGO_PKG_VERSION")),
-        pg.t("生成于", "generated"),
-        esc(generated),
-        esc(pg.t(
-            "地图数据与设施 © OpenStreetMap contributors（ODbL）",
-            "Map data and sites © OpenStreetMap contributors (ODbL)"
-        )),
-    );
-    Ok(pg.out)
 }
 
 fn units_section(pg: &mut Page<'_>, charts: &ChartSet) {

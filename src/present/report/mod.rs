@@ -460,6 +460,19 @@ pub fn display_width(s: &str) -> usize {
 #[must_use]
 pub fn terminal_table(s: &Summary) -> String {
     use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "learncircle {} — mode: {} — {}",
+        s.learncircle_version, s.mode, s.distance_method
+    );
+    aligned_rows(&table_rows(s), &mut out);
+    table_notes(s, &mut out);
+    out
+}
+
+/// The header row and one row per category, then the all-categories row.
+fn table_rows(s: &Summary) -> Vec<Vec<String>> {
     let with_gaps = s.categories.iter().any(|c| c.gap_zones.is_some());
     let mut head: Vec<String> = [
         "category",
@@ -518,15 +531,16 @@ pub fn terminal_table(s: &Summary) -> String {
         });
         rows.push(row);
     }
+    rows
+}
+
+/// Columns padded to their widest cell (first left-aligned, others right), a
+/// rule under the header.
+fn aligned_rows(rows: &[Vec<String>], out: &mut String) {
+    use std::fmt::Write as _;
     let columns = rows[0].len();
     let width = |i: usize| rows.iter().map(|r| display_width(&r[i])).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns).map(width).collect();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "learncircle {} — mode: {} — {}",
-        s.learncircle_version, s.mode, s.distance_method
-    );
     for (ri, r) in rows.iter().enumerate() {
         let line: Vec<String> = r
             .iter()
@@ -546,6 +560,11 @@ pub fn terminal_table(s: &Summary) -> String {
             let _ = writeln!(out, "{}", "─".repeat(total));
         }
     }
+}
+
+/// Tiers, units, targets and rejected records under the table.
+fn table_notes(s: &Summary, out: &mut String) {
+    use std::fmt::Write as _;
     for t in &s.tiers {
         let _ = writeln!(
             out,
@@ -600,7 +619,6 @@ pub fn terminal_table(s: &Summary) -> String {
             s.rejected.total
         );
     }
-    out
 }
 
 /// Thousands-separated count, rounded to a person.
