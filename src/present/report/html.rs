@@ -846,9 +846,21 @@ fn whatif_section(pg: &mut Page<'_>, charts: &ChartSet) {
 }
 
 fn methodology_section(pg: &mut Page<'_>) {
+    pg.h2("method", pg.t("方法说明", "Methodology"));
+    let items = method_items(pg);
+    pg.out.push_str("<dl>\n");
+    for (k, v) in &items {
+        let _ = writeln!(pg.out, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
+    }
+    pg.out.push_str("</dl>\n");
+    method_categories_table(pg);
+    network_facts(pg);
+}
+
+/// The settings of the run as (term, description) pairs.
+fn method_items(pg: &Page<'_>) -> Vec<(String, String)> {
     let s = &pg.run.summary;
     let lang = pg.lang;
-    pg.h2("method", pg.t("方法说明", "Methodology"));
     let circuity = s
         .config
         .get("run")
@@ -918,11 +930,13 @@ fn methodology_section(pg: &mut Page<'_>) {
         )
         .into(),
     ));
-    pg.out.push_str("<dl>\n");
-    for (k, v) in &items {
-        let _ = writeln!(pg.out, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
-    }
-    pg.out.push_str("</dl>\n");
+    items
+}
+
+/// Per category: tier, threshold, speed, walking profile, layer served.
+fn method_categories_table(pg: &mut Page<'_>) {
+    let s = &pg.run.summary;
+    let lang = pg.lang;
     let head = [
         pg.t("类别", "Category"),
         pg.t("等级", "Tier"),
@@ -951,6 +965,11 @@ fn methodology_section(pg: &mut Page<'_>) {
         })
         .collect();
     pg.table(&head, &rows, &[0, 1, 5, 6]);
+}
+
+/// The walking network's statistics from summary.json, as written.
+fn network_facts(pg: &mut Page<'_>) {
+    let s = &pg.run.summary;
     if let Some(net) = s.network.as_ref().and_then(serde_json::Value::as_object) {
         let _ = writeln!(
             pg.out,
