@@ -127,6 +127,24 @@ pub fn read_gpkg(
     path: &Path,
     opts: &VectorOptions,
 ) -> Result<(Vec<RawCell>, Vec<Rejected>, VectorReport), GpkgError> {
+    let conn = open_gpkg(path)?;
+    let layer = choose_layer(&conn, path, opts)?;
+    let (geom_col, srs_id) = geometry_column(&conn, path, &layer)?;
+    let reproj = layer_reprojector(&conn, path, &layer, srs_id, opts)?;
+    let (plan, query) = column_plan(&conn, path, &layer, &geom_col, opts)?;
+    let rows_out = read_rows(&conn, path, &query, plan.value_columns().len())?;
+    Ok(assemble(
+        &path.display().to_string(),
+        &layer,
+        rows_out,
+        &plan,
+        &reproj,
+        opts,
+    ))
+}
+
+/// The file opened read-only, checked to be a GeoPackage.
+fn open_gpkg(path: &Path) -> Result<Connection, GpkgError> {
     let sql = |source| GpkgError::Sqlite {
         path: path.to_path_buf(),
         source,
@@ -153,6 +171,15 @@ pub fn read_gpkg(
             path: path.to_path_buf(),
         });
     }
+    Ok(conn)
+}
+
+/// `--population-layer`, or the only feature layer.
+fn choose_layer(conn: &Connection, path: &Path, opts: &VectorOptions) -> Result<String, GpkgError> {
+    let sql = |source| GpkgError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
     let layers: Vec<String> = {
         let mut st = conn.prepare("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name").map_err(sql)?;
         st.query_map([], |r| r.get(0))
@@ -160,7 +187,7 @@ pub fn read_gpkg(
             .collect::<Result<_, _>>()
             .map_err(sql)?
     };
-    let layer = match &opts.layer {
+    Ok(match &opts.layer {
         Some(name) => layers
             .iter()
             .find(|l| l.eq_ignore_ascii_case(name))
@@ -186,12 +213,23 @@ pub fn read_gpkg(
                 });
             }
         },
-    };
+    })
+}
 
+/// The layer's geometry column and SRS id.
+fn geometry_column(
+    conn: &Connection,
+    path: &Path,
+    layer: &str,
+) -> Result<(String, i64), GpkgError> {
+    let sql = |source| GpkgError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
     let geom: Option<(String, i64)> = conn
         .query_row(
             "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?1)",
-            [&layer],
+            [layer],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map(Some)
@@ -202,12 +240,21 @@ pub fn read_gpkg(
             other => Err(other),
         })
         .map_err(sql)?;
-    let (geom_col, srs_id) = geom.ok_or_else(|| GpkgError::NoGeometryColumn {
+    geom.ok_or_else(|| GpkgError::NoGeometryColumn {
         path: path.to_path_buf(),
-        layer: layer.clone(),
-    })?;
+        layer: layer.to_owned(),
+    })
+}
 
-    let reproj = match opts.source_epsg {
+/// From the layer's CRS (or `--population-epsg`) to WGS84.
+fn layer_reprojector(
+    conn: &Connection,
+    path: &Path,
+    layer: &str,
+    srs_id: i64,
+    opts: &VectorOptions,
+) -> Result<Reprojector, GpkgError> {
+    match opts.source_epsg {
         Some(code) => Reprojector::from_epsg(code),
         None => {
             let (organization, code): (String, i64) = conn
@@ -219,7 +266,7 @@ pub fn read_gpkg(
                 .unwrap_or_else(|_| ("missing".into(), srs_id));
             let unsupported = || GpkgError::UnsupportedCrs {
                 path: path.to_path_buf(),
-                layer: layer.clone(),
+                layer: layer.to_owned(),
                 srs_id,
                 organization: organization.clone(),
                 code,
@@ -234,11 +281,25 @@ pub fn read_gpkg(
             }
         }
     }
-    .map_err(|source| GpkgError::Crs { path: path.to_path_buf(), source })?;
+    .map_err(|source| GpkgError::Crs { path: path.to_path_buf(), source })
+}
 
+/// Which columns hold the id, population and elderly values, and the query
+/// that reads them after the geometry.
+fn column_plan(
+    conn: &Connection,
+    path: &Path,
+    layer: &str,
+    geom_col: &str,
+    opts: &VectorOptions,
+) -> Result<(ColumnPlan, String), GpkgError> {
+    let sql = |source| GpkgError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
     let columns: Vec<(String, bool)> = {
         let mut st = conn
-            .prepare(&format!("PRAGMA table_info({})", quote(&layer)))
+            .prepare(&format!("PRAGMA table_info({})", quote(layer)))
             .map_err(sql)?;
         st.query_map([], |r| {
             Ok((r.get::<_, String>(1)?, r.get::<_, i64>(5)? == 1))
@@ -250,11 +311,11 @@ pub fn read_gpkg(
     let names: Vec<String> = columns
         .iter()
         .map(|(n, _)| n.clone())
-        .filter(|n| *n != geom_col)
+        .filter(|n| n != geom_col)
         .collect();
     let col_err = |source| GpkgError::Column {
         path: path.to_path_buf(),
-        layer: layer.clone(),
+        layer: layer.to_owned(),
         source,
     };
     let mut plan = ColumnPlan::resolve(&names, opts).map_err(col_err)?;
@@ -263,12 +324,26 @@ pub fn read_gpkg(
     }
     let value_cols = plan.value_columns();
     let mut select = vec![
-        quote(&geom_col),
+        quote(geom_col),
         plan.id.as_deref().map_or_else(|| "NULL".into(), quote),
     ];
     select.extend(value_cols.iter().map(|c| quote(c)));
-    let query = format!("SELECT {} FROM {}", select.join(", "), quote(&layer));
-    let mut st = conn.prepare(&query).map_err(sql)?;
+    let query = format!("SELECT {} FROM {}", select.join(", "), quote(layer));
+    Ok((plan, query))
+}
+
+/// Every row: geometry blob, id, then the value columns.
+fn read_rows(
+    conn: &Connection,
+    path: &Path,
+    query: &str,
+    n_values: usize,
+) -> Result<Vec<FeatureRow>, GpkgError> {
+    let sql = |source| GpkgError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut st = conn.prepare(query).map_err(sql)?;
     let mut rows_out = Vec::new();
     let mut rows = st.query([]).map_err(sql)?;
     let mut index = 0;
@@ -284,7 +359,7 @@ pub fn read_gpkg(
             ValueRef::Real(f) => Some(f.to_string()),
             ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
         };
-        let values = (0..value_cols.len())
+        let values = (0..n_values)
             .map(|i| {
                 Ok(match row.get_ref(2 + i).map_err(sql)? {
                     ValueRef::Null => Ok(None),
@@ -312,14 +387,7 @@ pub fn read_gpkg(
         });
         index += 1;
     }
-    Ok(assemble(
-        &path.display().to_string(),
-        &layer,
-        rows_out,
-        &plan,
-        &reproj,
-        opts,
-    ))
+    Ok(rows_out)
 }
 
 /// An SQL identifier in double quotes, inner quotes doubled.
