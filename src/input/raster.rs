@@ -463,13 +463,7 @@ pub fn read_population_rasters(
             path: first_path.clone(),
             source,
         })?;
-    let file_label = population
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join("+");
-
-    let mut report = RasterReport {
+    let report = RasterReport {
         population_files: population.iter().map(|p| p.display().to_string()).collect(),
         elderly_files: elderly.iter().map(|p| p.display().to_string()).collect(),
         width: grid.width,
@@ -478,146 +472,27 @@ pub fn read_population_rasters(
         elderly: (!eld_files.is_empty()).then(ElderlyReport::default),
         ..RasterReport::default()
     };
-    let window = opts.clip.as_ref().map_or(Some(Window::full(&grid)), |c| {
-        clip_window(&grid, &reproj, c)
-    });
-    let exact = opts.outside == OutsideAccounting::Exact;
-
-    let mut cells = Vec::new();
-    let mut rejected = Vec::new();
-    let width = grid.width as usize;
-    let mut pop_row = vec![0.0; width];
-    let mut pop_valid = vec![0u32; width];
-    let mut eld_row = vec![0.0; width];
-    let mut eld_valid = vec![0u32; width];
-    let n_pop = u32::try_from(pop_files.len()).unwrap_or(u32::MAX);
-
-    for row in 0..grid.height {
-        let in_window = window.as_ref().filter(|w| row >= w.row0 && row < w.row1);
-        let (c0, c1) = match (in_window, exact) {
-            (_, true) => (0, grid.width),
-            (Some(w), false) => (w.col0, w.col1),
-            (None, false) => (0, 0),
-        };
-        if !exact {
-            report.clip.pixels_unread += u64::from(grid.width - (c1 - c0));
-        }
-        if c0 == c1 {
-            continue;
-        }
-        let span = c0 as usize..c1 as usize;
-        pop_row[span.clone()].fill(0.0);
-        pop_valid[span.clone()].fill(0);
-        for f in &mut pop_files {
-            f.add_row(row, c0, c1, &mut pop_row, &mut pop_valid)?;
-        }
-        if !eld_files.is_empty() {
-            eld_row[span.clone()].fill(0.0);
-            eld_valid[span.clone()].fill(0);
-            for f in &mut eld_files {
-                f.add_row(row, c0, c1, &mut eld_row, &mut eld_valid)?;
-            }
-        }
-        for col in c0..c1 {
-            let i = col as usize;
-            let elderly_value = (!eld_files.is_empty() && eld_valid[i] > 0).then_some(eld_row[i]);
-            if let (Some(e), Some(er)) = (elderly_value, report.elderly.as_mut()) {
-                er.file_elderly += e;
-            }
-            if pop_valid[i] == 0 {
-                report.nodata_pixels += 1;
-                if let (Some(e), Some(er)) = (elderly_value, report.elderly.as_mut()) {
-                    er.elderly_without_population += e;
-                }
-                continue;
-            }
-            if pop_valid[i] < n_pop {
-                report.partial_nodata_pixels += 1;
-            }
-            let value = pop_row[i];
-            report.file_population += value;
-            if value == 0.0 {
-                if let (Some(e), Some(er)) = (elderly_value, report.elderly.as_mut()) {
-                    er.elderly_without_population += e;
-                }
-                continue;
-            }
-            let inside_window = in_window.is_some_and(|w| col >= w.col0 && col < w.col1);
-            let location = format!("pixel ({col},{row})");
-            // Pixels outside the clip window cannot be inside the clip area: they are
-            // never reprojected.
-            let lonlat = (opts.clip.is_none() || inside_window).then(|| {
-                let (x, y) = grid.model_xy(f64::from(col) + 0.5, f64::from(row) + 0.5);
-                reproj.to_wgs84(x, y)
-            });
-            let (lon, lat) = match (lonlat, &opts.clip) {
-                (Some(Ok((lon, lat))), Some(c)) if c.contains(lon, lat) => (lon, lat),
-                (Some(Ok(ll)), None) => ll,
-                (Some(Err(e)), None) => {
-                    rejected.push(
-                        Rejected::new(
-                            &file_label,
-                            location,
-                            format!("pixel centre cannot be reprojected: {e}"),
-                        )
-                        .with_population(Some(value)),
-                    );
-                    report.rejected_population += value;
-                    continue;
-                }
-                _ => {
-                    report.clip.pixels_outside += 1;
-                    report.clip.population_outside += value;
-                    report.clip.elderly_outside += elderly_value.unwrap_or(0.0);
-                    continue;
-                }
-            };
-            if value < 0.0 {
-                rejected.push(
-                    Rejected::new(
-                        &file_label,
-                        location,
-                        format!("negative population {value}"),
-                    )
-                    .with_population(Some(value)),
-                );
-                report.rejected_population += value;
-                continue;
-            }
-            if cells.len() >= opts.limits.max_cells {
-                return Err(RasterError::TooManyCells {
-                    path: first_path.clone(),
-                    limit: opts.limits.max_cells,
-                });
-            }
-            if let (Some(e), Some(er)) = (elderly_value, report.elderly.as_mut()) {
-                er.cell_elderly += e;
-                if e > value {
-                    er.pixels_elderly_above_total += 1;
-                }
-            }
-            let polygon = if opts.with_polygons {
-                Some(pixel_polygon(&grid, &reproj, col, row).map_err(|source| {
-                    RasterError::Reproject {
-                        path: first_path.clone(),
-                        source,
-                    }
-                })?)
-            } else {
-                None
-            };
-            report.cell_population += value;
-            cells.push(RawCell {
-                id: Some(format!("r{row}c{col}")),
-                lon,
-                lat,
-                population: value,
-                elderly: elderly_value,
-                polygon,
-                location,
-            });
-        }
-    }
+    let mut scan = RasterScan {
+        file_label: population
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join("+"),
+        first_path,
+        grid: &grid,
+        reproj: &reproj,
+        opts,
+        report,
+        cells: Vec::new(),
+        rejected: Vec::new(),
+    };
+    scan.rows(&mut pop_files, &mut eld_files)?;
+    let RasterScan {
+        mut report,
+        cells,
+        rejected,
+        ..
+    } = scan;
     report.clip.chunks_skipped = pop_files
         .iter()
         .chain(&eld_files)
@@ -628,6 +503,226 @@ pub fn read_population_rasters(
         rejected,
         report,
     })
+}
+
+/// One pass over the rasters' rows, pixel by pixel, into cells, rejected pixels
+/// and the report.
+struct RasterScan<'a> {
+    file_label: String,
+    first_path: &'a PathBuf,
+    grid: &'a RasterGrid,
+    reproj: &'a Reprojector,
+    opts: &'a RasterOptions,
+    report: RasterReport,
+    cells: Vec<RawCell>,
+    rejected: Vec<Rejected>,
+}
+
+/// Values of one row summed over the files, and how many files had data.
+struct RowSums {
+    value: Vec<f64>,
+    valid: Vec<u32>,
+}
+
+impl RowSums {
+    fn new(width: usize) -> Self {
+        Self {
+            value: vec![0.0; width],
+            valid: vec![0; width],
+        }
+    }
+
+    fn read(
+        &mut self,
+        files: &mut [RasterFile],
+        row: u32,
+        c0: u32,
+        c1: u32,
+    ) -> Result<(), RasterError> {
+        let span = c0 as usize..c1 as usize;
+        self.value[span.clone()].fill(0.0);
+        self.valid[span].fill(0);
+        for f in files {
+            f.add_row(row, c0, c1, &mut self.value, &mut self.valid)?;
+        }
+        Ok(())
+    }
+}
+
+impl RasterScan<'_> {
+    fn rows(
+        &mut self,
+        pop_files: &mut [RasterFile],
+        eld_files: &mut [RasterFile],
+    ) -> Result<(), RasterError> {
+        let grid = self.grid;
+        let window = self
+            .opts
+            .clip
+            .as_ref()
+            .map_or(Some(Window::full(grid)), |c| {
+                clip_window(grid, self.reproj, c)
+            });
+        let exact = self.opts.outside == OutsideAccounting::Exact;
+        let width = grid.width as usize;
+        let (mut pop, mut eld) = (RowSums::new(width), RowSums::new(width));
+        let n_pop = u32::try_from(pop_files.len()).unwrap_or(u32::MAX);
+        for row in 0..grid.height {
+            let in_window = window.as_ref().filter(|w| row >= w.row0 && row < w.row1);
+            let (c0, c1) = match (in_window, exact) {
+                (_, true) => (0, grid.width),
+                (Some(w), false) => (w.col0, w.col1),
+                (None, false) => (0, 0),
+            };
+            if !exact {
+                self.report.clip.pixels_unread += u64::from(grid.width - (c1 - c0));
+            }
+            if c0 == c1 {
+                continue;
+            }
+            pop.read(pop_files, row, c0, c1)?;
+            if !eld_files.is_empty() {
+                eld.read(eld_files, row, c0, c1)?;
+            }
+            for col in c0..c1 {
+                let i = col as usize;
+                let elderly_value =
+                    (!eld_files.is_empty() && eld.valid[i] > 0).then_some(eld.value[i]);
+                let inside_window = in_window.is_some_and(|w| col >= w.col0 && col < w.col1);
+                let pixel = Pixel {
+                    col,
+                    row,
+                    files_with_data: pop.valid[i],
+                    value: pop.value[i],
+                    elderly: elderly_value,
+                    inside_window,
+                };
+                self.pixel(&pixel, n_pop)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn add_elderly(&mut self, elderly: Option<f64>, f: impl FnOnce(&mut ElderlyReport, f64)) {
+        if let (Some(e), Some(er)) = (elderly, self.report.elderly.as_mut()) {
+            f(er, e);
+        }
+    }
+
+    /// One pixel: counted, rejected, clipped out or kept as a cell.
+    ///
+    /// # Errors
+    /// Too many cells, or a pixel polygon that cannot be reprojected.
+    fn pixel(&mut self, p: &Pixel, n_pop: u32) -> Result<(), RasterError> {
+        self.add_elderly(p.elderly, |er, e| er.file_elderly += e);
+        if p.files_with_data == 0 {
+            self.report.nodata_pixels += 1;
+            self.add_elderly(p.elderly, |er, e| er.elderly_without_population += e);
+            return Ok(());
+        }
+        if p.files_with_data < n_pop {
+            self.report.partial_nodata_pixels += 1;
+        }
+        let value = p.value;
+        self.report.file_population += value;
+        if value == 0.0 {
+            self.add_elderly(p.elderly, |er, e| er.elderly_without_population += e);
+            return Ok(());
+        }
+        let location = format!("pixel ({},{})", p.col, p.row);
+        let Some((lon, lat)) = self.pixel_position(p, &location) else {
+            return Ok(());
+        };
+        if value < 0.0 {
+            self.reject(location, format!("negative population {value}"), value);
+            return Ok(());
+        }
+        if self.cells.len() >= self.opts.limits.max_cells {
+            return Err(RasterError::TooManyCells {
+                path: self.first_path.clone(),
+                limit: self.opts.limits.max_cells,
+            });
+        }
+        self.add_elderly(p.elderly, |er, e| {
+            er.cell_elderly += e;
+            if e > value {
+                er.pixels_elderly_above_total += 1;
+            }
+        });
+        let polygon = if self.opts.with_polygons {
+            Some(
+                pixel_polygon(self.grid, self.reproj, p.col, p.row).map_err(|source| {
+                    RasterError::Reproject {
+                        path: self.first_path.clone(),
+                        source,
+                    }
+                })?,
+            )
+        } else {
+            None
+        };
+        self.report.cell_population += value;
+        self.cells.push(RawCell {
+            id: Some(format!("r{}c{}", p.row, p.col)),
+            lon,
+            lat,
+            population: value,
+            elderly: p.elderly,
+            polygon,
+            location,
+        });
+        Ok(())
+    }
+
+    /// The pixel centre in WGS84, or `None` when it is clipped out or cannot be
+    /// reprojected (then counted or rejected here). Pixels outside the clip window
+    /// cannot be inside the clip area: they are never reprojected.
+    fn pixel_position(&mut self, p: &Pixel, location: &str) -> Option<(f64, f64)> {
+        let lonlat = (self.opts.clip.is_none() || p.inside_window).then(|| {
+            let (x, y) = self
+                .grid
+                .model_xy(f64::from(p.col) + 0.5, f64::from(p.row) + 0.5);
+            self.reproj.to_wgs84(x, y)
+        });
+        match (lonlat, &self.opts.clip) {
+            (Some(Ok((lon, lat))), Some(c)) if c.contains(lon, lat) => Some((lon, lat)),
+            (Some(Ok(ll)), None) => Some(ll),
+            (Some(Err(e)), None) => {
+                self.reject(
+                    location.to_owned(),
+                    format!("pixel centre cannot be reprojected: {e}"),
+                    p.value,
+                );
+                None
+            }
+            _ => {
+                self.report.clip.pixels_outside += 1;
+                self.report.clip.population_outside += p.value;
+                self.report.clip.elderly_outside += p.elderly.unwrap_or(0.0);
+                None
+            }
+        }
+    }
+
+    fn reject(&mut self, location: String, reason: String, value: f64) {
+        self.rejected
+            .push(Rejected::new(&self.file_label, location, reason).with_population(Some(value)));
+        self.report.rejected_population += value;
+    }
+}
+
+/// One pixel of the summed rasters.
+struct Pixel {
+    col: u32,
+    row: u32,
+    /// Population files with data at this pixel.
+    files_with_data: u32,
+    /// Σ population over the files with data.
+    value: f64,
+    /// Σ elderly, when an elderly file has data here.
+    elderly: Option<f64>,
+    /// Inside the clip window (always false without a clip).
+    inside_window: bool,
 }
 
 fn check_same_grid(
