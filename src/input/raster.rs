@@ -907,117 +907,9 @@ impl RasterFile {
         let mut decoder = Decoder::new(BufReader::new(file))
             .map_err(tiff)?
             .with_limits(dec_limits);
-
-        let (width, height) = decoder.dimensions().map_err(tiff)?;
-        if u64::from(width) * u64::from(height) > limits.max_pixels || width == 0 || height == 0 {
-            return Err(RasterError::Dimensions {
-                path: path.to_path_buf(),
-                width: width.into(),
-                height: height.into(),
-                max_pixels: limits.max_pixels,
-            });
-        }
-        let row_buffers = u64::from(width) * ROW_BUFFER_BYTES_PER_COLUMN;
-        if row_buffers > limits.max_chunk_bytes {
-            return Err(RasterError::RowTooWide {
-                path: path.to_path_buf(),
-                width: width.into(),
-                bytes: row_buffers,
-                limit: limits.max_chunk_bytes,
-            });
-        }
-        let tag_u16 = |d: &mut Decoder<_>, tag: Tag, default: u16| -> Result<u16, RasterError> {
-            Ok(d.find_tag_unsigned::<u16>(tag)
-                .map_err(tiff)?
-                .unwrap_or(default))
-        };
-        let samples = tag_u16(&mut decoder, Tag::SamplesPerPixel, 1)?;
-        if samples != 1 {
-            return Err(RasterError::UnsupportedBands {
-                path: path.to_path_buf(),
-                samples,
-            });
-        }
-        let compression = tag_u16(&mut decoder, Tag::Compression, 1)?;
-        if !matches!(compression, 1 | 5 | 8 | 32946 | 32773) {
-            return Err(RasterError::UnsupportedCompression {
-                path: path.to_path_buf(),
-                code: compression,
-            });
-        }
-        let bits = tag_u16(&mut decoder, Tag::BitsPerSample, 1)?;
-        let format = tag_u16(&mut decoder, Tag::SampleFormat, 1)?;
-        let kind = match (format, bits) {
-            (1, 8) => SampleKind::U8,
-            (1, 16) => SampleKind::U16,
-            (1, 32) => SampleKind::U32,
-            (2, 8) => SampleKind::I8,
-            (2, 16) => SampleKind::I16,
-            (2, 32) => SampleKind::I32,
-            (3, 32) => SampleKind::F32,
-            (3, 64) => SampleKind::F64,
-            _ => {
-                return Err(RasterError::UnsupportedSampleFormat {
-                    path: path.to_path_buf(),
-                    sample_format: format,
-                    bits_per_sample: bits,
-                });
-            }
-        };
-
-        let chunk_type = decoder.get_chunk_type();
-        let (chunk_w, chunk_h) = decoder.chunk_dimensions();
-        if chunk_w == 0 || chunk_h == 0 {
-            return Err(RasterError::Georeference {
-                path: path.to_path_buf(),
-                reason: "chunk (strip/tile) dimensions are zero".into(),
-            });
-        }
-        let chunks_across = width.div_ceil(chunk_w);
-        let chunks_down = height.div_ceil(chunk_h);
-        let chunk_count = u64::from(chunks_across) * u64::from(chunks_down);
-        // A single strip may declare more rows than the image has; only real rows decode.
-        let rows = u64::from(chunk_h.min(height));
-        // Saturating: a hostile tile size must not overflow the check meant to stop it.
-        let row_bytes = (u64::from(chunks_across) * u64::from(chunk_w))
-            .saturating_mul(rows)
-            .saturating_mul(kind.bytes());
-        if row_bytes > limits.max_chunk_bytes {
-            return Err(RasterError::ChunkTooLarge {
-                path: path.to_path_buf(),
-                bytes: row_bytes,
-                limit: limits.max_chunk_bytes,
-            });
-        }
-        let (off_tag, len_tag) = match chunk_type {
-            ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
-            ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
-        };
-        let offsets = decoder.get_tag_u64_vec(off_tag).map_err(tiff)?;
-        let lengths = decoder.get_tag_u64_vec(len_tag).map_err(tiff)?;
-        if offsets.len() as u64 != chunk_count || lengths.len() as u64 != chunk_count {
-            return Err(RasterError::Georeference {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "{} chunk offsets and {} byte counts for {chunk_count} chunks",
-                    offsets.len(),
-                    lengths.len()
-                ),
-            });
-        }
-        for (chunk, (&offset, &bytes)) in offsets.iter().zip(&lengths).enumerate() {
-            if offset.checked_add(bytes).is_none_or(|end| end > file_len) {
-                return Err(RasterError::Truncated {
-                    path: path.to_path_buf(),
-                    chunk,
-                    offset,
-                    bytes,
-                    file_len,
-                });
-            }
-        }
-        drop((offsets, lengths));
-
+        let (width, height) = checked_dimensions(path, &mut decoder, limits)?;
+        let kind = sample_kind(path, &mut decoder)?;
+        let layout = chunk_layout(path, &mut decoder, (width, height), kind, limits, file_len)?;
         let grid = read_grid(path, &mut decoder, width, height)?;
         let nodata = read_nodata(&mut decoder);
         Ok(Self {
@@ -1025,12 +917,12 @@ impl RasterFile {
             decoder,
             grid,
             nodata,
-            chunk_w,
-            chunk_h,
-            chunks_across,
-            chunk_count,
+            chunk_w: layout.chunk_w,
+            chunk_h: layout.chunk_h,
+            chunks_across: layout.chunks_across,
+            chunk_count: layout.chunk_count,
             cached_row: None,
-            cache: (0..chunks_across).map(|_| None).collect(),
+            cache: (0..layout.chunks_across).map(|_| None).collect(),
             chunks_decoded: 0,
         })
     }
@@ -1365,6 +1257,167 @@ fn crs_from_keys(keys: &GeoKeys) -> Option<RasterCrs> {
         },
         _ => None,
     }
+}
+
+type TiffDecoder = Decoder<BufReader<File>>;
+
+/// Width and height, within the pixel and row-buffer limits.
+fn checked_dimensions(
+    path: &Path,
+    decoder: &mut TiffDecoder,
+    limits: &RasterLimits,
+) -> Result<(u32, u32), RasterError> {
+    let tiff = |source| RasterError::Tiff {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (width, height) = decoder.dimensions().map_err(tiff)?;
+    if u64::from(width) * u64::from(height) > limits.max_pixels || width == 0 || height == 0 {
+        return Err(RasterError::Dimensions {
+            path: path.to_path_buf(),
+            width: width.into(),
+            height: height.into(),
+            max_pixels: limits.max_pixels,
+        });
+    }
+    let row_buffers = u64::from(width) * ROW_BUFFER_BYTES_PER_COLUMN;
+    if row_buffers > limits.max_chunk_bytes {
+        return Err(RasterError::RowTooWide {
+            path: path.to_path_buf(),
+            width: width.into(),
+            bytes: row_buffers,
+            limit: limits.max_chunk_bytes,
+        });
+    }
+    Ok((width, height))
+}
+
+/// The one band's sample type (single-band, supported compression only).
+fn sample_kind(path: &Path, decoder: &mut TiffDecoder) -> Result<SampleKind, RasterError> {
+    let tiff = |source| RasterError::Tiff {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tag_u16 = |d: &mut TiffDecoder, tag: Tag, default: u16| -> Result<u16, RasterError> {
+        Ok(d.find_tag_unsigned::<u16>(tag)
+            .map_err(tiff)?
+            .unwrap_or(default))
+    };
+    let samples = tag_u16(decoder, Tag::SamplesPerPixel, 1)?;
+    if samples != 1 {
+        return Err(RasterError::UnsupportedBands {
+            path: path.to_path_buf(),
+            samples,
+        });
+    }
+    let compression = tag_u16(decoder, Tag::Compression, 1)?;
+    if !matches!(compression, 1 | 5 | 8 | 32946 | 32773) {
+        return Err(RasterError::UnsupportedCompression {
+            path: path.to_path_buf(),
+            code: compression,
+        });
+    }
+    let bits = tag_u16(decoder, Tag::BitsPerSample, 1)?;
+    let format = tag_u16(decoder, Tag::SampleFormat, 1)?;
+    Ok(match (format, bits) {
+        (1, 8) => SampleKind::U8,
+        (1, 16) => SampleKind::U16,
+        (1, 32) => SampleKind::U32,
+        (2, 8) => SampleKind::I8,
+        (2, 16) => SampleKind::I16,
+        (2, 32) => SampleKind::I32,
+        (3, 32) => SampleKind::F32,
+        (3, 64) => SampleKind::F64,
+        _ => {
+            return Err(RasterError::UnsupportedSampleFormat {
+                path: path.to_path_buf(),
+                sample_format: format,
+                bits_per_sample: bits,
+            });
+        }
+    })
+}
+
+/// Strips or tiles: their size and count, checked against the limits and the
+/// file length.
+struct ChunkLayout {
+    chunk_w: u32,
+    chunk_h: u32,
+    chunks_across: u32,
+    chunk_count: u64,
+}
+
+fn chunk_layout(
+    path: &Path,
+    decoder: &mut TiffDecoder,
+    (width, height): (u32, u32),
+    kind: SampleKind,
+    limits: &RasterLimits,
+    file_len: u64,
+) -> Result<ChunkLayout, RasterError> {
+    let tiff = |source| RasterError::Tiff {
+        path: path.to_path_buf(),
+        source,
+    };
+    let chunk_type = decoder.get_chunk_type();
+    let (chunk_w, chunk_h) = decoder.chunk_dimensions();
+    if chunk_w == 0 || chunk_h == 0 {
+        return Err(RasterError::Georeference {
+            path: path.to_path_buf(),
+            reason: "chunk (strip/tile) dimensions are zero".into(),
+        });
+    }
+    let chunks_across = width.div_ceil(chunk_w);
+    let chunks_down = height.div_ceil(chunk_h);
+    let chunk_count = u64::from(chunks_across) * u64::from(chunks_down);
+    // A single strip may declare more rows than the image has; only real rows decode.
+    let rows = u64::from(chunk_h.min(height));
+    // Saturating: a hostile tile size must not overflow the check meant to stop it.
+    let row_bytes = (u64::from(chunks_across) * u64::from(chunk_w))
+        .saturating_mul(rows)
+        .saturating_mul(kind.bytes());
+    if row_bytes > limits.max_chunk_bytes {
+        return Err(RasterError::ChunkTooLarge {
+            path: path.to_path_buf(),
+            bytes: row_bytes,
+            limit: limits.max_chunk_bytes,
+        });
+    }
+    let (off_tag, len_tag) = match chunk_type {
+        ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
+        ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
+    };
+    let offsets = decoder.get_tag_u64_vec(off_tag).map_err(tiff)?;
+    let lengths = decoder.get_tag_u64_vec(len_tag).map_err(tiff)?;
+    if offsets.len() as u64 != chunk_count || lengths.len() as u64 != chunk_count {
+        return Err(RasterError::Georeference {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} chunk offsets and {} byte counts for {chunk_count} chunks",
+                offsets.len(),
+                lengths.len()
+            ),
+        });
+    }
+    for (chunk, (&offset, &bytes)) in offsets.iter().zip(&lengths).enumerate() {
+        if offset.checked_add(bytes).is_none_or(|end| end > file_len) {
+            return Err(RasterError::Truncated {
+                path: path.to_path_buf(),
+                chunk,
+                offset,
+                bytes,
+                file_len,
+            });
+        }
+    }
+    drop((offsets, lengths));
+
+    Ok(ChunkLayout {
+        chunk_w,
+        chunk_h,
+        chunks_across,
+        chunk_count,
+    })
 }
 
 #[cfg(test)]
