@@ -360,12 +360,81 @@ pub(crate) fn assemble(
         }),
         ..VectorReport::default()
     };
+    let (parsed, share) = parse_values(&rows, plan);
+    if let Some(er) = report.elderly.as_mut() {
+        er.elderly_share = plan.mask.as_ref().and(share);
+    }
+    let mut cells = Vec::with_capacity(rows.len());
+    let mut rejected = Vec::new();
+    for (row, values) in rows.into_iter().zip(parsed) {
+        let location = format!("feature {}", row.index);
+        let placed = place_feature(row.geometry, &values, plan, reproj, opts);
+        let (pop, lon, lat, polygon) = match placed {
+            Placed::Cell {
+                pop,
+                lon,
+                lat,
+                polygon,
+            } => (pop, lon, lat, polygon),
+            Placed::Rejected {
+                reason,
+                counted,
+                rejected_pop,
+            } => {
+                rejected.push(Rejected::new(file, location, reason).with_population(rejected_pop));
+                report.file_population += counted;
+                report.rejected_population += rejected_pop.unwrap_or(0.0);
+                continue;
+            }
+            Placed::Clipped { pop } => {
+                report.file_population += pop;
+                report.clipped_features += 1;
+                report.clipped_population += pop;
+                continue;
+            }
+        };
+        report.file_population += pop;
+        let elderly = elderly_of(pop, &values, plan, share);
+        if let Some(er) = report.elderly.as_mut() {
+            if values.masked {
+                er.masked_cells += 1;
+                er.masked_residents += pop;
+                er.estimated_elderly += elderly.unwrap_or(0.0);
+            }
+            match elderly {
+                Some(e) => er.cell_elderly += e,
+                None => er.unknown_cells += 1,
+            }
+        }
+        report.cell_population += pop;
+        cells.push(RawCell {
+            id: row.id,
+            lon,
+            lat,
+            population: pop,
+            elderly,
+            polygon,
+            location,
+        });
+    }
+    (cells, rejected, report)
+}
 
-    // Pass 1: population, elderly and mask status per row; the regional share.
+/// A row's population, summed elderly columns and mask status.
+struct RowValues {
+    pop: Result<Option<f64>, String>,
+    elderly_sum: Option<f64>,
+    masked: bool,
+}
+
+/// Pass 1 over the rows: values per row and the regional elderly share
+/// (Σ elderly ÷ Σ population over unmasked rows with people).
+fn parse_values(rows: &[FeatureRow], plan: &ColumnPlan) -> (Vec<RowValues>, Option<f64>) {
+    let n_eld = plan.elderly.len();
     let mut share_num = 0.0;
     let mut share_den = 0.0;
     let mut parsed = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         let pop = row.values.first().cloned().unwrap_or(Ok(None));
         let eld: Vec<Option<f64>> = row
             .values
@@ -396,106 +465,104 @@ pub(crate) fn assemble(
                 share_den += p;
             }
         }
-        parsed.push((pop, elderly_sum, masked));
-    }
-    let share = (share_den > 0.0).then(|| share_num / share_den);
-    if let Some(er) = report.elderly.as_mut() {
-        er.elderly_share = plan.mask.as_ref().and(share);
-    }
-
-    let mut cells = Vec::with_capacity(rows.len());
-    let mut rejected = Vec::new();
-    for (row, (pop, elderly_sum, masked)) in rows.into_iter().zip(parsed) {
-        let location = format!("feature {}", row.index);
-        let reject = |reason: String, p: Option<f64>| {
-            Rejected::new(file, location.clone(), reason).with_population(p)
-        };
-        let pop = match pop {
-            Ok(Some(p)) if p.is_finite() => p,
-            Ok(Some(_)) => {
-                rejected.push(reject(
-                    format!("population {} is not a finite number", plan.population),
-                    None,
-                ));
-                continue;
-            }
-            Ok(None) => {
-                rejected.push(reject(
-                    format!("population {} is empty", plan.population),
-                    None,
-                ));
-                continue;
-            }
-            Err(text) => {
-                rejected.push(reject(
-                    format!("population {} {text:?} is not a number", plan.population),
-                    None,
-                ));
-                continue;
-            }
-        };
-        report.file_population += pop;
-        if pop < 0.0 {
-            rejected.push(reject(format!("negative population {pop}"), Some(pop)));
-            report.rejected_population += pop;
-            continue;
-        }
-        let geometry = match row.geometry {
-            Ok(Some(g)) => g,
-            Ok(None) => {
-                rejected.push(reject("empty geometry".into(), Some(pop)));
-                report.rejected_population += pop;
-                continue;
-            }
-            Err(reason) => {
-                rejected.push(reject(format!("unreadable geometry: {reason}"), Some(pop)));
-                report.rejected_population += pop;
-                continue;
-            }
-        };
-        let placed = place(&geometry, reproj, opts.keep_polygons);
-        let (lon, lat, polygon) = match placed {
-            Ok(p) => p,
-            Err(reason) => {
-                rejected.push(reject(reason, Some(pop)));
-                report.rejected_population += pop;
-                continue;
-            }
-        };
-        if opts.clip.as_ref().is_some_and(|c| !c.contains(lon, lat)) {
-            report.clipped_features += 1;
-            report.clipped_population += pop;
-            continue;
-        }
-        let elderly = match (n_eld > 0, masked, plan.mask.as_ref().map(|m| m.policy)) {
-            (false, _, _) => None,
-            (true, true, Some(MaskPolicy::RegionalShare)) => share.map(|s| (pop * s).min(pop)),
-            (true, true, _) => None,
-            (true, false, _) => elderly_sum,
-        };
-        if let Some(er) = report.elderly.as_mut() {
-            if masked {
-                er.masked_cells += 1;
-                er.masked_residents += pop;
-                er.estimated_elderly += elderly.unwrap_or(0.0);
-            }
-            match elderly {
-                Some(e) => er.cell_elderly += e,
-                None => er.unknown_cells += 1,
-            }
-        }
-        report.cell_population += pop;
-        cells.push(RawCell {
-            id: row.id,
-            lon,
-            lat,
-            population: pop,
-            elderly,
-            polygon,
-            location,
+        parsed.push(RowValues {
+            pop,
+            elderly_sum,
+            masked,
         });
     }
-    (cells, rejected, report)
+    (parsed, (share_den > 0.0).then(|| share_num / share_den))
+}
+
+/// What becomes of one feature.
+enum Placed {
+    Cell {
+        pop: f64,
+        lon: f64,
+        lat: f64,
+        polygon: Option<geo::MultiPolygon<f64>>,
+    },
+    /// Rejected: the reason, the population counted in the file total and the
+    /// population attached to the rejected row.
+    Rejected {
+        reason: String,
+        counted: f64,
+        rejected_pop: Option<f64>,
+    },
+    /// Outside the clip area.
+    Clipped { pop: f64 },
+}
+
+/// Population checked, geometry placed (centroid, polygon) and clipped.
+fn place_feature(
+    geometry: Result<Option<Geometry<f64>>, String>,
+    values: &RowValues,
+    plan: &ColumnPlan,
+    reproj: &Reprojector,
+    opts: &VectorOptions,
+) -> Placed {
+    let no_pop = |reason: String| Placed::Rejected {
+        reason,
+        counted: 0.0,
+        rejected_pop: None,
+    };
+    let pop = match &values.pop {
+        Ok(Some(p)) if p.is_finite() => *p,
+        Ok(Some(_)) => {
+            return no_pop(format!(
+                "population {} is not a finite number",
+                plan.population
+            ));
+        }
+        Ok(None) => return no_pop(format!("population {} is empty", plan.population)),
+        Err(text) => {
+            return no_pop(format!(
+                "population {} {text:?} is not a number",
+                plan.population
+            ));
+        }
+    };
+    let with_pop = |reason: String| Placed::Rejected {
+        reason,
+        counted: pop,
+        rejected_pop: Some(pop),
+    };
+    if pop < 0.0 {
+        return with_pop(format!("negative population {pop}"));
+    }
+    let geometry = match geometry {
+        Ok(Some(g)) => g,
+        Ok(None) => return with_pop("empty geometry".into()),
+        Err(reason) => return with_pop(format!("unreadable geometry: {reason}")),
+    };
+    let (lon, lat, polygon) = match place(&geometry, reproj, opts.keep_polygons) {
+        Ok(p) => p,
+        Err(reason) => return with_pop(reason),
+    };
+    if opts.clip.as_ref().is_some_and(|c| !c.contains(lon, lat)) {
+        return Placed::Clipped { pop };
+    }
+    Placed::Cell {
+        pop,
+        lon,
+        lat,
+        polygon,
+    }
+}
+
+/// The elderly count of a kept cell: the summed columns, or (masked rows, with
+/// the regional-share policy) the population × the regional share.
+fn elderly_of(pop: f64, values: &RowValues, plan: &ColumnPlan, share: Option<f64>) -> Option<f64> {
+    match (
+        !plan.elderly.is_empty(),
+        values.masked,
+        plan.mask.as_ref().map(|m| m.policy),
+    ) {
+        (false, _, _) => None,
+        (true, true, Some(MaskPolicy::RegionalShare)) => share.map(|s| (pop * s).min(pop)),
+        (true, true, _) => None,
+        (true, false, _) => values.elderly_sum,
+    }
 }
 
 /// Centroid (WGS84 lon/lat) and optional WGS84 polygon of a feature.
