@@ -271,37 +271,7 @@ pub fn residential_buildings(
     defaults: LevelDefaults,
 ) -> ResidentialBuildings {
     let mut stats = BuildingStats::default();
-    // Residential areas.
-    let mut areas: Vec<Area> = Vec::new();
-    let mut add_area = |shape: Result<Area, GeometryProblem>, stats: &mut BuildingStats| match shape
-    {
-        Ok(a) => {
-            stats.residential_areas += 1;
-            areas.push(a);
-        }
-        Err(_) => stats.residential_areas_unusable += 1,
-    };
-    for w in &data.ways {
-        if w.tags.as_slice().tag("landuse") == Some("residential") {
-            let a = match way_shape(w, nodes) {
-                Ok(Shape::Area(a)) => Ok(a),
-                Ok(_) => Err(GeometryProblem::Empty),
-                Err(e) => Err(e),
-            };
-            add_area(a, &mut stats);
-        }
-    }
-    for r in &data.relations {
-        if r.tags.as_slice().tag("landuse") == Some("residential") {
-            add_area(multipolygon_area(r, data, nodes), &mut stats);
-        }
-    }
-    let boxes: Vec<[f64; 4]> = areas.iter().map(Area::bbox).collect();
-    let in_residential_area = |p: [f64; 2]| {
-        areas.iter().zip(&boxes).any(|(a, b)| {
-            p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3] && a.contains(p)
-        })
-    };
+    let areas = ResidentialAreas::of(data, nodes, &mut stats);
     // Ways that are members of building relations are counted through the relation.
     let mut relation_members: Vec<i64> = data
         .relations
@@ -315,56 +285,11 @@ pub fn residential_buildings(
         })
         .collect();
     relation_members.sort_unstable();
-
     let mut out = Vec::new();
-    let mut consider = |element: ElementId,
-                        tags: &[(String, String)],
-                        shape: Result<Area, GeometryProblem>,
-                        stats: &mut BuildingStats| {
-        let Some(b) = tags.tag("building").filter(|b| *b != "no") else {
-            return;
-        };
-        stats.buildings_read += 1;
-        let area = match shape {
-            Ok(a) => a,
-            Err(p) => {
-                stats.no_geometry.push((element, p));
-                return;
-            }
-        };
-        let Some(centroid) = area.centroid() else {
-            stats.no_geometry.push((element, GeometryProblem::Empty));
-            return;
-        };
-        let rule = if RESIDENTIAL_TYPES.contains(&b) {
-            b.to_string()
-        } else if b == "yes" {
-            if OTHER_USE_KEYS.iter().any(|k| tags.tag(k).is_some()) {
-                *stats.not_counted.entry(YES_OTHER_USE.into()).or_default() += 1;
-                return;
-            }
-            if !in_residential_area(centroid) {
-                *stats.not_counted.entry(YES_OUTSIDE.into()).or_default() += 1;
-                return;
-            }
-            YES_IN_RESIDENTIAL.to_string()
-        } else {
-            *stats.not_counted.entry(b.to_string()).or_default() += 1;
-            return;
-        };
-        let (levels, levels_source, unusable) = levels_of(tags, b, defaults);
-        *stats.counted.entry(rule.clone()).or_default() += 1;
-        *stats.levels_by_source.entry(levels_source).or_default() += 1;
-        stats.levels_unusable += usize::from(unusable);
-        out.push(ResidentialBuilding {
-            element,
-            rule,
-            footprint_m2: area.area_m2(),
-            area,
-            centroid,
-            levels,
-            levels_source,
-        });
+    let mut consider = |element, tags: &[(String, String)], shape, stats: &mut BuildingStats| {
+        if let Some(b) = consider_building(element, tags, shape, &areas, defaults, stats) {
+            out.push(b);
+        }
     };
     for w in &data.ways {
         if relation_members.binary_search(&w.id).is_ok() {
@@ -400,6 +325,103 @@ pub fn residential_buildings(
         buildings: out,
         stats,
     }
+}
+
+/// `landuse=residential` areas, with their bounding boxes for a quick reject.
+struct ResidentialAreas {
+    areas: Vec<Area>,
+    boxes: Vec<[f64; 4]>,
+}
+
+impl ResidentialAreas {
+    fn of(data: &OsmData, nodes: &ProjectedNodes, stats: &mut BuildingStats) -> Self {
+        let mut areas: Vec<Area> = Vec::new();
+        let mut add_area =
+            |shape: Result<Area, GeometryProblem>, stats: &mut BuildingStats| match shape {
+                Ok(a) => {
+                    stats.residential_areas += 1;
+                    areas.push(a);
+                }
+                Err(_) => stats.residential_areas_unusable += 1,
+            };
+        for w in &data.ways {
+            if w.tags.as_slice().tag("landuse") == Some("residential") {
+                let a = match way_shape(w, nodes) {
+                    Ok(Shape::Area(a)) => Ok(a),
+                    Ok(_) => Err(GeometryProblem::Empty),
+                    Err(e) => Err(e),
+                };
+                add_area(a, stats);
+            }
+        }
+        for r in &data.relations {
+            if r.tags.as_slice().tag("landuse") == Some("residential") {
+                add_area(multipolygon_area(r, data, nodes), stats);
+            }
+        }
+        let boxes = areas.iter().map(Area::bbox).collect();
+        Self { areas, boxes }
+    }
+
+    fn contains(&self, p: [f64; 2]) -> bool {
+        self.areas.iter().zip(&self.boxes).any(|(a, b)| {
+            p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3] && a.contains(p)
+        })
+    }
+}
+
+/// One element with a `building` tag: counted as residential (with its floor
+/// levels), or the reason it is not, in `stats`.
+fn consider_building(
+    element: ElementId,
+    tags: &[(String, String)],
+    shape: Result<Area, GeometryProblem>,
+    areas: &ResidentialAreas,
+    defaults: LevelDefaults,
+    stats: &mut BuildingStats,
+) -> Option<ResidentialBuilding> {
+    let b = tags.tag("building").filter(|b| *b != "no")?;
+    stats.buildings_read += 1;
+    let area = match shape {
+        Ok(a) => a,
+        Err(p) => {
+            stats.no_geometry.push((element, p));
+            return None;
+        }
+    };
+    let Some(centroid) = area.centroid() else {
+        stats.no_geometry.push((element, GeometryProblem::Empty));
+        return None;
+    };
+    let rule = if RESIDENTIAL_TYPES.contains(&b) {
+        b.to_string()
+    } else if b == "yes" {
+        if OTHER_USE_KEYS.iter().any(|k| tags.tag(k).is_some()) {
+            *stats.not_counted.entry(YES_OTHER_USE.into()).or_default() += 1;
+            return None;
+        }
+        if !areas.contains(centroid) {
+            *stats.not_counted.entry(YES_OUTSIDE.into()).or_default() += 1;
+            return None;
+        }
+        YES_IN_RESIDENTIAL.to_string()
+    } else {
+        *stats.not_counted.entry(b.to_string()).or_default() += 1;
+        return None;
+    };
+    let (levels, levels_source, unusable) = levels_of(tags, b, defaults);
+    *stats.counted.entry(rule.clone()).or_default() += 1;
+    *stats.levels_by_source.entry(levels_source).or_default() += 1;
+    stats.levels_unusable += usize::from(unusable);
+    Some(ResidentialBuilding {
+        element,
+        rule,
+        footprint_m2: area.area_m2(),
+        area,
+        centroid,
+        levels,
+        levels_source,
+    })
 }
 
 /// How many residents to place.
