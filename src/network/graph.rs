@@ -178,9 +178,19 @@ impl GraphBuilder {
         self.nodes.dedup_by_key(|n| n.0);
         self.ways.par_sort_by_key(|w| w.0.osm_id);
         self.ways.dedup_by_key(|w| w.0.osm_id);
+        let (raw, ways) = self.raw_segments(&mut stats);
+        let merged = merge_duplicates(raw, &mut stats);
+        let (dense, osm_id, xy) = self.dense_order(&merged);
+        let segments = dense_segments(&merged, &dense, &xy);
+        Graph::assemble(osm_id, xy, segments, ways, stats, opts)
+    }
+
+    /// Segments between consecutive nodes of every way (both ends known, not of
+    /// zero length), oriented from the lower to the higher node position, and
+    /// the ways in id order; missing nodes counted in `stats`.
+    fn raw_segments(&self, stats: &mut BuildStats) -> (Vec<RawSeg>, Vec<WayInfo>) {
         let find =
             |id: i64, nodes: &[(i64, [f64; 2])]| nodes.binary_search_by_key(&id, |n| n.0).ok();
-
         // Node lookups (a binary search per reference) in parallel, in way order.
         let way_positions: Vec<Vec<Option<usize>>> = self
             .ways
@@ -226,29 +236,18 @@ impl GraphBuilder {
             }
             ways.push(*info);
         }
-        // Way indices follow the sorted way ids, so sorting by (pair, flags, way)
-        // keeps the least-flagged, lowest way id first.
-        // Entries equal in this key differ at most in their directions, which the
-        // merge unites: any order among them gives the same result.
-        raw.par_sort_unstable_by_key(|s| (s.0, s.1, s.2, s.3));
-        let mut merged: Vec<RawSeg> = Vec::with_capacity(raw.len());
-        for s in raw {
-            match merged.last_mut() {
-                Some(last) if last.0 == s.0 && last.1 == s.1 => {
-                    last.4 |= s.4;
-                    last.5 |= s.5;
-                    stats.duplicate_segments += 1;
-                }
-                _ => merged.push(s),
-            }
-        }
+        (raw, ways)
+    }
 
-        // Dense indices: only nodes that end a kept segment, in Hilbert-curve order of
-        // their position (ties by OSM id). Nodes close in space are then close in
-        // memory; Dijkstra on a million-node graph is bound by cache misses, and OSM
-        // ids (roughly chronological) have no spatial locality at all.
+    /// Dense indices: only nodes that end a kept segment, in Hilbert-curve order of
+    /// their position (ties by OSM id). Nodes close in space are then close in
+    /// memory; Dijkstra on a million-node graph is bound by cache misses, and OSM
+    /// ids (roughly chronological) have no spatial locality at all. Returns the
+    /// dense index of every builder node (`u32::MAX`: unused) and the OSM ids and
+    /// positions in dense order.
+    fn dense_order(&self, merged: &[RawSeg]) -> (Vec<u32>, Vec<i64>, Vec<[f64; 2]>) {
         let mut used = vec![false; self.nodes.len()];
-        for s in &merged {
+        for s in merged {
             used[s.0 as usize] = true;
             used[s.1 as usize] = true;
         }
@@ -277,31 +276,56 @@ impl GraphBuilder {
             osm_id.push(id);
             xy.push(self.nodes[i].1);
         }
-        // Segments keep the orientation of `merged`: `a` is the end with the lower OSM
-        // id (positions in the id-sorted node list), so offsets along a segment are
-        // measured from the same end whatever dense numbering the loaded subset gets.
-        let mut segments: Vec<Segment> = merged
-            .iter()
-            .map(|&(a, b, flags, way, a_to_b, b_to_a)| {
-                let (a, b) = (dense[a as usize], dense[b as usize]);
-                let (pa, pb): ([f64; 2], [f64; 2]) = (xy[a as usize], xy[b as usize]);
-                #[allow(clippy::cast_possible_truncation)] // metres, f32 by design
-                let len_m = (pb[0] - pa[0]).hypot(pb[1] - pa[1]) as f32;
-                Segment {
-                    nodes: [a, b],
-                    len_m,
-                    flags,
-                    a_to_b,
-                    b_to_a,
-                    way,
-                }
-            })
-            .collect();
-        // Stored by their dense end nodes (lower first), for memory locality.
-        segments
-            .par_sort_unstable_by_key(|s| (s.nodes[0].min(s.nodes[1]), s.nodes[0].max(s.nodes[1])));
-        Graph::assemble(osm_id, xy, segments, ways, stats, opts)
+        (dense, osm_id, xy)
     }
+}
+
+/// Way indices follow the sorted way ids, so sorting by (pair, flags, way) keeps
+/// the least-flagged, lowest way id first. Entries equal in this key differ at
+/// most in their directions, which the merge unites: any order among them gives
+/// the same result.
+fn merge_duplicates(mut raw: Vec<RawSeg>, stats: &mut BuildStats) -> Vec<RawSeg> {
+    raw.par_sort_unstable_by_key(|s| (s.0, s.1, s.2, s.3));
+    let mut merged: Vec<RawSeg> = Vec::with_capacity(raw.len());
+    for s in raw {
+        match merged.last_mut() {
+            Some(last) if last.0 == s.0 && last.1 == s.1 => {
+                last.4 |= s.4;
+                last.5 |= s.5;
+                stats.duplicate_segments += 1;
+            }
+            _ => merged.push(s),
+        }
+    }
+
+    merged
+}
+
+/// Segments in dense node indices with their lengths, stored by their dense end
+/// nodes (lower first) for memory locality. They keep the orientation of
+/// `merged`: `a` is the end with the lower OSM id (positions in the id-sorted
+/// node list), so offsets along a segment are measured from the same end
+/// whatever dense numbering the loaded subset gets.
+fn dense_segments(merged: &[RawSeg], dense: &[u32], xy: &[[f64; 2]]) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = merged
+        .iter()
+        .map(|&(a, b, flags, way, a_to_b, b_to_a)| {
+            let (a, b) = (dense[a as usize], dense[b as usize]);
+            let (pa, pb): ([f64; 2], [f64; 2]) = (xy[a as usize], xy[b as usize]);
+            #[allow(clippy::cast_possible_truncation)] // metres, f32 by design
+            let len_m = (pb[0] - pa[0]).hypot(pb[1] - pa[1]) as f32;
+            Segment {
+                nodes: [a, b],
+                len_m,
+                flags,
+                a_to_b,
+                b_to_a,
+                way,
+            }
+        })
+        .collect();
+    segments.par_sort_unstable_by_key(|s| (s.nodes[0].min(s.nodes[1]), s.nodes[0].max(s.nodes[1])));
+    segments
 }
 
 /// The frozen pedestrian graph. Immutable and `Sync`: build once, share by `&`.
