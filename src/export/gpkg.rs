@@ -575,27 +575,81 @@ fn write_layer(
     layer: Layer<'_>,
     last_change: &str,
 ) -> Result<(), GpkgWriteError> {
-    let Layer {
-        name,
-        description,
-        geometry_type,
-        columns,
-        features,
-    } = layer;
-    let bad = |reason: String| GpkgWriteError::Layer {
-        path: shown.into(),
-        layer: name.clone(),
-        reason,
+    check_column_names(shown, &layer)?;
+    let names = TableNames::of(&layer.name);
+    create_layer_tables(conn, shown, &layer, &names)?;
+    let bounds = insert_features(
+        conn,
+        shown,
+        layer.features,
+        &layer.name,
+        &layer.columns,
+        &names,
+    )?;
+    let head = LayerHead {
+        name: &layer.name,
+        description: &layer.description,
+        geometry_type: layer.geometry_type,
+        last_change,
     };
+    register_layer(conn, shown, &head, bounds, &names)
+}
+
+/// What gpkg_contents and gpkg_geometry_columns say about a layer.
+struct LayerHead<'a> {
+    name: &'a str,
+    description: &'a str,
+    geometry_type: GeometryType,
+    last_change: &'a str,
+}
+
+/// Quoted SQL names of a layer's table, id and geometry columns and R-tree.
+struct TableNames {
+    t: String,
+    i: String,
+    c: String,
+    r: String,
+    rtree_name: String,
+}
+
+impl TableNames {
+    fn of(name: &str) -> Self {
+        let rtree_name = format!("rtree_{name}_{GEOMETRY_COLUMN}");
+        Self {
+            t: quote(name),
+            i: quote(FID_COLUMN),
+            c: quote(GEOMETRY_COLUMN),
+            r: quote(&rtree_name),
+            rtree_name,
+        }
+    }
+}
+
+/// No column name twice (case-insensitively, the id and geometry columns included).
+fn check_column_names(shown: &Path, layer: &Layer<'_>) -> Result<(), GpkgWriteError> {
     let mut seen = std::collections::HashSet::new();
     for c in std::iter::once(FID_COLUMN)
         .chain(std::iter::once(GEOMETRY_COLUMN))
-        .chain(columns.iter().map(|c| c.name.as_str()))
+        .chain(layer.columns.iter().map(|c| c.name.as_str()))
     {
         if !seen.insert(c.to_lowercase()) {
-            return Err(bad(format!("column name {c:?} is used twice")));
+            return Err(GpkgWriteError::Layer {
+                path: shown.into(),
+                layer: layer.name.clone(),
+                reason: format!("column name {c:?} is used twice"),
+            });
         }
     }
+    Ok(())
+}
+
+/// The feature table and its R-tree.
+fn create_layer_tables(
+    conn: &Connection,
+    shown: &Path,
+    layer: &Layer<'_>,
+    n: &TableNames,
+) -> Result<(), GpkgWriteError> {
     let sql = |step: String| {
         move |source| GpkgWriteError::Sqlite {
             path: shown.into(),
@@ -603,15 +657,13 @@ fn write_layer(
             source,
         }
     };
-    let t = quote(&name);
-    let (i, c) = (quote(FID_COLUMN), quote(GEOMETRY_COLUMN));
-    let rtree_name = format!("rtree_{name}_{GEOMETRY_COLUMN}");
-    let r = quote(&rtree_name);
+    let (name, columns, geometry_type) = (&layer.name, &layer.columns, layer.geometry_type);
+    let (t, i, c, r) = (&n.t, &n.i, &n.c, &n.r);
     let mut ddl = format!(
         "CREATE TABLE {t} (\n  {i} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,\n  {c} {}",
         geometry_type.name()
     );
-    for col in &columns {
+    for col in columns {
         ddl.push_str(&format!(",\n  {} {}", quote(&col.name), col.ty.sql()));
     }
     ddl.push_str("\n);\n");
@@ -621,6 +673,31 @@ fn write_layer(
     conn.execute_batch(&ddl)
         .map_err(sql(format!("creating table {name}")))?;
 
+    Ok(())
+}
+
+/// Every feature and its R-tree entry; returns the layer's bounds.
+fn insert_features(
+    conn: &Connection,
+    shown: &Path,
+    features: Box<dyn Iterator<Item = Feature> + '_>,
+    name: &str,
+    columns: &[Column],
+    n: &TableNames,
+) -> Result<Option<Envelope>, GpkgWriteError> {
+    let sql = |step: String| {
+        move |source| GpkgWriteError::Sqlite {
+            path: shown.into(),
+            step,
+            source,
+        }
+    };
+    let bad = |reason: String| GpkgWriteError::Layer {
+        path: shown.into(),
+        layer: name.to_owned(),
+        reason,
+    };
+    let (t, i, c, r, rtree_name) = (&n.t, &n.i, &n.c, &n.r, &n.rtree_name);
     let placeholders: Vec<String> = (1..=columns.len() + 2).map(|k| format!("?{k}")).collect();
     let names: Vec<String> = [i.clone(), c.clone()]
         .into_iter()
@@ -670,6 +747,31 @@ fn write_layer(
     drop(insert);
     drop(index);
 
+    Ok(bounds)
+}
+
+/// The layer in gpkg_contents, gpkg_geometry_columns and gpkg_extensions, and
+/// the triggers that keep its R-tree current.
+fn register_layer(
+    conn: &Connection,
+    shown: &Path,
+    head: &LayerHead<'_>,
+    bounds: Option<Envelope>,
+    n: &TableNames,
+) -> Result<(), GpkgWriteError> {
+    let (name, description, geometry_type, last_change) = (
+        head.name,
+        head.description,
+        head.geometry_type,
+        head.last_change,
+    );
+    let sql = |step: String| {
+        move |source| GpkgWriteError::Sqlite {
+            path: shown.into(),
+            step,
+            source,
+        }
+    };
     let b = |k: usize| bounds.map(|e| e[k]);
     conn.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, \
@@ -697,7 +799,7 @@ fn write_layer(
         params![name, GEOMETRY_COLUMN, RTREE_DEFINITION],
     )
     .map_err(sql(format!("registering the R-tree of {name}")))?;
-    conn.execute_batch(&rtree_triggers(&t, &c, &i, &r, &rtree_name))
+    conn.execute_batch(&rtree_triggers(&n.t, &n.c, &n.i, &n.r, &n.rtree_name))
         .map_err(sql(format!("creating the R-tree triggers of {name}")))?;
     Ok(())
 }
