@@ -53,6 +53,40 @@ pub struct UnitBars<'a> {
 }
 
 impl<'a> UnitBars<'a> {
+    /// Legend entries for what the chart shows: pass/fail colours (with city
+    /// targets), the elderly mark, unit targets.
+    fn legend_items(&self, t: &Text) -> Vec<(Mark, String)> {
+        let mut items: Vec<(Mark, String)> = Vec::new();
+        if self.city_targets.iter().any(|t| !t.is_elderly()) {
+            items.push((
+                Mark::Swatch(PASS),
+                t.l("达到目标", "meets target").into_owned(),
+            ));
+            items.push((
+                Mark::Swatch(FAIL),
+                t.l("未达目标", "below target").into_owned(),
+            ));
+        } else {
+            items.push((
+                Mark::Swatch(PASS),
+                t.l("居民覆盖率", "residents covered").into_owned(),
+            ));
+        }
+        if self.bars.iter().any(|b| b.elderly_share.is_some()) {
+            items.push((
+                Mark::Line(ELDERLY),
+                t.l("老年人覆盖率", "elderly covered").into_owned(),
+            ));
+        }
+        if !self.unit_targets.is_empty() {
+            items.push((
+                Mark::Swatch(TARGET),
+                t.l("单元目标", "unit target").into_owned(),
+            ));
+        }
+        items
+    }
+
     /// `None` when `units.csv` has no share for category `index`.
     #[must_use]
     pub fn new(run: &'a RunDir, index: usize) -> Option<Self> {
@@ -264,34 +298,7 @@ impl Draw for UnitBars<'_> {
                 &Label::new(t, &text, (x, y - 8), 16.0, TARGET).anchor(HPos::Center, VPos::Bottom),
             )?;
         }
-        let mut items: Vec<(Mark, String)> = Vec::new();
-        if self.city_targets.iter().any(|t| !t.is_elderly()) {
-            items.push((
-                Mark::Swatch(PASS),
-                t.l("达到目标", "meets target").into_owned(),
-            ));
-            items.push((
-                Mark::Swatch(FAIL),
-                t.l("未达目标", "below target").into_owned(),
-            ));
-        } else {
-            items.push((
-                Mark::Swatch(PASS),
-                t.l("居民覆盖率", "residents covered").into_owned(),
-            ));
-        }
-        if self.bars.iter().any(|b| b.elderly_share.is_some()) {
-            items.push((
-                Mark::Line(ELDERLY),
-                t.l("老年人覆盖率", "elderly covered").into_owned(),
-            ));
-        }
-        if !self.unit_targets.is_empty() {
-            items.push((
-                Mark::Swatch(TARGET),
-                t.l("单元目标", "unit target").into_owned(),
-            ));
-        }
+        let items = self.legend_items(t);
         let (w, _) = root.dim_in_pixel();
         xy::legend(
             root,
