@@ -12,7 +12,7 @@ mod cli;
 
 use cli::{
     Cli, Command, CoverageArgs, DemoArgs, FromBuildingsArgs, GridArgs, PopulationCommand,
-    RecommendArgs, ReportArgs, SitesArgs, options,
+    PrintArgs, RecommendArgs, ReportArgs, SitesArgs, options,
 };
 
 fn main() -> ExitCode {
@@ -72,17 +72,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge(a) => {
-            learncircle::base::progress::set_enabled(!a.quiet);
+            learncircle::base::progress::set_enabled(!a.print.quiet);
             let formats = a.format.as_deref().map(cli::formats);
             let outcome = app::tile::merge(&a.dirs, &a.out, formats)?;
-            finish(
-                &outcome,
-                &Printing {
-                    json: a.json,
-                    timings: a.timings,
-                    quiet: a.quiet,
-                },
-            )
+            finish(&outcome, &a.print)
         }
         Command::ExportNetwork(a) => {
             let s = app::export_network(&options::export_network(&a))?;
@@ -138,13 +131,7 @@ fn report(a: &ReportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-struct Printing {
-    json: bool,
-    timings: bool,
-    quiet: bool,
-}
-
-fn finish(outcome: &RunOutcome, p: &Printing) -> Result<ExitCode> {
+fn finish(outcome: &RunOutcome, p: &PrintArgs) -> Result<ExitCode> {
     let s = &outcome.summary;
     if !p.quiet {
         for w in &s.warnings {
@@ -235,7 +222,7 @@ fn recommend(a: RecommendArgs) -> Result<ExitCode> {
 }
 
 fn coverage(a: CoverageArgs) -> Result<ExitCode> {
-    learncircle::base::progress::set_enabled(!a.quiet);
+    learncircle::base::progress::set_enabled(!a.print.quiet);
     let (report_lang, out_dir) = (a.report, a.out.clone());
     let mut opts = options::study(a.study, a.out, a.strict);
     opts.access = a.access.map(Into::into);
@@ -244,10 +231,10 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         opts.planned = a.planned;
         opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
         let t = with_threads(a.threads, || app::tile::run_tile(&opts, plan, index))??;
-        if !a.quiet {
+        if !a.print.quiet {
             println!("tile {index}: {} cells → {}", t.cells, opts.out.display());
         }
-        if a.timings {
+        if a.print.timings {
             let mut err = std::io::stderr().lock();
             for s in &t.timings_ms {
                 writeln!(err, "{:>28}  {:>10.1} ms", s.stage, s.ms)?;
@@ -259,24 +246,17 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     opts.planned_crs = a.planned_crs;
     opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
-    let code = finish(
-        &outcome,
-        &Printing {
-            json: a.json,
-            timings: a.timings,
-            quiet: a.quiet,
-        },
-    )?;
+    let code = finish(&outcome, &a.print)?;
     if let Some(lang) = report_lang {
-        write_report(&out_dir, lang, None, a.quiet)?;
+        write_report(&out_dir, lang, None, a.print.quiet)?;
     }
     Ok(code)
 }
 
 fn demo(a: &DemoArgs) -> Result<ExitCode> {
-    learncircle::base::progress::set_enabled(!a.quiet);
+    learncircle::base::progress::set_enabled(!a.print.quiet);
     let opts = app::demo::prepare(a.case.into(), &a.out)?;
-    if !a.quiet && !a.json && std::io::stderr().is_terminal() {
+    if !a.print.quiet && !a.print.json && std::io::stderr().is_terminal() {
         eprintln!(
             "learncircle demo: {:?} sample, inputs in {}",
             a.case,
@@ -284,16 +264,9 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
         );
     }
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
-    let code = finish(
-        &outcome,
-        &Printing {
-            json: a.json,
-            timings: a.timings,
-            quiet: a.quiet,
-        },
-    )?;
+    let code = finish(&outcome, &a.print)?;
     if let Some(lang) = a.report {
-        write_report(&a.out, lang, None, a.quiet)?;
+        write_report(&a.out, lang, None, a.print.quiet)?;
     }
     Ok(code)
 }

@@ -195,6 +195,20 @@ pub struct CoverageArgs {
         default_value = "csv,geojson"
     )]
     pub format: Vec<Format>,
+    /// How the run reports on the terminal.
+    #[command(flatten)]
+    pub print: PrintArgs,
+    /// After the run, write DIR/report.html and DIR/charts/ (language zh or en; default zh).
+    #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
+    pub report: Option<learncircle::present::charts::Lang>,
+    /// Output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// What a run prints: shared by `coverage`, `demo` and `merge`.
+#[derive(Debug, Args)]
+pub struct PrintArgs {
     /// Print summary.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -204,12 +218,6 @@ pub struct CoverageArgs {
     /// No table, no warnings on stderr (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
-    /// After the run, write DIR/report.html and DIR/charts/ (language zh or en; default zh).
-    #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
-    pub report: Option<learncircle::present::charts::Lang>,
-    /// Output directory (created if missing).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
 }
 
 /// Inputs and settings of a study, shared by `coverage` and `recommend`.
@@ -295,15 +303,9 @@ pub struct DemoArgs {
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Print summary.json to stdout instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// Print the per-stage time breakdown.
-    #[arg(long)]
-    pub timings: bool,
-    /// No table, no warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// How the run reports on the terminal.
+    #[command(flatten)]
+    pub print: PrintArgs,
     /// After the run, write OUT/report.html and OUT/charts/ (language zh or en; default zh).
     #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
     pub report: Option<learncircle::present::charts::Lang>,
@@ -335,15 +337,9 @@ pub struct MergeArgs {
     /// Per-cell outputs (csv, geojson, gpkg) [default: the --format of the tile runs].
     #[arg(long, value_enum, value_name = "FMT[,FMT…]", value_delimiter = ',')]
     pub format: Option<Vec<Format>>,
-    /// Print summary.json to stdout instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// Print the per-stage time breakdown.
-    #[arg(long)]
-    pub timings: bool,
-    /// No table, no warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// How the run reports on the terminal.
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 /// `learncircle recommend`.
