@@ -252,7 +252,7 @@ fn run_facts(r: &Results<'_>) -> RunFacts {
             lat_0: study.proj.origin().1,
         },
         config: config_used,
-        network: c.network.clone().map(|mut s| {
+        network: c.network.map(|mut s| {
             let used = r.site_used.iter().filter(|u| **u).count();
             s.off_network_sites = Some(c.sites.len() - used);
             serde_json::to_value(s).unwrap_or(serde_json::Value::Null)

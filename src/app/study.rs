@@ -68,6 +68,32 @@ fn assign_categories(
     (cats, kept)
 }
 
+/// Records projected to local metres; a record whose position cannot be
+/// projected becomes a rejected row (`reject` gives its location and residents).
+fn project_each<R, T>(
+    raw: Vec<R>,
+    proj: &LocalProjection,
+    (file, rejected): (&str, &mut Vec<Rejected>),
+    lon_lat: impl Fn(&R) -> (f64, f64),
+    reject: impl Fn(&R) -> (String, Option<f64>),
+    make: impl Fn(R, [f64; 2]) -> T,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(raw.len());
+    for r in raw {
+        let (lon, lat) = lon_lat(&r);
+        match proj.forward(lon, lat) {
+            Ok(xy) => out.push(make(r, xy)),
+            Err(e) => {
+                let (location, population) = reject(&r);
+                rejected.push(
+                    Rejected::new(file, &location, e.to_string()).with_population(population),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Project raw cells into model cells (ids generated from the row when absent).
 fn project_cells(
     raw: Vec<RawCell>,
@@ -75,26 +101,24 @@ fn project_cells(
     file: &str,
     rejected: &mut Vec<Rejected>,
 ) -> Vec<Cell> {
-    let mut cells = Vec::with_capacity(raw.len());
-    for c in raw {
-        match proj.forward(c.lon, c.lat) {
-            Ok(xy) => cells.push(Cell {
-                id: c
-                    .id
-                    .unwrap_or_else(|| c.location.replace("row ", "r").replace("feature ", "f")),
-                lon: c.lon,
-                lat: c.lat,
-                xy,
-                population: c.population,
-                elderly: c.elderly,
-                polygon: c.polygon,
-            }),
-            Err(e) => rejected.push(
-                Rejected::new(file, &c.location, e.to_string()).with_population(Some(c.population)),
-            ),
-        }
-    }
-    cells
+    project_each(
+        raw,
+        proj,
+        (file, rejected),
+        |c| (c.lon, c.lat),
+        |c| (c.location.clone(), Some(c.population)),
+        |c, xy| Cell {
+            id: c
+                .id
+                .unwrap_or_else(|| c.location.replace("row ", "r").replace("feature ", "f")),
+            lon: c.lon,
+            lat: c.lat,
+            xy,
+            population: c.population,
+            elderly: c.elderly,
+            polygon: c.polygon,
+        },
+    )
 }
 
 fn project_sites(
@@ -103,22 +127,22 @@ fn project_sites(
     file: &str,
     rejected: &mut Vec<Rejected>,
 ) -> Vec<Site> {
-    let mut sites = Vec::with_capacity(raw.len());
-    for s in raw {
-        match proj.forward(s.lon, s.lat) {
-            Ok(xy) => sites.push(Site {
-                id: s.id,
-                name: s.name,
-                category: s.category,
-                lon: s.lon,
-                lat: s.lat,
-                xy,
-                capacity: s.capacity,
-            }),
-            Err(e) => rejected.push(Rejected::new(file, &s.location, e.to_string())),
-        }
-    }
-    sites
+    project_each(
+        raw,
+        proj,
+        (file, rejected),
+        |s| (s.lon, s.lat),
+        |s| (s.location.clone(), None),
+        |s, xy| Site {
+            id: s.id,
+            name: s.name,
+            category: s.category,
+            lon: s.lon,
+            lat: s.lat,
+            xy,
+            capacity: s.capacity,
+        },
+    )
 }
 
 /// Per site (input order): whether its category's engine could use it.

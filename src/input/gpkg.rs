@@ -143,12 +143,17 @@ pub fn read_gpkg(
     ))
 }
 
-/// The file opened read-only, checked to be a GeoPackage.
-fn open_gpkg(path: &Path) -> Result<Connection, GpkgError> {
-    let sql = |source| GpkgError::Sqlite {
+/// Wraps a SQLite error with the file it came from.
+fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> GpkgError + Copy + '_ {
+    move |source| GpkgError::Sqlite {
         path: path.to_path_buf(),
         source,
-    };
+    }
+}
+
+/// The file opened read-only, checked to be a GeoPackage.
+fn open_gpkg(path: &Path) -> Result<Connection, GpkgError> {
+    let sql = sql_error(path);
     // SQLite would create a missing file even read-only in some modes; check first.
     std::fs::metadata(path).map_err(|source| GpkgError::Io {
         path: path.to_path_buf(),
@@ -176,10 +181,7 @@ fn open_gpkg(path: &Path) -> Result<Connection, GpkgError> {
 
 /// `--population-layer`, or the only feature layer.
 fn choose_layer(conn: &Connection, path: &Path, opts: &VectorOptions) -> Result<String, GpkgError> {
-    let sql = |source| GpkgError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sql = sql_error(path);
     let layers: Vec<String> = {
         let mut st = conn.prepare("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name").map_err(sql)?;
         st.query_map([], |r| r.get(0))
@@ -222,10 +224,7 @@ fn geometry_column(
     path: &Path,
     layer: &str,
 ) -> Result<(String, i64), GpkgError> {
-    let sql = |source| GpkgError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sql = sql_error(path);
     let geom: Option<(String, i64)> = conn
         .query_row(
             "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?1)",
@@ -293,10 +292,7 @@ fn column_plan(
     geom_col: &str,
     opts: &VectorOptions,
 ) -> Result<(ColumnPlan, String), GpkgError> {
-    let sql = |source| GpkgError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sql = sql_error(path);
     let columns: Vec<(String, bool)> = {
         let mut st = conn
             .prepare(&format!("PRAGMA table_info({})", quote(layer)))
@@ -339,10 +335,7 @@ fn read_rows(
     query: &str,
     n_values: usize,
 ) -> Result<Vec<FeatureRow>, GpkgError> {
-    let sql = |source| GpkgError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sql = sql_error(path);
     let mut st = conn.prepare(query).map_err(sql)?;
     let mut rows_out = Vec::new();
     let mut rows = st.query([]).map_err(sql)?;

@@ -893,10 +893,7 @@ impl RasterFile {
             path: path.to_path_buf(),
             source,
         };
-        let tiff = |source| RasterError::Tiff {
-            path: path.to_path_buf(),
-            source,
-        };
+        let tiff = tiff_error(path);
         let file = File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
         let mut dec_limits = Limits::default();
@@ -1124,10 +1121,7 @@ fn read_grid(
         path: path.to_path_buf(),
         reason,
     };
-    let tiff = |source| RasterError::Tiff {
-        path: path.to_path_buf(),
-        source,
-    };
+    let tiff = tiff_error(path);
     let f64s = |d: &mut Decoder<_>, tag| -> Result<Option<Vec<f64>>, RasterError> {
         match d.find_tag(tag).map_err(tiff)? {
             Some(v) => v.into_f64_vec().map(Some).map_err(tiff),
@@ -1261,16 +1255,21 @@ fn crs_from_keys(keys: &GeoKeys) -> Option<RasterCrs> {
 
 type TiffDecoder = Decoder<BufReader<File>>;
 
+/// Wraps a TIFF decoding error with the file it came from.
+fn tiff_error(path: &Path) -> impl Fn(tiff::TiffError) -> RasterError + Copy + '_ {
+    move |source| RasterError::Tiff {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Width and height, within the pixel and row-buffer limits.
 fn checked_dimensions(
     path: &Path,
     decoder: &mut TiffDecoder,
     limits: &RasterLimits,
 ) -> Result<(u32, u32), RasterError> {
-    let tiff = |source| RasterError::Tiff {
-        path: path.to_path_buf(),
-        source,
-    };
+    let tiff = tiff_error(path);
     let (width, height) = decoder.dimensions().map_err(tiff)?;
     if u64::from(width) * u64::from(height) > limits.max_pixels || width == 0 || height == 0 {
         return Err(RasterError::Dimensions {
@@ -1294,10 +1293,7 @@ fn checked_dimensions(
 
 /// The one band's sample type (single-band, supported compression only).
 fn sample_kind(path: &Path, decoder: &mut TiffDecoder) -> Result<SampleKind, RasterError> {
-    let tiff = |source| RasterError::Tiff {
-        path: path.to_path_buf(),
-        source,
-    };
+    let tiff = tiff_error(path);
     let tag_u16 = |d: &mut TiffDecoder, tag: Tag, default: u16| -> Result<u16, RasterError> {
         Ok(d.find_tag_unsigned::<u16>(tag)
             .map_err(tiff)?
@@ -1355,10 +1351,7 @@ fn chunk_layout(
     limits: &RasterLimits,
     file_len: u64,
 ) -> Result<ChunkLayout, RasterError> {
-    let tiff = |source| RasterError::Tiff {
-        path: path.to_path_buf(),
-        source,
-    };
+    let tiff = tiff_error(path);
     let chunk_type = decoder.get_chunk_type();
     let (chunk_w, chunk_h) = decoder.chunk_dimensions();
     if chunk_w == 0 || chunk_h == 0 {

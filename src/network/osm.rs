@@ -168,6 +168,25 @@ pub struct OsmData {
 }
 
 impl OsmData {
+    /// Every element with tags, as (kind, id, tags): tagged nodes, then ways, then
+    /// relations, each in file order.
+    pub fn tagged_elements(&self) -> impl Iterator<Item = (OsmKind, i64, &[(String, String)])> {
+        let nodes = self
+            .nodes
+            .iter()
+            .filter(|n| !n.tags.is_empty())
+            .map(|n| (OsmKind::Node, n.id, n.tags.as_slice()));
+        let ways = self
+            .ways
+            .iter()
+            .map(|w| (OsmKind::Way, w.id, w.tags.as_slice()));
+        let relations = self
+            .relations
+            .iter()
+            .map(|r| (OsmKind::Relation, r.id, r.tags.as_slice()));
+        nodes.chain(ways).chain(relations)
+    }
+
     /// The node with this id, if it was kept (binary search).
     #[must_use]
     pub fn node(&self, id: i64) -> Option<&OsmNode> {

@@ -1310,6 +1310,9 @@ fn report_units(
     Ok(())
 }
 
+/// Per grid cell keyed `(iy, ix)`: (floor area m², residents, elderly).
+type CellTotals = BTreeMap<(i64, i64), (f64, u64, u64)>;
+
 /// Whole persons per cell: each unit's totals apportioned by floor area (largest
 /// remainder; elderly capped by population), summed into cells keyed `(iy, ix)`
 /// as (floor area m², residents, elderly).
@@ -1319,8 +1322,8 @@ fn report_units(
 fn apportion(
     per_unit: &[BTreeMap<(i64, i64), f64>],
     totals: &[(u64, Option<u64>)],
-) -> Result<BTreeMap<(i64, i64), (f64, u64, u64)>, BuildingsError> {
-    let mut cells: BTreeMap<(i64, i64), (f64, u64, u64)> = BTreeMap::new();
+) -> Result<CellTotals, BuildingsError> {
+    let mut cells = CellTotals::new();
     for (u, floors) in per_unit.iter().enumerate() {
         let keys: Vec<(i64, i64)> = floors.keys().copied().collect();
         let weights: Vec<f64> = floors.values().copied().collect();
@@ -1341,11 +1344,7 @@ fn apportion(
 }
 
 /// Grid cells as written rows, centres back in WGS84.
-fn cell_rows(
-    cells: BTreeMap<(i64, i64), (f64, u64, u64)>,
-    cell_m: f64,
-    proj: &LocalProjection,
-) -> Vec<CellPopulation> {
+fn cell_rows(cells: CellTotals, cell_m: f64, proj: &LocalProjection) -> Vec<CellPopulation> {
     cells
         .into_iter()
         .map(|((iy, ix), (floor, p, e))| {

@@ -615,14 +615,8 @@ fn located(path: &Path, data: &OsmData) -> Result<(LocalProjection, Vec<Located>
             });
         }
     };
-    for n in data.nodes.iter().filter(|n| !n.tags.is_empty()) {
-        push(OsmKind::Node, n.id, &n.tags);
-    }
-    for w in &data.ways {
-        push(OsmKind::Way, w.id, &w.tags);
-    }
-    for r in &data.relations {
-        push(OsmKind::Relation, r.id, &r.tags);
+    for (kind, id, tags) in data.tagged_elements() {
+        push(kind, id, tags);
     }
     Ok((proj, out))
 }
@@ -978,14 +972,8 @@ pub fn locate_elements(
             out.push((ElementId { kind, id }, at));
         }
     };
-    for n in data.nodes.iter().filter(|n| !n.tags.is_empty()) {
-        push(OsmKind::Node, n.id, &n.tags);
-    }
-    for w in &data.ways {
-        push(OsmKind::Way, w.id, &w.tags);
-    }
-    for r in &data.relations {
-        push(OsmKind::Relation, r.id, &r.tags);
+    for (kind, id, tags) in data.tagged_elements() {
+        push(kind, id, tags);
     }
     Ok(out)
 }
