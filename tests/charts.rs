@@ -17,8 +17,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use learncircle::app::{ConfigSource, CoverageOptions, run_coverage};
+
+#[path = "support/mod.rs"]
+mod support;
 use learncircle::present::charts::{self, ChartKind, ChartOptions, Lang, RunDir};
 use learncircle::present::report::html;
+use support::chromium_or_skip;
 
 // ---------------------------------------------------------------- fixture
 
@@ -700,37 +704,6 @@ fn report_flag_and_errors_through_the_binary() {
 }
 
 // ---------------------------------------------------------------- Chromium
-
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    for name in [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ] {
-        for dir in std::env::split_paths(&path) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// Chromium, or `None` after a notice (a failure when CI requires Chromium).
-fn chromium_or_skip(test: &str) -> Option<PathBuf> {
-    let found = chromium();
-    if found.is_none() {
-        assert!(
-            std::env::var("LEARNCIRCLE_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
-            "LEARNCIRCLE_REQUIRE_CHROMIUM=1 but no chromium on PATH (run .ci/chromium-setup.sh)"
-        );
-        eprintln!("SKIPPED {test}: no chromium on PATH (install with .ci/chromium-setup.sh)");
-    }
-    found
-}
 
 struct Shot {
     png: Vec<u8>,

@@ -24,67 +24,29 @@ struct Bundled {
     bytes: &'static [u8],
 }
 
-const SHANGHAI: &[Bundled] = &[
-    Bundled {
-        name: "sites.csv",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/shanghai/sites.csv"
-        )),
-    },
-    Bundled {
-        name: "population.csv",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/shanghai/population.csv"
-        )),
-    },
-    Bundled {
-        name: "learncircle.toml",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/shanghai/learncircle.toml"
-        )),
-    },
-    Bundled {
-        name: "fudan_wujiaochang_2023.osm",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/shanghai/fudan_wujiaochang_2023.osm"
-        )),
-    },
-];
+/// The files of one case under `data/DIR/`, compiled in.
+macro_rules! bundled {
+    ($dir:literal: $($name:literal),+ $(,)?) => {
+        &[$(Bundled {
+            name: $name,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/", $dir, "/", $name)),
+        }),+]
+    };
+}
 
-const HELSINKI: &[Bundled] = &[
-    Bundled {
-        name: "sites.csv",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/helsinki/sites.csv"
-        )),
-    },
-    Bundled {
-        name: "population.geojson",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/helsinki/population.geojson"
-        )),
-    },
-    Bundled {
-        name: "learncircle.toml",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/helsinki/learncircle.toml"
-        )),
-    },
-    Bundled {
-        name: "Helsinki.osm.pbf",
-        bytes: include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/helsinki/Helsinki.osm.pbf"
-        )),
-    },
-];
+const SHANGHAI: &[Bundled] = bundled!("shanghai":
+    "sites.csv",
+    "population.csv",
+    "learncircle.toml",
+    "fudan_wujiaochang_2023.osm",
+);
+
+const HELSINKI: &[Bundled] = bundled!("helsinki":
+    "sites.csv",
+    "population.geojson",
+    "learncircle.toml",
+    "Helsinki.osm.pbf",
+);
 
 /// Write the case's inputs under `out/inputs/` and return the coverage options.
 ///

@@ -144,15 +144,7 @@ fn unwritable_output_locations() {
     d.write("pop.csv", POP);
     d.write("afile", "x");
     // --out is an existing file.
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-        "--out",
-        "afile",
-    ]);
+    let r = d.coverage(&["--out", "afile"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -161,15 +153,7 @@ fn unwritable_output_locations() {
         r.stderr
     );
     // --out lies below a file: cannot be created (works even as root).
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-        "--out",
-        "afile/run",
-    ]);
+    let r = d.coverage(&["--out", "afile/run"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("afile/run: cannot write output"),

@@ -528,15 +528,7 @@ fn check(c: &Case) {
                 let plain = Dir::new();
                 plain.write("sites.csv", SITES);
                 plain.write("pop.csv", POP);
-                let base = plain.run(&[
-                    "coverage",
-                    "--sites",
-                    "sites.csv",
-                    "--population",
-                    "pop.csv",
-                    "--out",
-                    "out",
-                ]);
+                let base = plain.coverage(&["--out", "out"]);
                 assert_eq!(base.code, 0, "{}", base.stderr);
                 for f in ["cells.csv", "sites.csv", "rejected.csv", "gaps.csv"] {
                     assert_eq!(

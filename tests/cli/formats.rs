@@ -162,17 +162,7 @@ fn bad_format_inputs() {
     assert!(!d.path("o").exists());
     // --elderly with a CSV population is a usage error.
     d.write("pop.csv", "lon,lat,population\n114.27,30.6,5\n");
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-        "--elderly",
-        "x.tif",
-        "--out",
-        "o",
-    ]);
+    let r = d.coverage(&["--elderly", "x.tif", "--out", "o"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--elderly"), "{}", r.stderr);
     // A truncated raster.

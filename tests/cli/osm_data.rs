@@ -135,12 +135,7 @@ fn outputs_feed_coverage() {
         "pop.csv",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
+    let r = d.coverage(&[
         "--config",
         &sample("shanghai/learncircle.toml"),
         "--mode",

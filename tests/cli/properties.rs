@@ -57,15 +57,7 @@ fn summary(d: &Dir, out: &str) -> serde_json::Value {
 fn population_is_conserved() {
     let d = Dir::new();
     let total = random_inputs(&d, SEED_1, 2000, 30);
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-        "--out",
-        "o",
-    ]);
+    let r = d.coverage(&["--out", "o"]);
     assert_eq!(r.code, 1, "rejected rows → exit 1: {}", r.stderr);
     let s = summary(&d, "o");
     assert_eq!(
@@ -164,17 +156,7 @@ fn coverage_is_monotone_in_the_threshold() {
     let mut prev_shares: Option<Vec<f64>> = None;
     for (k, t) in thresholds.iter().enumerate() {
         let out = format!("o{k}");
-        let r = d.run(&[
-            "coverage",
-            "--sites",
-            "sites.csv",
-            "--population",
-            "pop.csv",
-            "--threshold-m",
-            t,
-            "--out",
-            &out,
-        ]);
+        let r = d.coverage(&["--threshold-m", t, "--out", &out]);
         assert_eq!(r.code, 1, "{}", r.stderr);
         let (h, rows) = read_csv(&d.read(&format!("{out}/cells.csv")));
         let s = summary(&d, &out);
@@ -211,28 +193,12 @@ fn coverage_is_monotone_in_the_threshold() {
 fn adding_a_site_never_lowers_coverage() {
     let d = Dir::new();
     random_inputs(&d, SEED_1 + 2, 800, 9);
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-        "--out",
-        "a",
-    ]);
+    let r = d.coverage(&["--out", "a"]);
     assert_eq!(r.code, 1);
     let mut sites = d.read("sites.csv");
     sites.push_str("extra,new library,library,121.48,31.295\n");
     d.write("sites.csv", sites);
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-        "--out",
-        "b",
-    ]);
+    let r = d.coverage(&["--out", "b"]);
     assert_eq!(r.code, 1);
     let (h, a) = read_csv(&d.read("a/cells.csv"));
     let (_, b) = read_csv(&d.read("b/cells.csv"));
@@ -270,17 +236,7 @@ fn two_step_fca_conserves_supply() {
     d.write("sites.csv", sites);
     for method in ["2sfca", "e2sfca-step", "e2sfca-gaussian"] {
         let out = format!("o-{method}");
-        let r = d.run(&[
-            "coverage",
-            "--sites",
-            "sites.csv",
-            "--population",
-            "pop.csv",
-            "--access",
-            method,
-            "--out",
-            &out,
-        ]);
+        let r = d.coverage(&["--access", method, "--out", &out]);
         assert_eq!(r.code, 1, "{}", r.stderr);
         let s = summary(&d, &out);
         let (ch, cells) = read_csv(&d.read(&format!("{out}/cells.csv")));

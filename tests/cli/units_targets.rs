@@ -227,17 +227,7 @@ fn unit_and_target_bad_inputs() {
     let d = Dir::new();
     fixture(&d);
     d.write("cfg.toml", "[[category]]\nname='library'\nthreshold_m=500.0\n[[target]]\nrule='library.has_site >= 1'\nscope='unit'\n");
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-        "--config",
-        "cfg.toml",
-        "--out",
-        "out",
-    ]);
+    let r = d.coverage(&["--config", "cfg.toml", "--out", "out"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("needs --units FILE"), "{}", r.stderr);
     assert!(!d.path("out").exists());

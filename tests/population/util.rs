@@ -7,15 +7,17 @@ use std::path::{Path, PathBuf};
 use tiff::encoder::{Compression, TiffEncoder, colortype};
 use tiff::tags::Tag;
 
-pub const WUHAN_DIR: &str = "/work/shared/data/wuhan-worldpop-elderly";
-pub const HSY_DIR: &str = "/work/shared/data/helsinki-population-grid-hsy";
+#[path = "../support/mod.rs"]
+mod support;
+
+pub use support::*;
 
 pub fn wuhan(name: &str) -> PathBuf {
-    Path::new(WUHAN_DIR).join(name)
+    shared_data("wuhan-worldpop-elderly").join(name)
 }
 
 pub fn hsy(name: &str) -> PathBuf {
-    Path::new(HSY_DIR).join(name)
+    shared_data("helsinki-population-grid-hsy").join(name)
 }
 
 /// How a test raster is georeferenced.

@@ -308,32 +308,23 @@ impl Draw for CoverageMap<'_> {
         )?;
         frame::decorations(&page.map, &px, t)?;
 
-        let total: f64 = self.tier_population.iter().sum();
-        let share = |i: usize| {
-            if total > 0.0 {
-                pct(self.tier_population[i] / total)
-            } else {
-                "-".into()
-            }
-        };
         let mut lg = LegendWriter::new(&page.legend, t);
-        lg.heading(&t.l("步行时间（人口占比）", "Walking time (residents)"))?;
-        let labels: [(&str, &str); 5] = [
+        let mut labels: Vec<(&str, &str)> = vec![
             ("≤ 5 分钟", "≤ 5 min"),
             ("5–10 分钟", "5–10 min"),
             ("10–15 分钟", "10–15 min"),
             ("> 15 分钟", "> 15 min"),
             ("搜索范围内无设施", "nothing within reach"),
         ];
-        for (i, (zh, en)) in labels.iter().enumerate() {
-            lg.swatch(TIER_COLOURS[i], &format!("{}  {}", t.l(zh, en), share(i)))?;
-        }
         if self.tier_population[5] > 0.0 || self.tiers.contains(&5) {
-            lg.swatch(
-                TIER_COLOURS[5],
-                &format!("{}  {}", t.l("不在路网上", "off the network"), share(5)),
-            )?;
+            labels.push(("不在路网上", "off the network"));
         }
+        let classes: Vec<_> = labels.into_iter().zip(TIER_COLOURS).collect();
+        lg.shares(
+            &t.l("步行时间（人口占比）", "Walking time (residents)"),
+            &classes,
+            &self.tier_population,
+        )?;
         lg.gap(8);
         lg.marker(
             SITE,

@@ -440,6 +440,28 @@ impl<'a, DB: DrawingBackend> LegendWriter<'a, DB> {
         Ok(())
     }
 
+    /// A heading, then one swatch per class labelled with its share of the
+    /// residents (`population[i]` ÷ Σ population; `-` when nobody lives there).
+    pub fn shares(
+        &mut self,
+        heading: &str,
+        classes: &[((&str, &str), RGBColor)],
+        population: &[f64],
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let total: f64 = population.iter().sum();
+        self.heading(heading)?;
+        for (i, ((zh, en), colour)) in classes.iter().enumerate() {
+            let share = if total > 0.0 {
+                super::style::pct(population[i] / total)
+            } else {
+                "-".into()
+            };
+            let text = format!("{}  {share}", self.t.l(zh, en));
+            self.swatch(*colour, &text)?;
+        }
+        Ok(())
+    }
+
     /// A filled swatch and its label.
     pub fn swatch(
         &mut self,

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::coverage_map::{MapBase, draw_sites};
 use super::frame::{self, LegendWriter, Px};
 use super::run::RunDir;
-use super::style::{self, Text, pct};
+use super::style::{self, Text};
 use super::{Draw, Lang};
 use crate::present::report::{CategorySummary, fmt_count};
 
@@ -133,25 +133,19 @@ impl Draw for WhatIfMap<'_> {
             t,
         )?;
         frame::decorations(&page.map, &px, t)?;
-        let total: f64 = self.class_population.iter().sum();
-        let share = |i: usize| {
-            if total > 0.0 {
-                pct(self.class_population[i] / total)
-            } else {
-                "-".into()
-            }
-        };
         let mut lg = LegendWriter::new(&page.legend, t);
-        lg.heading(&t.l("方案前后（人口占比）", "Before → after (residents)"))?;
         let labels: [(&str, &str); 4] = [
             ("一直覆盖", "covered before and after"),
             ("新增覆盖", "newly covered"),
             ("失去覆盖", "no longer covered"),
             ("仍未覆盖", "still not covered"),
         ];
-        for (i, (zh, en)) in labels.iter().enumerate() {
-            lg.swatch(CLASS_COLOURS[i], &format!("{}  {}", t.l(zh, en), share(i)))?;
-        }
+        let classes: Vec<_> = labels.into_iter().zip(CLASS_COLOURS).collect();
+        lg.shares(
+            &t.l("方案前后（人口占比）", "Before → after (residents)"),
+            &classes,
+            &self.class_population,
+        )?;
         lg.gap(8);
         lg.marker(
             style::INK,
