@@ -2,15 +2,19 @@
 //!
 //! Who can reach a place of learning on foot, who cannot, and where to build next.
 //!
-//! Data flows one way through the stages below; only [`app`] knows their order.
+//! The modules are the layers of the pipeline, bottom-up; each uses only the
+//! layers below it (checked by `tests/architecture.rs`), and only [`app`] knows the
+//! order of the stages. The library never sees clap: the binary (`src/main.rs`,
+//! `src/cli/`) turns flags into the options structs of [`app`] and [`osm`].
 //!
 //! ```text
-//! input (CSV, GeoJSON, OSM, GeoTIFF, GeoPackage)  → Raw* records in WGS84 + Rejected rows
-//!   → crs (GCJ-02/BD-09 → WGS84; local transverse Mercator, metres)
-//!   → model (Site, Cell)
-//!   → distance (Euclidean R-tree | Walking over the OSM pedestrian graph)
-//!   → coverage (per cell, per category; population and elderly covered)
-//!   → report (summary) → export (CSV, GeoJSON, atomically written)
+//! base (records, categories) → crs → input (readers → Raw* + Rejected rows)
+//!   → network (OSM → pedestrian graph, snapping, Dijkstra)
+//!   → analysis (distance engines, coverage, units, targets, gaps, access, recommend)
+//!   → config (TOML/presets → categories, target rules)
+//!   → export (atomic CSV / GeoJSON / GeoPackage outputs)
+//!   → osm (sites and population derived from OSM) → present (summary, charts, report)
+//!   → app (one module per command)
 //! ```
 //!
 //! See `docs/ARCHITECTURE.md` for the code map and `docs/METHODS.md` for definitions.

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::analysis::coverage::Coverage;
 use crate::analysis::distance::{Euclidean, Reach};
-use crate::base::model::{Cell, RawCell, RawSite, Rejected, Site, bbox_of};
+use crate::base::model::{Cell, Positioned, RawCell, RawSite, Rejected, Site, bbox_of};
 use crate::base::progress::Progress;
 use crate::base::timing::Timer;
 use crate::config::{Category, Config, Layer, PLANNING_SPEED_M_PER_MIN, RunSettings};
@@ -69,26 +69,21 @@ fn assign_categories(
 }
 
 /// Records projected to local metres; a record whose position cannot be
-/// projected becomes a rejected row (`reject` gives its location and residents).
-fn project_each<R, T>(
+/// projected becomes a rejected row.
+fn project_all<R: Positioned, T>(
     raw: Vec<R>,
     proj: &LocalProjection,
-    (file, rejected): (&str, &mut Vec<Rejected>),
-    lon_lat: impl Fn(&R) -> (f64, f64),
-    reject: impl Fn(&R) -> (String, Option<f64>),
+    file: &str,
+    rejected: &mut Vec<Rejected>,
     make: impl Fn(R, [f64; 2]) -> T,
 ) -> Vec<T> {
     let mut out = Vec::with_capacity(raw.len());
     for r in raw {
-        let (lon, lat) = lon_lat(&r);
+        let (lon, lat, location) = r.position();
         match proj.forward(lon, lat) {
             Ok(xy) => out.push(make(r, xy)),
-            Err(e) => {
-                let (location, population) = reject(&r);
-                rejected.push(
-                    Rejected::new(file, &location, e.to_string()).with_population(population),
-                );
-            }
+            Err(e) => rejected
+                .push(Rejected::new(file, location, e.to_string()).with_population(r.residents())),
         }
     }
     out
@@ -101,24 +96,7 @@ fn project_cells(
     file: &str,
     rejected: &mut Vec<Rejected>,
 ) -> Vec<Cell> {
-    project_each(
-        raw,
-        proj,
-        (file, rejected),
-        |c| (c.lon, c.lat),
-        |c| (c.location.clone(), Some(c.population)),
-        |c, xy| Cell {
-            id: c
-                .id
-                .unwrap_or_else(|| c.location.replace("row ", "r").replace("feature ", "f")),
-            lon: c.lon,
-            lat: c.lat,
-            xy,
-            population: c.population,
-            elderly: c.elderly,
-            polygon: c.polygon,
-        },
-    )
+    project_all(raw, proj, file, rejected, Cell::from_raw)
 }
 
 fn project_sites(
@@ -127,22 +105,7 @@ fn project_sites(
     file: &str,
     rejected: &mut Vec<Rejected>,
 ) -> Vec<Site> {
-    project_each(
-        raw,
-        proj,
-        (file, rejected),
-        |s| (s.lon, s.lat),
-        |s| (s.location.clone(), None),
-        |s, xy| Site {
-            id: s.id,
-            name: s.name,
-            category: s.category,
-            lon: s.lon,
-            lat: s.lat,
-            xy,
-            capacity: s.capacity,
-        },
-    )
+    project_all(raw, proj, file, rejected, Site::from_raw)
 }
 
 /// Per site (input order): whether its category's engine could use it.
@@ -554,32 +517,22 @@ pub fn load_study_with(
     timer.stage("config");
     let read = read_inputs(opts)?;
     timer.stage("read inputs");
-    let projected = validate_and_project(opts, &config, threshold_m, read, &mut warnings)?;
+    let p = validate_and_project(opts, &config, threshold_m, read, &mut warnings)?;
     timer.stage("validate and project");
-    let Projected {
-        categories,
-        cells,
-        sites,
-        units,
-        proj,
-        rejected,
-        sites_read,
-        pop,
-    } = projected;
-    if opts.strict && !rejected.is_empty() {
-        let r = &rejected[0];
+    if opts.strict && !p.rejected.is_empty() {
+        let r = &p.rejected[0];
         bail!(
             "--strict: {} input records rejected; first: {}: {}: {}",
-            rejected.len(),
+            p.rejected.len(),
             r.file,
             r.location,
             r.reason
         );
     }
     let progress = Progress::stage("reading the walking network");
-    let cells_xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
+    let cells_xy: Vec<[f64; 2]> = p.cells.iter().map(|c| c.xy).collect();
     let graph = if with_network {
-        read_graph(opts, mode, &proj, timer, &mut warnings)?
+        read_graph(opts, mode, &p.proj, timer, &mut warnings)?
     } else {
         straight_mode_warning(opts, mode, &mut warnings);
         None
@@ -589,22 +542,22 @@ pub fn load_study_with(
         config,
         run,
         mode,
-        categories,
-        cells,
+        categories: p.categories,
+        cells: p.cells,
         cells_xy,
-        sites,
-        units,
-        proj,
+        sites: p.sites,
+        units: p.units,
+        proj: p.proj,
         graph,
-        rejected,
+        rejected: p.rejected,
         warnings,
         sites_file: opts.sites.display().to_string(),
         pop_file: opts.population.display().to_string(),
-        sites_read,
-        has_elderly: pop.has_elderly,
-        input_total: pop.input_total,
-        clipped: pop.clipped,
-        pop_report: pop.report,
+        sites_read: p.sites_read,
+        has_elderly: p.pop.has_elderly,
+        input_total: p.pop.input_total,
+        clipped: p.pop.clipped,
+        pop_report: p.pop.report,
     })
 }
 

@@ -98,6 +98,66 @@ pub struct Rejected {
     pub population: Option<f64>,
 }
 
+/// A record as read, with its WGS84 position and where it came from.
+pub trait Positioned {
+    /// Longitude and latitude (WGS84), and where in its file (`row N`, `feature N`).
+    fn position(&self) -> (f64, f64, &str);
+    /// Residents it carries (cells), for the conservation check of rejected rows.
+    fn residents(&self) -> Option<f64> {
+        None
+    }
+}
+
+impl Positioned for RawSite {
+    fn position(&self) -> (f64, f64, &str) {
+        (self.lon, self.lat, &self.location)
+    }
+}
+
+impl Positioned for RawCell {
+    fn position(&self) -> (f64, f64, &str) {
+        (self.lon, self.lat, &self.location)
+    }
+    fn residents(&self) -> Option<f64> {
+        Some(self.population)
+    }
+}
+
+impl Site {
+    /// A site at `xy` (local metres).
+    #[must_use]
+    pub fn from_raw(s: RawSite, xy: [f64; 2]) -> Self {
+        Self {
+            id: s.id,
+            name: s.name,
+            category: s.category,
+            lon: s.lon,
+            lat: s.lat,
+            xy,
+            capacity: s.capacity,
+        }
+    }
+}
+
+impl Cell {
+    /// A cell at `xy` (local metres); without an id, one from its location
+    /// (`row 12` → `r12`, `feature 3` → `f3`).
+    #[must_use]
+    pub fn from_raw(c: RawCell, xy: [f64; 2]) -> Self {
+        Self {
+            id: c
+                .id
+                .unwrap_or_else(|| c.location.replace("row ", "r").replace("feature ", "f")),
+            lon: c.lon,
+            lat: c.lat,
+            xy,
+            population: c.population,
+            elderly: c.elderly,
+            polygon: c.polygon,
+        }
+    }
+}
+
 impl Rejected {
     /// Convenience constructor.
     pub fn new(

@@ -21,6 +21,21 @@ pub struct FeatureRecord {
     pub id: Option<String>,
 }
 
+/// [`read_features`], refusing a collection without features.
+///
+/// # Errors
+/// As [`read_features`], and [`InputError::Empty`] for no features.
+pub fn read_nonempty_features(path: &Path) -> Result<Vec<FeatureRecord>, InputError> {
+    let features = read_features(path)?;
+    if features.is_empty() {
+        return Err(InputError::Empty {
+            path: path.into(),
+            what: "FeatureCollection has no features",
+        });
+    }
+    Ok(features)
+}
+
 /// Read every feature of a GeoJSON file.
 ///
 /// # Errors

@@ -10,7 +10,7 @@ use std::path::Path;
 use geo::{Centroid, MultiPolygon};
 
 use super::InputError;
-use super::features::{as_text, property, read_features};
+use super::features::{as_text, property, read_nonempty_features};
 use super::sites::geometry_name;
 use super::table::{
     Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
@@ -316,13 +316,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
 }
 
 fn read_geojson(path: &Path) -> Result<Parsed, InputError> {
-    let features = read_features(path)?;
-    if features.is_empty() {
-        return Err(InputError::Empty {
-            path: path.into(),
-            what: "FeatureCollection has no features",
-        });
-    }
+    let features = read_nonempty_features(path)?;
     let has_elderly = features
         .iter()
         .any(|f| property(&f.properties, ELDERLY.aliases).is_some());

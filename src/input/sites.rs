@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::InputError;
-use super::features::{as_text, property, read_features};
+use super::features::{as_text, property, read_nonempty_features};
 use super::table::{
     Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
 };
@@ -251,13 +251,7 @@ fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
 }
 
 fn read_geojson(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
-    let features = read_features(path)?;
-    if features.is_empty() {
-        return Err(InputError::Empty {
-            path: path.into(),
-            what: "FeatureCollection has no features",
-        });
-    }
+    let features = read_nonempty_features(path)?;
     let file = path.display().to_string();
     let rows = features.len();
     let mut sites = Vec::new();

@@ -7,7 +7,7 @@ use std::path::Path;
 use geo::{MultiPolygon, Validation};
 
 use super::InputError;
-use super::features::{as_text, property, read_features};
+use super::features::{as_text, property, read_nonempty_features};
 use super::sites::geometry_name;
 use crate::base::model::Rejected;
 use crate::crs::InputCrs;
@@ -78,13 +78,7 @@ pub fn read_units(path: &Path, crs: InputCrs) -> Result<UnitsRead, InputError> {
             expected: ".geojson or .json",
         });
     }
-    let features = read_features(path)?;
-    if features.is_empty() {
-        return Err(InputError::Empty {
-            path: path.into(),
-            what: "FeatureCollection has no features",
-        });
-    }
+    let features = read_nonempty_features(path)?;
     let file = path.display().to_string();
     let rows = features.len();
     let mut out = UnitsRead::default();
