@@ -36,10 +36,17 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// More worker threads than any machine this runs on has cores; a bound that
+/// keeps `--threads` from spawning threads until the system refuses.
+const MAX_THREADS: usize = 1024;
+
 fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
     match threads {
         None => Ok(f()),
         Some(0) => anyhow::bail!("--threads must be at least 1"),
+        Some(n) if n > MAX_THREADS => {
+            anyhow::bail!("--threads {n}: at most {MAX_THREADS} worker threads")
+        }
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
