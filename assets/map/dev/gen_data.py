@@ -182,11 +182,9 @@ class City:
             so = np.argsort(key_seg, kind="stable")
             pos = np.searchsorted(key_seg[so], lo * (V + 1) + hi)
             seg_vu = so[pos]
-            # position of seg_vu in v's incidence list
-            j = np.empty(len(inner), np.int64)
-            for t_, (v, s) in enumerate(zip(inner, seg_vu)):
-                lst = inc_seg[inc_first[v]:inc_first[v + 1]]
-                j[t_] = int(np.searchsorted(lst, s))
+            # position of seg_vu in v's incidence list (sorted by node, then segment)
+            inc_key = inc_node * (S + 1) + inc_seg
+            j = np.searchsorted(inc_key, inner * (S + 1) + seg_vu) - inc_first[inner]
             if len(j) and j.max() >= 253:
                 raise SystemExit("degree >= 253 not supported by this generator")
             p8[inner] = j
@@ -202,10 +200,11 @@ class City:
             ea = np.where(b2a[c_seg], c_acc + self.along(c, c_seg, c_la) + nd[ca], np.inf)
             eb = np.where(a2b[c_seg], c_acc + self.along(c, c_seg, c_lb) + nd[cb], np.inf)
             best = np.minimum(ea, eb)
-            best_site = np.full(len(c_seg), -1)
+            co = np.argsort(c_seg, kind="stable")
+            cs_sorted = c_seg[co]
             for i in mine:  # same segment
-                on = np.nonzero(c_seg == s_seg[i])[0]
-                for ci in on:
+                lo_, hi_ = np.searchsorted(cs_sorted, [s_seg[i], s_seg[i] + 1])
+                for ci in co[lo_:hi_]:
                     okd = a2b[c_seg[ci]] if s_la[i] >= c_la[ci] else b2a[c_seg[ci]]
                     if okd:
                         L = c_acc[ci] + float(self.along(c, c_seg[ci], abs(s_la[i] - c_la[ci]))) + s_acc[i]
@@ -222,7 +221,6 @@ class City:
             self.walk_cmin.append(pack(cm, np.uint32))
             self.covered |= np.where(best <= k["threshold_m"], np.uint32(1 << c), np.uint32(0))
             # residents within threshold per site (approximation: nearest-site catchment)
-            del best_site
         return self
 
     def data(self, title, units=(), gaps=(), whatif=None, recs=()):
@@ -263,7 +261,7 @@ class City:
                       "snap_lon_e7": pack(e7(qlon), np.int32), "snap_lat_e7": pack(e7(qlat), np.int32)},
             "network": {"nodes": int(self.V), "segs": int(self.S),
                         "node_lon_e7": pack(e7(lon), np.int32, True), "node_lat_e7": pack(e7(lat), np.int32, True),
-                        "seg_a": pack(self.seg_a, np.uint32), "seg_b": pack(self.seg_b, np.uint32),
+                        "seg_a": pack(self.seg_a, np.uint32, True), "seg_b": pack(self.seg_b, np.uint32),
                         "seg_len_m": pack(self.seg_len32, np.float32), "seg_flags": pack(self.seg_flags, np.uint8)},
             "trees": self.trees,
             "sites": sites,
