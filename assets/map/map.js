@@ -333,9 +333,43 @@
     },
   });
 
+  // Large runs: above this many cells + segments, the whole city is rendered once per
+  // zoom level (and category, layers, scenario) into an off-screen canvas when it fits
+  // in CACHE_MAX_PX, and frames are blits of it (docs/MAP-DATA.md §6).
+  var CACHE_ITEMS = 50000, CACHE_MAX_PX = 4096, baseCache = null, cacheKey = '';
+
   function draw(ctx, v) {
     var t = performance.now();
     ctx.clearRect(0, 0, v.w, v.h);
+    var items = D.cells.n + (D.network ? D.network.segs : 0), done = false;
+    if (items > CACHE_ITEMS) {
+      var bb = D.meta.bbox, pad = 4 * cellHalf * v.s + 4;
+      var px0 = Math.floor(mercX(bb[0]) * v.s - pad), px1 = Math.ceil(mercX(bb[2]) * v.s + pad);
+      var py0 = Math.floor(mercY(bb[3]) * v.s - pad), py1 = Math.ceil(mercY(bb[1]) * v.s + pad);
+      if (px1 - px0 <= CACHE_MAX_PX && py1 - py0 <= CACHE_MAX_PX) {
+        var key = [v.s, cat, colourBy, scenario, layerOn.cells, layerOn.network].join('|');
+        if (!baseCache || cacheKey !== key) {
+          baseCache = baseCache || document.createElement('canvas');
+          baseCache.width = px1 - px0; baseCache.height = py1 - py0;
+          var cctx = baseCache.getContext('2d');
+          drawBase(cctx, { s: v.s, ox: px0, oy: py0, w: px1 - px0, h: py1 - py0 });
+          baseCache.ox = px0; baseCache.oy = py0; cacheKey = key;
+          stats.cache_build_ms = performance.now() - t;
+        }
+        ctx.drawImage(baseCache, baseCache.ox - v.ox, baseCache.oy - v.oy);
+        done = true;
+      } else if (baseCache) {
+        baseCache.width = baseCache.height = 0; baseCache = null; cacheKey = ''; // free the memory
+      }
+    }
+    if (!done) drawBase(ctx, v);
+    var xa = v.ox / v.s, ya = v.oy / v.s, xb = (v.ox + v.w) / v.s, yb = (v.oy + v.h) / v.s;
+    if (layerOn.sites) drawSites(ctx, v, xa, ya, xb, yb);
+    stats.last_draw_ms = performance.now() - t;
+    stats.cached = done;
+  }
+
+  function drawBase(ctx, v) {
     var xa = v.ox / v.s, ya = v.oy / v.s, xb = (v.ox + v.w) / v.s, yb = (v.oy + v.h) / v.s;
     var drawn = { cells: 0, segs: 0 };
     if (layerOn.cells && colourBy === 'cells') {
@@ -375,8 +409,6 @@
       if (!many) drawn.segs += stroke(foot, 'rgba(120,120,120,0.45)', 0.8 * wz, 0);
       drawn.segs += stroke(streets, 'rgba(60,60,60,0.75)', 1.1 * wz, many ? 1 : 0);
     }
-    if (layerOn.sites) drawSites(ctx, v, xa, ya, xb, yb);
-    stats.last_draw_ms = performance.now() - t;
     stats.drawn = drawn;
   }
 
@@ -707,6 +739,7 @@
   }
 
   function refresh() {
+    cacheKey = '';
     computeBands();
     renderPanel();
     buildUnits(); buildGaps(); buildRecs();
@@ -787,6 +820,8 @@
       return new Promise(function (res) { requestAnimationFrame(function () { requestAnimationFrame(res); }); });
     }).then(function () {
       stats.first_paint_ms = performance.now() - t0;
+      stats.script_start_ms = t0; // since navigation start (performance.timeOrigin)
+      stats.first_paint_since_nav_ms = performance.now();
       stats.cells = D.cells.n;
       stats.nodes = D.network ? D.network.nodes : 0;
       stats.segs = D.network ? D.network.segs : 0;

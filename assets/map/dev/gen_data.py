@@ -3,6 +3,8 @@
 without the Rust generator.
 
     gen_data.py toy OUT.json      a hand-checkable 3x3 street grid, 2 sites, 9 cells
+    gen_data.py toy-whatif OUT.json   the same with a planned library at (0, 100)
+    gen_data.py demo OUT.json     random but valid, at the Shanghai demo's size (4900 nodes, 729 cells)
     gen_data.py large OUT.json    random but valid, at the 1M-node city's size
                                   (1 M nodes, ~1.1 M segments, 213 k cells, 4263 sites)
 
@@ -282,7 +284,7 @@ def square(x0, y0, x1, y1):
     return [[[[lo0, la0], [lo1, la0], [lo1, la1], [lo0, la1], [lo0, la0]]]]
 
 
-def toy():
+def toy(whatif_run=False):
     xs = np.array([0, 100, 200] * 3, float)
     ys = np.repeat([0.0, 100.0, 200.0], 3)
     # segments: horizontals then verticals (a = lower index)
@@ -296,7 +298,7 @@ def toy():
     sites = [{"id": "s0", "name": "五角场图书馆", "category": 0, "x": 150.0, "y": 210.0, "capacity": 200},
              {"id": "s1", "name": "Riverside community school 江湾社区学校", "category": 1, "x": 0.0, "y": 30.0, "capacity": None}]
     pop = np.array([100, 200, 150, 80, 90, 60, 120, 40, 70], float)
-    city = City(xs, ys, a, b, flags, cells, 60.0, pop, np.round(pop * 0.25), sites, cats).run()
+    city = City(xs, ys, a, b, flags, cells, 50.0, pop, np.round(pop * 0.25), sites, cats).run()
     sites[0]["within"] = 0
     sites[1]["within"] = 0
     for c in range(2):
@@ -315,13 +317,21 @@ def toy():
              "worst_walk_min": 5.5, "unreached": 0, "outline": square(10, 0, 130, 60)}]
     recs = [{"rank": 1, "category": 0, "candidate_id": "cell:c0", "name": None, "lon": float(to_lonlat(40, 30)[0]),
              "lat": float(to_lonlat(40, 30)[1]), "gain_population": 300, "gain_elderly": 75, "cumulative_share": 0.8}]
-    data = city.data("Toy: 3×3 street grid / 玩具路网", units, gaps, None, recs)
+    whatif = None
+    if whatif_run:
+        before = City(xs, ys, a, b, flags, cells, 50.0, pop, np.round(pop * 0.25), sites, cats).run()
+        planned = {"id": "p0", "name": "规划图书馆 (planned)", "category": 0, "x": 0.0, "y": 100.0,
+                   "capacity": 100, "planned": True}
+        city = City(xs, ys, a, b, flags, cells, 50.0, pop, np.round(pop * 0.25), sites + [planned], cats).run()
+        whatif = {"planned": [len(sites)], "before": {"dist_dm": before.dist_dm, "walk_cmin": before.walk_cmin,
+                                                     "covered": pack(before.covered, np.uint32)}}
+    data = city.data("Toy: 3×3 street grid / 玩具路网", units, gaps, whatif, recs)
     return data, city
 
 
-def large(seed=42):
+def large(seed=42, side=1000, n_cells_side=462, n_sites=4263):
     rng = np.random.default_rng(seed)
-    side, step = 1000, 62.0  # 1000 x 1000 nodes, 62 km square
+    step = 62.0  # side x side nodes, 62 m apart (1000: a 62 km square)
     gx, gy = np.meshgrid(np.arange(side), np.arange(side))
     nx_ = (gx.ravel() * step + rng.uniform(-15, 15, side * side)).astype(float)
     ny_ = (gy.ravel() * step + rng.uniform(-15, 15, side * side)).astype(float)
@@ -333,7 +343,6 @@ def large(seed=42):
     a, b = a[keep], b[keep]
     flags = np.full(len(a), 3, np.uint8)
     flags[rng.random(len(a)) < 0.35] |= 8
-    n_cells_side = 462  # 213 444 cells
     cs = side * step / n_cells_side
     cx, cy = np.meshgrid((np.arange(n_cells_side) + 0.5) * cs, (np.arange(n_cells_side) + 0.5) * cs)
     cells = np.column_stack([cx.ravel(), cy.ravel()])
@@ -344,7 +353,6 @@ def large(seed=42):
             category("culture_centre", "文化活动中心", "Culture centre", 1000.0),
             category("library", "图书馆", "Library", 1000.0),
             category("elderly_learning", "老年教育学习点", "Elderly learning point", 480.0, 48.0, "elderly", "10min")]
-    n_sites = 4263
     sc = rng.integers(0, len(cats), n_sites)
     sx, sy = rng.uniform(0, side * step, n_sites), rng.uniform(0, side * step, n_sites)
     sites = [{"id": f"w{1000000000 + i}", "name": f"第{i}号{cats[c]['label_zh']}", "category": int(c),
@@ -359,12 +367,18 @@ def large(seed=42):
                           "outline": square(i * w, j * w, (i + 1) * w, (j + 1) * w),
                           "share": [float(rng.random()) for _ in cats], "covered_all_share": 0.1, "targets": []})
             k += 1
-    return city.data("Synthetic city, 1 M nodes / 合成城市", units, [], None, []), city
+    title = f"Synthetic city, {side * side:,} nodes / 合成城市"
+    return city.data(title, units, [], None, []), city
 
 
 def main():
     mode, out = sys.argv[1], sys.argv[2]
-    data, city = toy() if mode == "toy" else large()
+    if mode.startswith("toy"):
+        data, city = toy(mode == "toy-whatif")
+    elif mode == "demo":  # the Shanghai demo's size: ~5 k nodes, ~700 cells, 28 sites
+        data, city = large(side=70, n_cells_side=27, n_sites=28)
+    else:
+        data, city = large()
     with open(out, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
     if mode == "toy" and "--explain" in sys.argv:
