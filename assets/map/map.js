@@ -447,8 +447,13 @@
   }
 
   function drawSites(ctx, v, xa, ya, xb, yb) {
-    var r = v.s >= 32768 ? 6 : 4.5, pad = 20 / v.s;
-    for (var pass = 0; pass < 2; pass++) {
+    var r = v.s >= 32768 ? 6 : 4.5, pad = 20 / v.s, inView = 0, k0;
+    for (k0 = 0; k0 < D.sites.length; k0++) {
+      if (sitesX[k0] >= xa && sitesX[k0] <= xb && sitesY[k0] >= ya && sitesY[k0] <= yb) inView++;
+    }
+    var crowded = inView > 600; // zoomed out on a big city: only the current category, smaller
+    if (crowded) r = 3;
+    for (var pass = crowded ? 1 : 0; pass < 2; pass++) {
       for (var k = 0; k < D.sites.length; k++) {
         var st = D.sites[k], mine = st.category === cat;
         if ((pass === 1) !== mine) continue; // current category on top
