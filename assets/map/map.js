@@ -717,7 +717,8 @@
     var x = tr(), k = D.categories[cat], rows = legendRows();
     var head = L.DomUtil.create('div', '', el);
     head.innerHTML = '<b>' + esc(catLabel(cat)) + '</b> · ' + x.threshold + ' ' + fmtInt(k.threshold_m) + ' ' + x.m +
-      ' (' + (k.threshold_m / k.speed_m_per_min).toFixed(0) + ' ' + x.min + ')<br><span class="lc-muted">' + x.legend + '</span>';
+      ' (' + (k.threshold_m / k.speed_m_per_min).toFixed(0) + ' ' + x.min + ')' +
+      (colourBy === 'cells' ? '<br><span class="lc-muted">' + x.legend + '</span>' : '');
     var t = '<table class="lc-legend"><tr class="lc-muted"><td></td><td></td><td class="n">' + x.residents + '</td>' +
       (k.elderly ? '<td class="n">' + x.elderly + ' ' + esc(D.meta.elderly_label || '') + '</td>' : '') + '</tr>';
     rows.forEach(function (r) {
@@ -725,6 +726,12 @@
         esc(r.label) + '</td><td class="n">' + fmtPct(r.share) + '</td>' + (k.elderly ? '<td class="n">' + fmtPct(r.elderly_share || 0) + '</td>' : '') + '</tr>';
     });
     t += '</table>';
+    if (colourBy === 'units') {
+      var ramp = ['#f7fbff', '#c6dbef', '#6baed6', '#2171b5', '#08306b'];
+      t = '<div class="lc-muted">' + x.share + ' (' + x.unitsL + ')</div><table class="lc-legend">' + ramp.map(function (c, q) {
+        return '<tr><td><span class="lc-swatch" style="background:' + c + '"></span></td><td>' + (20 * q) + '–' + (20 * q + 20) + '%</td></tr>';
+      }).join('') + '</table>';
+    }
     var tbl = L.DomUtil.create('div', '', el); tbl.innerHTML = t;
     var sym = L.DomUtil.create('div', 'lc-muted', el);
     sym.innerHTML = D.categories.map(function (_, c) {
@@ -763,7 +770,7 @@
     return D.categories[c].name;
   }
   function setColourBy(v) { colourBy = v; refresh(); }
-  function setLang(l) { lang = l === 'en' ? 'en' : 'zh'; document.documentElement.lang = lang; refresh(); }
+  function setLang(l) { lang = l === 'en' ? 'en' : 'zh'; document.documentElement.lang = lang; map.closePopup(); refresh(); }
   function setWhatif(s) { scenario = s === 'before' ? 'before' : 'after'; clearRoute(); map.closePopup(); refresh(); }
 
   // The embedded CJK font (assets/fonts), loaded from bytes: no URL, no request.
@@ -852,6 +859,7 @@
   lc.popupText = function () { return popupText; };
   lc.searchSite = function (text) { var f = findSites(text, 1); return f.length ? selectSite(f[0], true) : null; };
   lc.selectedSite = function () { return selectedSite === null ? null : { index: selectedSite, name: D.sites[selectedSite].name }; };
+  lc.setColourBy = function (v) { setColourBy(v === 'units' ? 'units' : 'cells'); return colourBy; };
   lc.setLang = function (l) { setLang(l); return lang; };
   lc.setWhatif = function (s) { setWhatif(s); return scenario; };
   lc.stats = function () { return Object.assign({}, stats); };
