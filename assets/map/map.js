@@ -394,7 +394,8 @@
       var r = segGrid.maxHalf;
       gridVisit(segGrid, xa - r, ya - r, xb + r, yb + r, function (s) { ((fl[s] & 8) ? foot : streets).push(s); });
       var many = streets.length + foot.length > 150000;
-      var stroke = function (list, colour, width, minPx) {
+      var stroke = function (list, colour, width, minPx, dash) {
+        ctx.setLineDash(dash || []);
         ctx.beginPath();
         for (var k = 0; k < list.length; k++) {
           var s = list[k], a = A[s], bb = B[s];
@@ -406,8 +407,10 @@
         return list.length;
       };
       var wz = v.s >= 65536 ? 1.6 : 1; // zoom ≥ 16: a little heavier
-      if (!many) drawn.segs += stroke(foot, 'rgba(120,120,120,0.45)', 0.8 * wz, 0);
-      drawn.segs += stroke(streets, 'rgba(60,60,60,0.75)', 1.1 * wz, many ? 1 : 0);
+      // Footways lighter (dashed at street zoom), streets darker.
+      if (!many) drawn.segs += stroke(foot, 'rgba(90,90,90,0.6)', 0.9 * wz, 0, v.s >= 65536 ? [4, 3] : null);
+      drawn.segs += stroke(streets, 'rgba(50,50,50,0.8)', 1.2 * wz, many ? 1 : 0);
+      ctx.setLineDash([]);
     }
     stats.drawn = drawn;
   }
