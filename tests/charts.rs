@@ -22,7 +22,7 @@ use learncircle::app::{ConfigSource, CoverageOptions, run_coverage};
 mod support;
 use learncircle::present::charts::{self, ChartKind, ChartOptions, Lang, RunDir};
 use learncircle::present::report::html;
-use support::chromium_or_skip;
+use support::{bin, chromium_or_skip};
 
 // ---------------------------------------------------------------- fixture
 
@@ -274,10 +274,6 @@ fn fixture() -> &'static Path {
     run
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_learncircle")
-}
-
 // ---------------------------------------------------------------- checks
 
 /// Decode a PNG: (width, height, RGB/RGBA bytes, channels).
@@ -324,19 +320,24 @@ fn svg_text(svg: &str) -> (String, String) {
     (title, text.join("\n"))
 }
 
+/// Every chart of `run`, in Chinese (the default language).
+fn render_zh(run: &RunDir, png: bool) -> charts::ChartSet {
+    charts::render_all(
+        run,
+        ChartOptions {
+            lang: Lang::Zh,
+            png,
+        },
+    )
+    .unwrap()
+}
+
 // ---------------------------------------------------------------- tests
 
 #[test]
 fn every_chart_renders_from_a_run_directory() {
     let run = RunDir::load(fixture()).unwrap();
-    let set = charts::render_all(
-        &run,
-        ChartOptions {
-            lang: Lang::Zh,
-            png: true,
-        },
-    )
-    .unwrap();
+    let set = render_zh(&run, true);
     let names: Vec<&str> = set.charts.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
@@ -474,14 +475,7 @@ fn charts_are_deterministic_and_english_works() {
 fn missing_glyphs_are_question_marks_with_a_warning() {
     let mut run = RunDir::load(fixture()).unwrap();
     run.units[0].unit_name = "五角场街道\u{2A6A5}".into();
-    let set = charts::render_all(
-        &run,
-        ChartOptions {
-            lang: Lang::Zh,
-            png: true,
-        },
-    )
-    .unwrap();
+    let set = render_zh(&run, true);
     assert!(
         set.warnings
             .iter()
@@ -507,14 +501,7 @@ fn optional_files_only_add_charts() {
     let run_dir = tmp.path().join("run");
     run_coverage(&inputs(tmp.path(), &run_dir)).unwrap();
     let run = RunDir::load(&run_dir).unwrap();
-    let set = charts::render_all(
-        &run,
-        ChartOptions {
-            lang: Lang::Zh,
-            png: false,
-        },
-    )
-    .unwrap();
+    let set = render_zh(&run, false);
     let kinds: Vec<ChartKind> = set.charts.iter().map(|c| c.kind).collect();
     assert_eq!(
         kinds,
@@ -569,14 +556,7 @@ fn polygon_cells_are_drawn_as_their_shapes() {
         .as_ref()
         .expect("polygon shapes read from cells.geojson");
     assert!(shapes.iter().all(Option::is_some));
-    let set = charts::render_all(
-        &run,
-        ChartOptions {
-            lang: Lang::Zh,
-            png: true,
-        },
-    )
-    .unwrap();
+    let set = render_zh(&run, true);
     let map = set.charts.iter().find(|c| c.name == "map_library").unwrap();
     assert!(
         map.svg.matches("<polygon").count() >= 20,

@@ -2,11 +2,7 @@
 //! message naming the file and the row/feature, and either nothing written (fatal)
 //! or the exact `rejected.csv` (recoverable rows).
 
-use crate::util::{Dir, files_in};
-
-const POP: &str =
-    "cell_id,lon,lat,population\na,121.500,31.300,100\nb,121.505,31.300,80\nc,121.510,31.300,60\n";
-const SITES: &str = "id,name,category,lon,lat\ns1,图书馆,library,121.502,31.301\n";
+use crate::util::{Dir, POP, REJECTED_HEADER, SITES, files_in};
 
 enum Expect {
     /// Exit 2, stderr contains all the fragments, nothing written.
@@ -69,44 +65,11 @@ fn bad_inputs_table() {
         let (gbk, _, _) = encoding_rs::GBK
             .encode("编号,名称,类别,经度,纬度\ns1,五角场图书馆,library,121.502,31.301\n");
         d.write("gbk.csv", gbk);
-        let mut args: Vec<&str> = vec![
-            "coverage",
-            "--sites",
-            "sites.csv",
-            "--population",
-            "pop.csv",
-            "--out",
-            "out",
-        ];
-        // Later flags override earlier ones for --sites/--population: put extras first.
-        let mut extra = case.extra.to_vec();
-        for flag in ["--sites", "--population"] {
-            if let Some(i) = extra.iter().position(|a| *a == flag) {
-                let v = extra.remove(i + 1);
-                extra.remove(i);
-                let j = args.iter().position(|a| *a == flag).unwrap();
-                args[j + 1] = v;
-            }
-        }
-        args.extend(extra);
-        let r = d.run(&args);
-        assert!(
-            !r.stderr.contains("panicked"),
-            "{}: panic: {}",
-            case.name,
-            r.stderr
-        );
+        let r = d.coverage_defaults(case.extra);
+        r.assert_no_panic(case.name);
         match case.expect {
             Expect::Fatal(fragments) => {
-                assert_eq!(r.code, 2, "{}: exit code; stderr {}", case.name, r.stderr);
-                for f in fragments {
-                    assert!(
-                        r.stderr.contains(f),
-                        "{}: stderr lacks {f:?}: {}",
-                        case.name,
-                        r.stderr
-                    );
-                }
+                r.assert_exit(case.name, 2, fragments);
                 assert!(
                     !d.path("out").exists(),
                     "{}: wrote {:?}",
@@ -115,22 +78,17 @@ fn bad_inputs_table() {
                 );
             }
             Expect::Rejected(want) => {
-                assert_eq!(r.code, 1, "{}: exit code; stderr {}", case.name, r.stderr);
+                r.assert_exit(case.name, 1, &[]);
                 assert!(
                     r.stderr.contains("rejected"),
                     "{}: warning printed",
                     case.name
                 );
                 let got = d.read("out/rejected.csv");
-                assert_eq!(
-                    got,
-                    format!("file,location,reason,population\n{want}"),
-                    "{}",
-                    case.name
-                );
+                assert_eq!(got, format!("{REJECTED_HEADER}{want}"), "{}", case.name);
             }
             Expect::Ok => {
-                assert_eq!(r.code, 0, "{}: {}", case.name, r.stderr);
+                r.assert_exit(case.name, 0, &[]);
                 assert!(d.read("out/sites.csv").contains("s1"));
             }
         }
@@ -139,26 +97,19 @@ fn bad_inputs_table() {
 
 #[test]
 fn unwritable_output_locations() {
-    let d = Dir::new();
-    d.write("sites.csv", SITES);
-    d.write("pop.csv", POP);
+    let d = Dir::tiny();
     d.write("afile", "x");
     // --out is an existing file.
-    let r = d.coverage(&["--out", "afile"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("afile: output path exists and is not a directory"),
-        "{}",
-        r.stderr
+    d.coverage(&["--out", "afile"]).assert_exit(
+        "--out afile",
+        2,
+        &["afile: output path exists and is not a directory"],
     );
     // --out lies below a file: cannot be created (works even as root).
-    let r = d.coverage(&["--out", "afile/run"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("afile/run: cannot write output"),
-        "{}",
-        r.stderr
+    d.coverage(&["--out", "afile/run"]).assert_exit(
+        "--out afile/run",
+        2,
+        &["afile/run: cannot write output"],
     );
     assert_eq!(d.read("afile"), "x");
 }

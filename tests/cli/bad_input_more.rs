@@ -5,12 +5,7 @@
 //! written, the exact `rejected.csv`, the warnings of a successful run, or that
 //! the outputs equal those of the plain UTF-8 input.
 
-use crate::util::{Dir, files_in};
-
-const POP: &str =
-    "cell_id,lon,lat,population\na,121.500,31.300,100\nb,121.505,31.300,80\nc,121.510,31.300,60\n";
-const SITES: &str = "id,name,category,lon,lat\ns1,图书馆,library,121.502,31.301\n";
-const HEADER: &str = "file,location,reason,population\n";
+use crate::util::{Dir, POP, REJECTED_HEADER, SITES, files_in, fixture};
 
 enum Expect {
     /// Exit 2; stderr has every fragment; `--out` untouched.
@@ -206,11 +201,7 @@ fn square_feature(id: &str, x0: f64, y0: f64, x1: f64, y1: f64) -> String {
 
 fn cases() -> Vec<Case> {
     use Expect::*;
-    let tongji_pbf = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tongji_clip.osm.pbf"
-    ))
-    .unwrap();
+    let tongji_pbf = std::fs::read(fixture("tongji_clip.osm.pbf")).unwrap();
     let pop_geojson_no_geometry = br#"{"type":"FeatureCollection","features":[
         {"type":"Feature","geometry":{"type":"Point","coordinates":[121.5,31.3]},"properties":{"population":100}},
         {"type":"Feature","properties":{"population":80}}]}"#;
@@ -390,24 +381,7 @@ fn out_arg<'a>(args: &[&'a str]) -> &'a str {
         .map_or("out", |i| args[i + 1])
 }
 
-fn run_case(d: &Dir, c: &Case) -> crate::util::Run {
-    let mut args = vec!["coverage"];
-    for (flag, default) in [
-        ("--sites", "sites.csv"),
-        ("--population", "pop.csv"),
-        ("--out", "out"),
-    ] {
-        if !c.args.contains(&flag) {
-            args.extend([flag, default]);
-        }
-    }
-    args.extend(c.args.iter().copied());
-    d.run(&args)
-}
-
 fn setup(d: &Dir, c: &Case) {
-    d.write("sites.csv", SITES);
-    d.write("pop.csv", POP);
     if c.args.contains(&"grid.gpkg") {
         gpkg(
             &d.path("grid.gpkg"),
@@ -468,28 +442,15 @@ fn more_bad_inputs_table() {
 
 fn check(c: &Case) {
     {
-        let d = Dir::new();
+        let d = Dir::tiny();
         setup(&d, c);
         let out = out_arg(&c.args);
         let before = files_in(d.tmp.path());
-        let r = run_case(&d, c);
-        assert!(
-            !r.stderr.contains("panicked"),
-            "{}: panic: {}",
-            c.name,
-            r.stderr
-        );
+        let r = d.coverage_defaults(&c.args);
+        r.assert_no_panic(c.name);
         match &c.expect {
             Expect::Fatal(fragments) => {
-                assert_eq!(r.code, 2, "{}: exit code; stderr {}", c.name, r.stderr);
-                for f in *fragments {
-                    assert!(
-                        r.stderr.contains(f),
-                        "{}: stderr lacks {f:?}: {}",
-                        c.name,
-                        r.stderr
-                    );
-                }
+                r.assert_exit(c.name, 2, fragments);
                 assert_eq!(
                     files_in(d.tmp.path()),
                     before,
@@ -503,31 +464,21 @@ fn check(c: &Case) {
                 );
             }
             Expect::Rejected(want) => {
-                assert_eq!(r.code, 1, "{}: exit code; stderr {}", c.name, r.stderr);
+                r.assert_exit(c.name, 1, &[]);
                 assert_eq!(
                     d.read("out/rejected.csv"),
-                    format!("{HEADER}{want}"),
+                    format!("{REJECTED_HEADER}{want}"),
                     "{}",
                     c.name
                 );
             }
             Expect::Warns(fragments) => {
-                assert_eq!(r.code, 0, "{}: exit code; stderr {}", c.name, r.stderr);
-                for f in *fragments {
-                    assert!(
-                        r.stderr.contains(f),
-                        "{}: stderr lacks {f:?}: {}",
-                        c.name,
-                        r.stderr
-                    );
-                }
-                assert_eq!(d.read("out/rejected.csv"), HEADER, "{}", c.name);
+                r.assert_exit(c.name, 0, fragments);
+                assert_eq!(d.read("out/rejected.csv"), REJECTED_HEADER, "{}", c.name);
             }
             Expect::SameAsUtf8 => {
-                assert_eq!(r.code, 0, "{}: exit code; stderr {}", c.name, r.stderr);
-                let plain = Dir::new();
-                plain.write("sites.csv", SITES);
-                plain.write("pop.csv", POP);
+                r.assert_exit(c.name, 0, &[]);
+                let plain = Dir::tiny();
                 let base = plain.coverage(&["--out", "out"]);
                 assert_eq!(base.code, 0, "{}", base.stderr);
                 for f in ["cells.csv", "sites.csv", "rejected.csv", "gaps.csv"] {

@@ -1,7 +1,7 @@
 //! The output contract: `demo` writes every file; `cells.csv` has the documented
 //! columns; `cells.geojson` is valid RFC 7946 GeoJSON; the run is reproducible.
 
-use crate::util::{Dir, files_in, read_csv, sample, summary_without_timings};
+use crate::util::{Dir, column, files_in, read_csv, sample, summary_without_timings};
 
 #[test]
 fn demo_writes_all_outputs_with_the_column_contract() {
@@ -23,7 +23,7 @@ fn demo_writes_all_outputs_with_the_column_contract() {
         assert!(d.path("demo").join(f).is_file(), "{f} written");
     }
     let (headers, rows) = read_csv(&d.read("demo/cells.csv"));
-    let summary: serde_json::Value = serde_json::from_str(&d.read("demo/summary.json")).unwrap();
+    let summary = d.json("demo/summary.json");
     let cats: Vec<String> = summary["categories"]
         .as_array()
         .unwrap()
@@ -54,10 +54,7 @@ fn demo_writes_all_outputs_with_the_column_contract() {
     for (k, c) in cats.iter().enumerate() {
         let thr = summary["categories"][k]["threshold_m"].as_f64().unwrap();
         let speed = summary["categories"][k]["speed_m_per_s"].as_f64().unwrap();
-        let di = headers
-            .iter()
-            .position(|h| *h == format!("{c}_dist_m"))
-            .unwrap();
+        let di = column(&headers, &format!("{c}_dist_m"));
         for row in &rows {
             let covered = row[di + 2] == "1";
             if row[di].is_empty() {
@@ -143,7 +140,7 @@ fn straight_mode_is_labelled_an_approximation_everywhere() {
         "o",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let s: serde_json::Value = serde_json::from_str(&d.read("o/summary.json")).unwrap();
+    let s = d.json("o/summary.json");
     assert_eq!(s["mode"], "straight");
     assert!(
         s["distance_method"]

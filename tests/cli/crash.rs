@@ -9,14 +9,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::util::Dir;
 
-const SITES: &str = "id,name,category,lon,lat\ns1,图书馆,library,121.502,31.301\n";
-const POP_A: &str =
-    "cell_id,lon,lat,population\na,121.500,31.300,100\nb,121.505,31.300,80\nc,121.510,31.300,60\n";
+/// Population other than the tiny study's (`util::POP`): the next run's outputs differ.
 const POP_B: &str =
     "cell_id,lon,lat,population\na,121.500,31.300,7\nb,121.505,31.300,8\nc,121.530,31.300,9\n";
 const ARGS: [&str; 7] = [
@@ -62,9 +60,8 @@ fn staging_dirs(out: &Path) -> Vec<PathBuf> {
 /// Starts a paused run and SIGKILLs it once its staging directory holds `staged`
 /// files. Returns how many files were staged when it died.
 fn kill_after_staging(d: &Dir, staged: usize) -> usize {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_learncircle"))
-        .current_dir(d.tmp.path())
-        .args(ARGS)
+    let mut child = d
+        .command(&ARGS)
         .env("LEARNCIRCLE_TEST_PAUSE_MS", "700")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -92,9 +89,7 @@ fn kill_after_staging(d: &Dir, staged: usize) -> usize {
 
 #[test]
 fn sigkill_while_writing_keeps_the_earlier_complete_outputs() {
-    let d = Dir::new();
-    d.write("sites.csv", SITES);
-    d.write("pop.csv", POP_A);
+    let d = Dir::tiny();
     let r = d.run(&ARGS);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let earlier = final_files(&d.path("out"));
@@ -137,9 +132,7 @@ fn sigkill_while_writing_keeps_the_earlier_complete_outputs() {
 
 #[test]
 fn sigkill_on_a_first_run_leaves_no_output_file() {
-    let d = Dir::new();
-    d.write("sites.csv", SITES);
-    d.write("pop.csv", POP_A);
+    let d = Dir::tiny();
     kill_after_staging(&d, 2);
     assert!(
         final_files(&d.path("out")).is_empty(),

@@ -2,19 +2,7 @@
 //! WorldPop GeoTIFF (with an elderly raster and a clip polygon), HSY GeoPackage and
 //! shapefile grids. Reads `../shared/data` (the project's real datasets).
 
-use crate::util::{Dir, read_csv};
-
-fn shared(rel: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
-    assert!(
-        p.exists(),
-        "{} missing: run with ../shared beside the repository",
-        p.display()
-    );
-    p.display().to_string()
-}
+use crate::util::{Dir, column, read_csv, sample, shared};
 
 #[test]
 fn worldpop_raster_with_elderly_layer_and_clip() {
@@ -25,23 +13,19 @@ fn worldpop_raster_with_elderly_layer_and_clip() {
     let m = shared("wuhan-worldpop-elderly/pop_60_m_wuhan.tif");
     let clip = shared("wuhan-worldpop-elderly/wuhan-boundary.shp");
     // Total = women 60–64; elderly layer = the same raster (every resident counted is 60+).
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        &f,
-        "--elderly",
-        &f,
-        "--clip",
-        &clip,
-        "--walk-min",
-        "15",
-        "--out",
+    let s = d.coverage_summary(
+        &[
+            "--population",
+            &f,
+            "--elderly",
+            &f,
+            "--clip",
+            &clip,
+            "--walk-min",
+            "15",
+        ],
         "o",
-    ]);
-    assert!(r.code <= 1, "{}", r.stderr);
-    let s: serde_json::Value = serde_json::from_str(&d.read("o/summary.json")).unwrap();
+    );
     let total = s["inputs"]["population_input_total"].as_f64().unwrap()
         + s["inputs"]["population_clipped"].as_f64().unwrap();
     assert_eq!(
@@ -54,17 +38,7 @@ fn worldpop_raster_with_elderly_layer_and_clip() {
     let lib = &s["categories"][0];
     assert_eq!(lib["population"].as_f64(), lib["elderly"].as_f64());
     // Also: the male raster is a different layer on the same grid.
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        &m,
-        "--out",
-        "m",
-    ]);
-    assert!(r.code <= 1, "{}", r.stderr);
-    let s: serde_json::Value = serde_json::from_str(&d.read("m/summary.json")).unwrap();
+    let s = d.coverage_summary(&["--population", &m], "m");
     assert_eq!(
         s["inputs"]["population_input_total"]
             .as_f64()
@@ -77,21 +51,19 @@ fn worldpop_raster_with_elderly_layer_and_clip() {
 #[test]
 fn hsy_geopackage_and_shapefile_grids() {
     let d = Dir::new();
-    let sites = crate::util::sample("helsinki/sites.csv");
+    let sites = sample("helsinki/sites.csv");
     let gpkg = shared("helsinki-population-grid-hsy/Population_grid_2021_HSY.gpkg");
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        &sites,
-        "--population",
-        &gpkg,
-        "--threshold-m",
-        "1000",
-        "--out",
+    let s = d.coverage_summary(
+        &[
+            "--sites",
+            &sites,
+            "--population",
+            &gpkg,
+            "--threshold-m",
+            "1000",
+        ],
         "g",
-    ]);
-    assert!(r.code <= 1, "{}", r.stderr);
-    let s: serde_json::Value = serde_json::from_str(&d.read("g/summary.json")).unwrap();
+    );
     assert_eq!(
         s["inputs"]["population_input_total"].as_f64().unwrap(),
         1_207_168.0
@@ -101,26 +73,24 @@ fn hsy_geopackage_and_shapefile_grids() {
     let gj = d.read("g/cells.geojson");
     assert!(gj.contains("\"MultiPolygon\""));
     let (h, rows) = read_csv(&d.read("g/cells.csv"));
-    let lon = h.iter().position(|x| x == "lon").unwrap();
+    let lon = column(&h, "lon");
     for row in rows.iter().take(50) {
         let v: f64 = row[lon].parse().unwrap();
         assert!((24.5..25.5).contains(&v), "lon {v}");
     }
 
     let shp = shared("helsinki-population-grid-hsy/Vaestotietoruudukko_2015.shp");
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        &sites,
-        "--population",
-        &shp,
-        "--threshold-m",
-        "1000",
-        "--out",
+    let s = d.coverage_summary(
+        &[
+            "--sites",
+            &sites,
+            "--population",
+            &shp,
+            "--threshold-m",
+            "1000",
+        ],
         "s",
-    ]);
-    assert!(r.code <= 1, "{}", r.stderr);
-    let s: serde_json::Value = serde_json::from_str(&d.read("s/summary.json")).unwrap();
+    );
     assert_eq!(
         s["inputs"]["population_input_total"].as_f64().unwrap(),
         1_117_552.0
@@ -143,15 +113,7 @@ fn bad_format_inputs() {
     d.write("sites.csv", "id,category,lon,lat\na,library,114.27,30.60\n");
     // The Wuhan boundary GeoJSON is malformed as published.
     let bad = shared("wuhan-worldpop-elderly/wuhan-boundary.geojson");
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        &bad,
-        "--out",
-        "o",
-    ]);
+    let r = d.coverage_defaults(&["--population", &bad, "--out", "o"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -168,15 +130,7 @@ fn bad_format_inputs() {
     // A truncated raster.
     let bytes = std::fs::read(shared("wuhan-worldpop-elderly/pop_60_f_wuhan.tif")).unwrap();
     d.write("cut.tif", &bytes[..bytes.len() / 3]);
-    let r = d.run(&[
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "cut.tif",
-        "--out",
-        "o",
-    ]);
+    let r = d.coverage_defaults(&["--population", "cut.tif", "--out", "o"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cut.tif"), "{}", r.stderr);
     assert!(!d.path("o").exists());

@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
-use crate::util::{Dir, files_in, read_csv, sample, summary_without_timings};
+use crate::util::{Dir, files_in, read_csv, sample, sample_args, summary_without_timings};
 
 /// Two planning units splitting the Shanghai demo area at 121.503° E.
 const UNITS: &str = r#"{"type":"FeatureCollection","features":[
@@ -17,30 +17,13 @@ const UNITS: &str = r#"{"type":"FeatureCollection","features":[
 ]}"#;
 
 fn shanghai(out: &str, extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "coverage",
-        "--sites",
-        &sample("shanghai/sites.csv"),
-        "--population",
-        &sample("shanghai/population.csv"),
-        "--network",
-        &sample("shanghai/fudan_wujiaochang_2023.osm"),
-        "--config",
-        &sample("shanghai/learncircle.toml"),
-        "--quiet",
-        "--out",
-        out,
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
+    let mut a = sample_args("coverage", "shanghai", &["--quiet", "--out", out]);
     a.extend(extra.iter().map(|s| (*s).to_owned()));
     a
 }
 
 fn run(d: &Dir, args: &[String]) {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = d.run(&args);
+    let r = d.run_owned(args);
     assert!(r.code <= 1, "{args:?}: {}", r.stderr);
 }
 
@@ -302,7 +285,7 @@ fn merged_tiles_write_the_same_gpkg() {
     plan[0] = "plan".into();
     plan.extend(["--tile-km", "1.5", "--out", "tiles.json"].map(str::to_owned));
     run(&d, &plan);
-    let tiles: serde_json::Value = serde_json::from_str(&d.read("tiles.json")).unwrap();
+    let tiles = d.json("tiles.json");
     let n = tiles["tiles"].as_array().unwrap().len();
     assert!(n >= 2, "{n} tiles");
     let mut dirs = Vec::new();

@@ -3,7 +3,7 @@
 //! outputs feed `coverage`, results do not depend on the thread count, and bad
 //! input exits 2 with nothing written.
 
-use crate::util::{Dir, files_in, read_csv, sample};
+use crate::util::{Dir, files_in, fixture, read_csv, sample};
 
 /// The command that regenerates `data/shanghai/sites.csv` (data/README.md).
 fn shanghai_sites(d: &Dir, threads: &str) -> (i32, String) {
@@ -155,10 +155,7 @@ fn outputs_feed_coverage() {
 
 #[test]
 fn bad_input_exits_2_and_writes_nothing() {
-    let trunk_only = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/chengdu_trunk_only.osm")
-        .display()
-        .to_string();
+    let trunk_only = fixture("chengdu_trunk_only.osm").display().to_string();
     let shanghai = sample("shanghai/fudan_wujiaochang_2023.osm");
     let cases: &[(&[&str], &[&str])] = &[
         (

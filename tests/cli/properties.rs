@@ -1,7 +1,7 @@
 //! Properties through the binary on seeded random inputs: population is conserved,
 //! coverage never shrinks as the threshold grows, adding a site never lowers coverage.
 
-use crate::util::{Dir, read_csv};
+use crate::util::{Dir, column, read_csv};
 
 struct Lcg(u64);
 impl Lcg {
@@ -49,17 +49,13 @@ fn random_inputs(d: &Dir, seed: u64, n_cells: usize, n_sites: usize) -> f64 {
     total
 }
 
-fn summary(d: &Dir, out: &str) -> serde_json::Value {
-    serde_json::from_str(&d.read(&format!("{out}/summary.json"))).unwrap()
-}
-
 #[test]
 fn population_is_conserved() {
     let d = Dir::new();
     let total = random_inputs(&d, SEED_1, 2000, 30);
     let r = d.coverage(&["--out", "o"]);
     assert_eq!(r.code, 1, "rejected rows → exit 1: {}", r.stderr);
-    let s = summary(&d, "o");
+    let s = d.json("o/summary.json");
     assert_eq!(
         s["inputs"]["population_input_total"].as_f64().unwrap(),
         total
@@ -83,7 +79,7 @@ fn population_is_conserved() {
     }
     // And the cells file adds up to the analysed population.
     let (h, rows) = read_csv(&d.read("o/cells.csv"));
-    let pi = h.iter().position(|x| x == "population").unwrap();
+    let pi = column(&h, "population");
     let sum: f64 = rows.iter().map(|r| r[pi].parse::<f64>().unwrap()).sum();
     assert_eq!(sum + rejected, total);
     // Gap zones hold exactly the uncovered residents, per category and for covered_all.
@@ -159,7 +155,7 @@ fn coverage_is_monotone_in_the_threshold() {
         let r = d.coverage(&["--threshold-m", t, "--out", &out]);
         assert_eq!(r.code, 1, "{}", r.stderr);
         let (h, rows) = read_csv(&d.read(&format!("{out}/cells.csv")));
-        let s = summary(&d, &out);
+        let s = d.json(&format!("{out}/summary.json"));
         let shares: Vec<f64> = s["categories"]
             .as_array()
             .unwrap()
@@ -202,7 +198,7 @@ fn adding_a_site_never_lowers_coverage() {
     assert_eq!(r.code, 1);
     let (h, a) = read_csv(&d.read("a/cells.csv"));
     let (_, b) = read_csv(&d.read("b/cells.csv"));
-    let di = h.iter().position(|x| x == "library_dist_m").unwrap();
+    let di = column(&h, "library_dist_m");
     for (ra, rb) in a.iter().zip(&b) {
         if let Ok(da) = ra[di].parse::<f64>() {
             let db: f64 = rb[di].parse().expect("still in reach");
@@ -238,16 +234,13 @@ fn two_step_fca_conserves_supply() {
         let out = format!("o-{method}");
         let r = d.coverage(&["--access", method, "--out", &out]);
         assert_eq!(r.code, 1, "{}", r.stderr);
-        let s = summary(&d, &out);
+        let s = d.json(&format!("{out}/summary.json"));
         let (ch, cells) = read_csv(&d.read(&format!("{out}/cells.csv")));
         let (ah, acc) = read_csv(&d.read(&format!("{out}/access.csv")));
-        let pi = ch.iter().position(|x| x == "population").unwrap();
+        let pi = column(&ch, "population");
         for c in s["access"]["categories"].as_array().unwrap() {
             let name = c["category"].as_str().unwrap();
-            let ai = ah
-                .iter()
-                .position(|x| *x == format!("{name}_access"))
-                .unwrap();
+            let ai = column(&ah, &format!("{name}_access"));
             let dot: f64 = cells
                 .iter()
                 .zip(&acc)

@@ -2,34 +2,14 @@
 //! an independent route to the same number (placing the recommended sites as a
 //! what-if plan) and against the exact optimum on a small instance.
 
-use crate::util::{Dir, read_csv, sample};
+use crate::util::{Dir, read_csv, sample_args};
 
 fn base(category: &str, k: &str, out: &str) -> Vec<String> {
-    [
+    sample_args(
         "recommend",
-        "--sites",
-        &sample("helsinki/sites.csv"),
-        "--population",
-        &sample("helsinki/population.geojson"),
-        "--network",
-        &sample("helsinki/Helsinki.osm.pbf"),
-        "--config",
-        &sample("helsinki/learncircle.toml"),
-        "--category",
-        category,
-        "-k",
-        k,
-        "--out",
-        out,
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect()
-}
-
-fn run(d: &Dir, args: &[String]) -> crate::util::Run {
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    d.run(&refs)
+        "helsinki",
+        &["--category", category, "-k", k, "--out", out],
+    )
 }
 
 #[test]
@@ -37,7 +17,7 @@ fn recommended_sites_deliver_the_promised_coverage() {
     let d = Dir::new();
     let mut a = base("culture_centre", "2", "rec");
     a.push("--exact".into());
-    let r = run(&d, &a);
+    let r = d.run_owned(&a);
     assert!(r.code <= 1, "{}", r.stderr);
     let (h, rows) = read_csv(&d.read("rec/recommend.csv"));
     assert_eq!(
@@ -60,7 +40,7 @@ fn recommended_sites_deliver_the_promised_coverage() {
         gains[0] >= gains[1] && gains[1] > 0.0,
         "marginal gains {gains:?}"
     );
-    let s: serde_json::Value = serde_json::from_str(&d.read("rec/recommend.json")).unwrap();
+    let s = d.json("rec/recommend.json");
     let greedy = s["greedy_gain"].as_f64().unwrap();
     let optimum = s["exact"]["optimum_gain"].as_f64().unwrap();
     assert!(
@@ -83,27 +63,14 @@ fn recommended_sites_deliver_the_promised_coverage() {
         ));
     }
     d.write("plan.csv", plan);
-    let cov: Vec<String> = [
+    let cov = sample_args(
         "coverage",
-        "--sites",
-        &sample("helsinki/sites.csv"),
-        "--population",
-        &sample("helsinki/population.geojson"),
-        "--network",
-        &sample("helsinki/Helsinki.osm.pbf"),
-        "--config",
-        &sample("helsinki/learncircle.toml"),
-        "--planned",
-        "plan.csv",
-        "--out",
-        "cov",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    let r = run(&d, &cov);
+        "helsinki",
+        &["--planned", "plan.csv", "--out", "cov"],
+    );
+    let r = d.run_owned(&cov);
     assert!(r.code <= 1, "{}", r.stderr);
-    let c: serde_json::Value = serde_json::from_str(&d.read("cov/summary.json")).unwrap();
+    let c = d.json("cov/summary.json");
     let cc = c["whatif"]["categories"]
         .as_array()
         .unwrap()
@@ -125,17 +92,14 @@ fn recommended_sites_deliver_the_promised_coverage() {
 #[test]
 fn recommend_bad_inputs() {
     let d = Dir::new();
-    let r = run(&d, &base("museum", "2", "o"));
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("unknown category \"museum\""),
-        "{}",
-        r.stderr
+    d.run_owned(&base("museum", "2", "o")).assert_exit(
+        "unknown category",
+        2,
+        &["unknown category \"museum\""],
     );
     assert!(!d.path("o").exists());
-    let r = run(&d, &base("library", "0", "o"));
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("-k must be at least 1"), "{}", r.stderr);
+    d.run_owned(&base("library", "0", "o"))
+        .assert_exit("-k 0", 2, &["-k must be at least 1"]);
     let mut a = base("library", "2", "o");
     a.extend([
         "--candidates-from".into(),
@@ -143,7 +107,7 @@ fn recommend_bad_inputs() {
         "--mode".into(),
         "straight".into(),
     ]);
-    let r = run(&d, &a);
+    let r = d.run_owned(&a);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("needs the walking network") || r.stderr.contains("already covered"),

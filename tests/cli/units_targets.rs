@@ -1,7 +1,7 @@
 //! Units aggregation and policy targets on a small hand-made fixture with answers
 //! computed by hand (see the comments), plus their bad inputs.
 
-use crate::util::{Dir, read_csv};
+use crate::util::{Dir, column, read_csv};
 
 /// Eleven cells on the parallel 31.3° N, 0.002° of longitude apart (≈ 190.4 m);
 /// cell k has 10(k+1) residents and k+1 elderly (cell 10: 5 residents, 0 elderly).
@@ -100,11 +100,7 @@ fn units_and_targets_match_hand_computed_answers() {
     // library at cell 0, 500 m: cells 0, 1, 2 (0, 190, 381 m) → 10 + 20 + 30 = 60, all in A.
     // learning point at cell 7, 300 m: cells 6, 7, 8 → 70 + 80 + 90 = 240, all in B.
     let (h, rows) = read_csv(&d.read("out/units.csv"));
-    let col = |name: &str| {
-        h.iter()
-            .position(|x| x == name)
-            .unwrap_or_else(|| panic!("no column {name}: {h:?}"))
-    };
+    let col = |name: &str| column(&h, name);
     assert_eq!(
         &h[..5],
         ["unit_id", "unit_name", "population", "elderly", "cells"]
@@ -138,7 +134,7 @@ fn units_and_targets_match_hand_computed_answers() {
     assert_eq!(a[col("covered_all_share")], "0.000000");
 
     // Conservation: Σ units + outside = Σ cells = input total.
-    let s: serde_json::Value = serde_json::from_str(&d.read("out/summary.json")).unwrap();
+    let s = d.json("out/summary.json");
     assert_eq!(s["units"]["outside_population"].as_f64().unwrap(), 5.0);
     assert_eq!(
         s["inputs"]["population_input_total"].as_f64().unwrap(),
@@ -191,63 +187,59 @@ fn units_and_targets_match_hand_computed_answers() {
     );
 }
 
+/// The fixture with the file `name` replaced by `content`.
+fn fixture_with(name: &str, content: &str) -> Dir {
+    let d = Dir::new();
+    fixture(&d);
+    d.write(name, content);
+    d
+}
+
 #[test]
 fn unit_and_target_bad_inputs() {
     // Units that cover nothing.
-    let d = Dir::new();
-    fixture(&d);
-    d.write(
+    let d = fixture_with(
         "units.geojson",
         r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"far"},"geometry":{"type":"Polygon","coordinates":[[[100,10],[101,10],[101,11],[100,11],[100,10]]]}}]}"#,
     );
-    let r = run(&d, &[]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("units.geojson: none of the 11 cells lies inside any of the 1 units"),
-        "{}",
-        r.stderr
+    run(&d, &[]).assert_exit(
+        "units that cover nothing",
+        2,
+        &["units.geojson: none of the 11 cells lies inside any of the 1 units"],
     );
     assert!(!d.path("out").exists());
 
     // A target naming an unknown category.
-    let d = Dir::new();
-    fixture(&d);
-    d.write("cfg.toml", "[[category]]\nname='library'\nthreshold_m=500.0\n[[target]]\nrule='museum.covered_share >= 0.9'\n");
-    let r = run(&d, &[]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("names unknown category \"museum\""),
-        "{}",
-        r.stderr
+    let d = fixture_with(
+        "cfg.toml",
+        "[[category]]\nname='library'\nthreshold_m=500.0\n[[target]]\nrule='museum.covered_share >= 0.9'\n",
+    );
+    run(&d, &[]).assert_exit(
+        "unknown category",
+        2,
+        &["names unknown category \"museum\""],
     );
     assert!(!d.path("out").exists());
 
     // A per-unit target without --units.
-    let d = Dir::new();
-    fixture(&d);
-    d.write("cfg.toml", "[[category]]\nname='library'\nthreshold_m=500.0\n[[target]]\nrule='library.has_site >= 1'\nscope='unit'\n");
-    let r = d.coverage(&["--config", "cfg.toml", "--out", "out"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("needs --units FILE"), "{}", r.stderr);
+    let d = fixture_with(
+        "cfg.toml",
+        "[[category]]\nname='library'\nthreshold_m=500.0\n[[target]]\nrule='library.has_site >= 1'\nscope='unit'\n",
+    );
+    d.coverage(&["--config", "cfg.toml", "--out", "out"])
+        .assert_exit(
+            "per-unit target without --units",
+            2,
+            &["needs --units FILE"],
+        );
     assert!(!d.path("out").exists());
 
     // A malformed rule.
-    let d = Dir::new();
-    fixture(&d);
-    d.write("cfg.toml", "[[target]]\nrule='library covers everyone'\n");
-    let r = run(&d, &[]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("cfg.toml: invalid config: target"),
-        "{}",
-        r.stderr
-    );
+    let d = fixture_with("cfg.toml", "[[target]]\nrule='library covers everyone'\n");
+    run(&d, &[]).assert_exit("malformed rule", 2, &["cfg.toml: invalid config: target"]);
 
     // A self-intersecting unit polygon is kept with a warning naming the feature.
-    let d = Dir::new();
-    fixture(&d);
-    d.write(
+    let d = fixture_with(
         "units.geojson",
         r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"X"},"geometry":{"type":"Polygon","coordinates":[[[121.499,31.295],[121.509,31.305],[121.509,31.295],[121.499,31.305],[121.499,31.295]]]}}]}"#,
     );

@@ -1,42 +1,21 @@
 //! What-if runs (`coverage --planned`): an empty plan is the baseline byte for
 //! byte; planned sites never lower any cell's coverage; before/after files agree.
 
-use crate::util::{Dir, read_csv, sample, summary_without_timings};
+use crate::util::{Dir, column, read_csv, sample_args, summary_without_timings};
 
 fn helsinki(extra: &[&str], out: &str) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "coverage",
-        "--sites",
-        &sample("helsinki/sites.csv"),
-        "--population",
-        &sample("helsinki/population.geojson"),
-        "--network",
-        &sample("helsinki/Helsinki.osm.pbf"),
-        "--config",
-        &sample("helsinki/learncircle.toml"),
-        "--threshold-m",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    a.pop(); // no --threshold-m with a config
-    a.extend(extra.iter().map(|s| (*s).to_owned()));
+    let mut a = sample_args("coverage", "helsinki", extra);
     a.extend(["--out".to_owned(), out.to_owned()]);
     a
-}
-
-fn run(d: &Dir, args: &[String]) -> crate::util::Run {
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    d.run(&refs)
 }
 
 #[test]
 fn empty_plan_is_the_baseline_byte_for_byte() {
     let d = Dir::new();
     d.write("planned.csv", "id,name,category,lon,lat\n");
-    let r = run(&d, &helsinki(&[], "base"));
+    let r = d.run_owned(&helsinki(&[], "base"));
     assert!(r.code <= 1, "{}", r.stderr);
-    let r = run(&d, &helsinki(&["--planned", "planned.csv"], "plan"));
+    let r = d.run_owned(&helsinki(&["--planned", "planned.csv"], "plan"));
     assert!(r.code <= 1, "{}", r.stderr);
     for f in [
         "cells.csv",
@@ -82,10 +61,10 @@ fn planned_sites_never_lower_coverage() {
         "planned.csv",
         "id,name,category,lon,lat\np1,new centre west,culture_centre,24.9365,60.1705\np2,new centre north,culture_centre,24.9460,60.1770\n",
     );
-    let r = run(&d, &helsinki(&["--planned", "planned.csv"], "plan"));
+    let r = d.run_owned(&helsinki(&["--planned", "planned.csv"], "plan"));
     assert!(r.code <= 1, "{}", r.stderr);
     let (h, rows) = read_csv(&d.read("plan/whatif_cells.csv"));
-    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let col = |n: &str| column(&h, n);
     let mut improved = 0;
     for cat in ["library", "culture_centre"] {
         let (db, da, dd, cb, ca) = (
@@ -113,7 +92,7 @@ fn planned_sites_never_lower_coverage() {
         }
     }
     assert!(improved > 0, "the planned sites change something");
-    let s: serde_json::Value = serde_json::from_str(&d.read("plan/summary.json")).unwrap();
+    let s = d.json("plan/summary.json");
     let w = &s["whatif"];
     assert_eq!(w["planned_sites"], 2);
     let cc = w["categories"]

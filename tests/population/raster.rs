@@ -213,6 +213,30 @@ const WGS: TestCrs = TestCrs::Wgs84 {
     deg: 0.01,
 };
 
+/// A 4 × 4 uncompressed raster in one strip, then `patches` (tag, value) applied.
+fn one_strip_patched(dir: &std::path::Path, name: &str, patches: &[(u16, u32)]) -> PathBuf {
+    let p = dir.join(name);
+    write_geotiff(
+        &p,
+        4,
+        4,
+        &[1.0; 16],
+        &WGS,
+        Compression::Uncompressed,
+        4,
+        None,
+    );
+    for (tag, value) in patches {
+        patch_tag(&p, *tag, *value);
+    }
+    p
+}
+
+/// The error of reading `p` alone as the population raster.
+fn read_err(p: PathBuf) -> RasterError {
+    read_population_rasters(&[p], &[], &RasterOptions::default()).unwrap_err()
+}
+
 #[test]
 fn nodata_negative_and_zero_pixels() {
     let d = tmp();
@@ -366,7 +390,7 @@ fn unsupported_compression_is_a_clear_error() {
     let d = tmp();
     let p = small(d.path(), "zstd.tif", &WGS, Compression::Uncompressed);
     patch_tag(&p, 259, 50000); // ZSTD: not built in
-    let e = read_population_rasters(&[p], &[], &RasterOptions::default()).unwrap_err();
+    let e = read_err(p);
     assert!(
         matches!(e, RasterError::UnsupportedCompression { code: 50000, .. }),
         "{e}"
@@ -379,7 +403,7 @@ fn unsupported_sample_format_and_bands() {
     let d = tmp();
     let p = small(d.path(), "f16.tif", &WGS, Compression::Uncompressed);
     patch_tag(&p, 258, 16);
-    let e = read_population_rasters(&[p], &[], &RasterOptions::default()).unwrap_err();
+    let e = read_err(p);
     assert!(
         matches!(
             e,
@@ -416,19 +440,8 @@ fn truncated_tiff_is_a_clear_error() {
 #[test]
 fn chunk_byte_counts_beyond_the_file_are_refused_before_reading() {
     let d = tmp();
-    let p = d.path().join("one_strip.tif");
-    write_geotiff(
-        &p,
-        4,
-        4,
-        &[1.0; 16],
-        &WGS,
-        Compression::Uncompressed,
-        4,
-        None,
-    );
-    patch_tag(&p, 279, 0x7FFF_FFFF);
-    let e = read_population_rasters(&[p], &[], &RasterOptions::default()).unwrap_err();
+    let p = one_strip_patched(d.path(), "one_strip.tif", &[(279, 0x7FFF_FFFF)]);
+    let e = read_err(p);
     assert!(
         matches!(
             e,
@@ -444,20 +457,12 @@ fn chunk_byte_counts_beyond_the_file_are_refused_before_reading() {
 #[test]
 fn hostile_dimensions_are_refused_before_allocating() {
     let d = tmp();
-    let p = d.path().join("huge.tif");
-    write_geotiff(
-        &p,
-        4,
-        4,
-        &[1.0; 16],
-        &WGS,
-        Compression::Uncompressed,
-        4,
-        None,
+    let p = one_strip_patched(
+        d.path(),
+        "huge.tif",
+        &[(256, 0xFFFF_FFF0), (257, 0xFFFF_FFF0)],
     );
-    patch_tag(&p, 256, 0xFFFF_FFF0);
-    patch_tag(&p, 257, 0xFFFF_FFF0);
-    let e = read_population_rasters(&[p], &[], &RasterOptions::default()).unwrap_err();
+    let e = read_err(p);
     assert!(
         matches!(e, RasterError::Dimensions { .. } | RasterError::Tiff { .. }),
         "{e}"
@@ -497,7 +502,7 @@ fn not_a_tiff() {
     let d = tmp();
     let p = d.path().join("x.tif");
     std::fs::write(&p, b"{\"type\": \"FeatureCollection\"}").unwrap();
-    let e = read_population_rasters(&[p], &[], &RasterOptions::default()).unwrap_err();
+    let e = read_err(p);
     assert!(matches!(e, RasterError::Tiff { .. }), "{e}");
     let e = read_population_rasters(&[], &[], &RasterOptions::default()).unwrap_err();
     assert!(matches!(e, RasterError::NoInput));
