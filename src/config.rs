@@ -327,17 +327,6 @@ impl Config {
             sites_exclude: raw.sites.exclude.clone(),
         })
     }
-
-    /// Categories for a run without config categories: one per distinct site
-    /// category (sorted, so the result does not depend on row order), all at
-    /// `threshold_m`, adult profile, total layer.
-    #[must_use]
-    pub fn uniform_categories<'a>(
-        site_categories: impl IntoIterator<Item = &'a str>,
-        threshold_m: f64,
-    ) -> Vec<Category> {
-        Category::uniform(site_categories, threshold_m)
-    }
 }
 
 fn validate_run(run: &RunSettings, origin: &str) -> Result<(), ConfigError> {
@@ -516,7 +505,7 @@ mod tests {
 
     #[test]
     fn uniform_categories_are_sorted() {
-        let cats = Config::uniform_categories(["school", "library", "school"], 900.0);
+        let cats = Category::uniform(["school", "library", "school"], 900.0);
         let names: Vec<_> = cats.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["library", "school"]);
     }

@@ -34,7 +34,7 @@ fn assign_categories(
     rejected: &mut Vec<Rejected>,
 ) -> (Vec<Category>, Vec<RawSite>) {
     if config.categories.is_empty() {
-        let cats = Config::uniform_categories(raw.iter().map(|s| s.category.as_str()), threshold_m);
+        let cats = Category::uniform(raw.iter().map(|s| s.category.as_str()), threshold_m);
         let raw = raw
             .into_iter()
             .map(|mut s| {
@@ -87,25 +87,6 @@ fn project_all<R: Positioned, T>(
         }
     }
     out
-}
-
-/// Project raw cells into model cells (ids generated from the row when absent).
-fn project_cells(
-    raw: Vec<RawCell>,
-    proj: &LocalProjection,
-    file: &str,
-    rejected: &mut Vec<Rejected>,
-) -> Vec<Cell> {
-    project_all(raw, proj, file, rejected, Cell::from_raw)
-}
-
-fn project_sites(
-    raw: Vec<RawSite>,
-    proj: &LocalProjection,
-    file: &str,
-    rejected: &mut Vec<Rejected>,
-) -> Vec<Site> {
-    project_all(raw, proj, file, rejected, Site::from_raw)
 }
 
 /// Per site (input order): whether its category's engine could use it.
@@ -488,7 +469,13 @@ impl Study {
                 )),
             }
         }
-        Ok(project_sites(kept, &self.proj, &file, rejected))
+        Ok(project_all(
+            kept,
+            &self.proj,
+            &file,
+            rejected,
+            Site::from_raw,
+        ))
     }
 }
 
@@ -684,13 +671,14 @@ fn validate_and_project(
         bbox_of(pop.cells.iter().map(|c| (c.lon, c.lat))).context("no population cells")?;
     check_site_positions(&raw_sites, pop_bbox, &sites_file, &pop_file, warnings)?;
     let proj = LocalProjection::centred_on(pop_bbox)?;
-    let cells = project_cells(
+    let cells = project_all(
         std::mem::take(&mut pop.cells),
         &proj,
         &pop_file,
         &mut rejected,
+        Cell::from_raw,
     );
-    let sites = project_sites(raw_sites, &proj, &sites_file, &mut rejected);
+    let sites = project_all(raw_sites, &proj, &sites_file, &mut rejected, Site::from_raw);
     if cells.is_empty() {
         bail!("{pop_file}: no cell could be projected");
     }

@@ -376,14 +376,10 @@ pub(crate) fn assemble(
                 lat,
                 polygon,
             } => (pop, lon, lat, polygon),
-            Placed::Rejected {
-                reason,
-                counted,
-                rejected_pop,
-            } => {
-                rejected.push(Rejected::new(file, location, reason).with_population(rejected_pop));
-                report.file_population += counted;
-                report.rejected_population += rejected_pop.unwrap_or(0.0);
+            Placed::Rejected { reason, pop } => {
+                rejected.push(Rejected::new(file, location, reason).with_population(pop));
+                report.file_population += pop.unwrap_or(0.0);
+                report.rejected_population += pop.unwrap_or(0.0);
                 continue;
             }
             Placed::Clipped { pop } => {
@@ -482,13 +478,9 @@ enum Placed {
         lat: f64,
         polygon: Option<geo::MultiPolygon<f64>>,
     },
-    /// Rejected: the reason, the population counted in the file total and the
-    /// population attached to the rejected row.
-    Rejected {
-        reason: String,
-        counted: f64,
-        rejected_pop: Option<f64>,
-    },
+    /// Rejected, with the reason and its population when it has a usable one
+    /// (counted in the file total and attached to the rejected row).
+    Rejected { reason: String, pop: Option<f64> },
     /// Outside the clip area.
     Clipped { pop: f64 },
 }
@@ -501,11 +493,7 @@ fn place_feature(
     reproj: &Reprojector,
     opts: &VectorOptions,
 ) -> Placed {
-    let no_pop = |reason: String| Placed::Rejected {
-        reason,
-        counted: 0.0,
-        rejected_pop: None,
-    };
+    let no_pop = |reason: String| Placed::Rejected { reason, pop: None };
     let pop = match &values.pop {
         Ok(Some(p)) if p.is_finite() => *p,
         Ok(Some(_)) => {
@@ -524,8 +512,7 @@ fn place_feature(
     };
     let with_pop = |reason: String| Placed::Rejected {
         reason,
-        counted: pop,
-        rejected_pop: Some(pop),
+        pop: Some(pop),
     };
     if pop < 0.0 {
         return with_pop(format!("negative population {pop}"));

@@ -65,7 +65,7 @@ fn bad_inputs_table() {
         let (gbk, _, _) = encoding_rs::GBK
             .encode("编号,名称,类别,经度,纬度\ns1,五角场图书馆,library,121.502,31.301\n");
         d.write("gbk.csv", gbk);
-        let r = d.coverage_defaults(case.extra);
+        let r = d.coverage(case.extra);
         r.assert_no_panic(case.name);
         match case.expect {
             Expect::Fatal(fragments) => {

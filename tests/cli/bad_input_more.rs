@@ -446,7 +446,7 @@ fn check(c: &Case) {
         setup(&d, c);
         let out = out_arg(&c.args);
         let before = files_in(d.tmp.path());
-        let r = d.coverage_defaults(&c.args);
+        let r = d.coverage(&c.args);
         r.assert_no_panic(c.name);
         match &c.expect {
             Expect::Fatal(fragments) => {

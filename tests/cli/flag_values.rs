@@ -3,7 +3,7 @@
 //! with exit 0, 1 or 2 and no panic or abort message (issue: `recommend -k
 //! 1000000000` used to abort with an allocation failure, exit 134).
 
-use crate::util::{Dir, sample};
+use crate::util::{Dir, Lcg, sample};
 
 /// Values every numeric flag gets: edges, overflows, non-numbers.
 const EXTREMES: &[&str] = &[
@@ -18,17 +18,6 @@ const EXTREMES: &[&str] = &[
     "1000000000",
     "abc",
 ];
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Values of one flag: the extremes and `n` seeded random ones over many orders
 /// of magnitude, both signs.

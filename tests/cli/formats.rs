@@ -113,7 +113,7 @@ fn bad_format_inputs() {
     d.write("sites.csv", "id,category,lon,lat\na,library,114.27,30.60\n");
     // The Wuhan boundary GeoJSON is malformed as published.
     let bad = shared("wuhan-worldpop-elderly/wuhan-boundary.geojson");
-    let r = d.coverage_defaults(&["--population", &bad, "--out", "o"]);
+    let r = d.coverage(&["--population", &bad, "--out", "o"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -130,7 +130,7 @@ fn bad_format_inputs() {
     // A truncated raster.
     let bytes = std::fs::read(shared("wuhan-worldpop-elderly/pop_60_f_wuhan.tif")).unwrap();
     d.write("cut.tif", &bytes[..bytes.len() / 3]);
-    let r = d.coverage_defaults(&["--population", "cut.tif", "--out", "o"]);
+    let r = d.coverage(&["--population", "cut.tif", "--out", "o"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cut.tif"), "{}", r.stderr);
     assert!(!d.path("o").exists());

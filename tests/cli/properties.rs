@@ -1,18 +1,7 @@
 //! Properties through the binary on seeded random inputs: population is conserved,
 //! coverage never shrinks as the threshold grows, adding a site never lowers coverage.
 
-use crate::util::{Dir, column, read_csv};
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use crate::util::{Dir, Lcg, column, read_csv};
 
 const SEED_1: u64 = 0x1EA7_C1C1E;
 

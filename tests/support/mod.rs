@@ -266,29 +266,10 @@ impl Run {
     }
 }
 
-/// The arguments every `coverage` test run starts with: `sites.csv` and
-/// `pop.csv` in the working directory, then `rest`.
-pub fn coverage_args<'a>(rest: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "coverage",
-        "--sites",
-        "sites.csv",
-        "--population",
-        "pop.csv",
-    ];
-    v.extend_from_slice(rest);
-    v
-}
-
 impl Dir {
-    /// `learncircle coverage --sites sites.csv --population pop.csv REST…`.
-    pub fn coverage(&self, rest: &[&str]) -> Run {
-        self.run(&coverage_args(rest))
-    }
-
     /// `learncircle coverage ARGS…` with `--sites sites.csv`, `--population pop.csv`
     /// and `--out out` added for each of those flags `args` does not give.
-    pub fn coverage_defaults(&self, args: &[&str]) -> Run {
+    pub fn coverage(&self, args: &[&str]) -> Run {
         let mut all = vec!["coverage"];
         for (flag, default) in [
             ("--sites", "sites.csv"),
@@ -303,12 +284,12 @@ impl Dir {
         self.run(&all)
     }
 
-    /// [`Dir::coverage_defaults`] with `ARGS… --out OUT`, which must succeed
+    /// [`Dir::coverage`] with `ARGS… --out OUT`, which must succeed
     /// (exit 0, or 1 for rejected rows); returns the `summary.json` it wrote.
     pub fn coverage_summary(&self, args: &[&str], out: &str) -> serde_json::Value {
         let mut all = args.to_vec();
         all.extend(["--out", out]);
-        let r = self.coverage_defaults(&all);
+        let r = self.coverage(&all);
         assert!(r.code <= 1, "{}", r.stderr);
         self.json(&format!("{out}/summary.json"))
     }
@@ -344,4 +325,19 @@ pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
         eprintln!("SKIPPED {test}: no chromium on PATH (install with .ci/chromium-setup.sh)");
     }
     found
+}
+
+/// A seeded linear congruential generator (Knuth's MMIX constants): the same
+/// "random" inputs on every machine, without a dependency.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next value in [0, 1).
+    pub fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
