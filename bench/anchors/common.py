@@ -141,7 +141,12 @@ def read_network(pbf, project):
         way_pref.append(wk[1])
         for nd in w.nodes:
             loc = nd.location
-            if not loc.valid():  # a missing node: learncircle keeps the present parts
+            if not loc.valid():
+                # a missing node: keep the present parts, not a segment across the gap
+                if len(refs) > way_start[-1]:
+                    way_start.append(len(refs))
+                    way_dir.append(wk[0])
+                    way_pref.append(wk[1])
                 continue
             refs.append(nd.ref)
             lons.append(loc.lon)
