@@ -112,9 +112,12 @@ fn write_report(
     lang: learncircle::present::charts::Lang,
     out: Option<std::path::PathBuf>,
     quiet: bool,
+    network: Option<&app::RunNetwork>,
 ) -> Result<()> {
     let opts = learncircle::present::report::html::ReportOptions { lang, out };
-    let done = learncircle::present::report::html::write_report(run, &opts)?;
+    let network = network
+        .map(|n| learncircle::present::charts::context::Network::from_graph(&n.graph, &n.proj));
+    let done = learncircle::present::report::html::write_report_with(run, &opts, network.as_ref())?;
     if !quiet {
         for w in &done.warnings {
             eprintln!("learncircle: warning: {w}");
@@ -132,9 +135,23 @@ fn write_report(
     Ok(())
 }
 
+/// With `--timings`, the time the report and its charts took (after the run's
+/// own stages, which `summary.json` records).
+fn report_timing(start: std::time::Instant, timings: bool) -> Result<()> {
+    if timings {
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        writeln!(
+            std::io::stderr().lock(),
+            "{:>28}  {ms:>10.1} ms",
+            "report and charts"
+        )?;
+    }
+    Ok(())
+}
+
 fn report(a: &ReportArgs) -> Result<ExitCode> {
     learncircle::base::progress::set_enabled(!a.quiet);
-    write_report(&a.run, a.lang, a.out.clone(), a.quiet)?;
+    write_report(&a.run, a.lang, a.out.clone(), a.quiet, None)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -255,7 +272,15 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(&outcome, &a.print)?;
     if let Some(lang) = report_lang {
-        write_report(&out_dir, lang, None, a.print.quiet)?;
+        let start = std::time::Instant::now();
+        write_report(
+            &out_dir,
+            lang,
+            None,
+            a.print.quiet,
+            outcome.network.as_ref(),
+        )?;
+        report_timing(start, a.print.timings)?;
     }
     Ok(code)
 }
@@ -273,7 +298,9 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(&outcome, &a.print)?;
     if let Some(lang) = a.report {
-        write_report(&a.out, lang, None, a.print.quiet)?;
+        let start = std::time::Instant::now();
+        write_report(&a.out, lang, None, a.print.quiet, outcome.network.as_ref())?;
+        report_timing(start, a.print.timings)?;
     }
     Ok(code)
 }

@@ -298,10 +298,16 @@ pub(super) fn compute_run(
 pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
     let mut timer = Timer::new();
     let outputs = OutputSet::prepare(&opts.out)?;
-    let study = load_study(opts, &mut timer)?;
+    let mut study = load_study(opts, &mut timer)?;
     let progress = Progress::stage("computing walking distances and coverage");
     let engines = study.engines();
     let computed = compute_run(opts, &study, &engines, &mut timer)?;
     progress.finish();
-    finish_run(opts, &study, computed, outputs, timer)
+    drop(engines);
+    let mut outcome = finish_run(opts, &study, computed, outputs, timer)?;
+    outcome.network = study.graph.take().map(|graph| super::RunNetwork {
+        graph,
+        proj: study.proj.clone(),
+    });
+    Ok(outcome)
 }

@@ -84,6 +84,7 @@ pub fn finish_run(
         summary,
         rejected: computed.rejected.len(),
         written,
+        network: None,
     })
 }
 
@@ -468,6 +469,30 @@ fn write_small_files(r: &Results<'_>, outputs: &mut OutputSet) -> Result<()> {
     Ok(())
 }
 
+/// The QGIS styles stored in learncircle.gpkg: cells by walking time (one style
+/// per category, the first the default), sites by category, gaps and units.
+fn gpkg_styles(r: &Results<'_>) -> Vec<export::qgis_style::LayerStyle> {
+    use export::qgis_style::{self, StyleCategory};
+    let cats: Vec<StyleCategory<'_>> = r
+        .computed
+        .cov
+        .categories
+        .iter()
+        .map(|c| StyleCategory {
+            name: &c.category.name,
+            label_zh: c.category.label_zh.as_deref(),
+            label_en: c.category.label_en.as_deref(),
+        })
+        .collect();
+    let mut styles = qgis_style::cells_styles(&cats, r.gaps.spacing_m);
+    if r.units.after.is_some() {
+        styles.push(qgis_style::units_style());
+    }
+    styles.push(qgis_style::gaps_style());
+    styles.push(qgis_style::sites_style(&cats));
+    styles
+}
+
 /// learncircle.gpkg: cells, units, gap zones, sites and service areas as layers.
 fn write_gpkg(
     r: &Results<'_>,
@@ -500,7 +525,7 @@ fn write_gpkg(
                 service_method(study.mode, *buffer_m),
             ));
         }
-        export::gpkg::write_gpkg_as(file, shown, layers)
+        export::gpkg::write_gpkg_styled(file, shown, layers, &gpkg_styles(r))
     })?;
     Ok(())
 }

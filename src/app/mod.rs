@@ -157,4 +157,16 @@ pub struct RunOutcome {
     pub rejected: usize,
     /// Files written.
     pub written: Vec<PathBuf>,
+    /// The walking graph the run used (network mode), kept for what is drawn
+    /// after the run (the report's maps) so that nothing is read twice.
+    pub network: Option<RunNetwork>,
+}
+
+/// The walking graph of a finished run and the projection of its nodes.
+#[derive(Debug)]
+pub struct RunNetwork {
+    /// The graph (node coordinates in `proj`'s metres).
+    pub graph: crate::network::Graph,
+    /// The run's local projection.
+    pub proj: crate::crs::LocalProjection,
 }

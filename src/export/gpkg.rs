@@ -1,4 +1,4 @@
-//! `learncircle.gpkg`: the run's layers in one OGC GeoPackage 1.4 file, for
+//! `learncircle.gpkg`: the run's layers in one OGC GeoPackage 1.2 file, for
 //! results too large for GeoJSON/CSV (QGIS and GDAL open it directly, with a
 //! spatial index).
 //!
@@ -8,7 +8,10 @@
 //! Output: one SQLite file, written by [`write_gpkg`] with the bundled SQLite of
 //! `rusqlite`:
 //!
-//! * header: `application_id` = `'GPKG'` (0x47504B47), `user_version` = 10400;
+//! * header: `application_id` = `'GPKG'` (0x47504B47), `user_version` = 10200
+//!   (GeoPackage 1.2, what GDAL 3.6 writes itself: GDAL 3.6 — Debian 12, QGIS
+//!   3.28 LTR — warns "user_version … may only be partially supported" on
+//!   anything newer than 1.3, and the content below is the 1.2 one);
 //! * `gpkg_spatial_ref_sys`: EPSG:4326 plus the two required undefined rows
 //!   (-1 cartesian, 0 geographic);
 //! * `gpkg_contents`: one `features` row per layer with its bounds (lon/lat) and
@@ -18,7 +21,10 @@
 //! * one table per layer: `fid INTEGER PRIMARY KEY AUTOINCREMENT` (1, 2, … in
 //!   the order of the features), `geom`, then the typed columns
 //!   (`TEXT`/`INTEGER`/`REAL`; `NULL` where the CSV field is empty);
-//! * `gpkg_extensions` + `rtree_<layer>_geom`: the `gpkg_rtree_index` extension.
+//! * `gpkg_extensions` + `rtree_<layer>_geom`: the `gpkg_rtree_index` extension;
+//! * `layer_styles` (when styles are given, [`write_gpkg_styled`]): QGIS's own
+//!   style table, registered in `gpkg_contents` as `attributes` as QGIS does,
+//!   with one QML per layer ([`super::qgis_style`]); `update_time` = `last_change`.
 //!
 //! Geometries are GeoPackage binary: `GP`, version 0, flags (little-endian;
 //! an `[minx, maxx, miny, maxy]` envelope for every non-point geometry — points
@@ -29,8 +35,8 @@
 //!
 //! The R-tree is filled directly from the envelopes computed while encoding,
 //! in the same transaction as the rows (a plain `INSERT` per feature), and the
-//! spec's maintenance triggers (GeoPackage 1.4 set: `_insert`, `_update2`,
-//! `_update4`–`_update7`, `_delete`) are created only after the fill: they call
+//! spec's maintenance triggers (the GeoPackage 1.2 set of Annex F.3: `_insert`,
+//! `_update1`–`_update4`, `_delete`) are created only after the fill: they call
 //! `ST_IsEmpty`, `ST_MinX`, … which SQLite itself does not define, so they would
 //! fail during our own inserts; GDAL/QGIS define those functions, so later edits
 //! in QGIS keep the index in step.
@@ -61,6 +67,8 @@ use geo::MultiPolygon;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, params};
 
+use super::qgis_style::LayerStyle;
+
 /// The SRS of every layer: WGS84 lon/lat.
 pub const SRS_ID: i32 = 4326;
 /// Name of the geometry column of every layer.
@@ -69,8 +77,8 @@ pub const GEOMETRY_COLUMN: &str = "geom";
 pub const FID_COLUMN: &str = "fid";
 /// `PRAGMA application_id` of a GeoPackage: ASCII `GPKG`.
 pub const APPLICATION_ID: i32 = 0x4750_4B47;
-/// `PRAGMA user_version` of GeoPackage 1.4.
-pub const USER_VERSION: i32 = 10400;
+/// `PRAGMA user_version` of GeoPackage 1.2 (GDAL 3.6 opens it without a warning).
+pub const USER_VERSION: i32 = 10200;
 
 /// Errors while writing a GeoPackage. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -419,41 +427,31 @@ INSERT INTO gpkg_spatial_ref_sys VALUES (
 /// 1.2 anchor).
 const RTREE_DEFINITION: &str = "http://www.geopackage.org/spec120/#extension_rtree";
 
-/// The GeoPackage 1.4 R-tree maintenance triggers (Annex F.3: `update1` and
-/// `update3` of 1.3 replaced by `update5`–`update7`) for table `t`, geometry `c`,
+/// The GeoPackage 1.2 R-tree maintenance triggers (Annex F.3: `insert`,
+/// `update1`–`update4`, `delete`; what GDAL 3.6's validator checks) for table `t`, geometry `c`,
 /// key `i` (identifiers already quoted; `r` = the quoted R-tree table, `n` = the
 /// unquoted `rtree_<t>_<c>` prefix for trigger names).
 fn rtree_triggers(t: &str, c: &str, i: &str, r: &str, n: &str) -> String {
     let tr = |suffix: &str| quote(&format!("{n}_{suffix}"));
     let values =
         format!("NEW.{i}, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})");
-    let set = format!(
-        "minx = ST_MinX(NEW.{c}), maxx = ST_MaxX(NEW.{c}), miny = ST_MinY(NEW.{c}), maxy = ST_MaxY(NEW.{c})"
-    );
     format!(
         "CREATE TRIGGER {insert} AFTER INSERT ON {t}
   WHEN (NEW.{c} NOT NULL AND NOT ST_IsEmpty(NEW.{c}))
 BEGIN
   INSERT OR REPLACE INTO {r} VALUES ({values});
 END;
-CREATE TRIGGER {update6} AFTER UPDATE OF {c} ON {t}
+CREATE TRIGGER {update1} AFTER UPDATE OF {c} ON {t}
   WHEN OLD.{i} = NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
-    AND (OLD.{c} NOTNULL AND NOT ST_IsEmpty(OLD.{c}))
 BEGIN
-  UPDATE {r} SET {set} WHERE id = NEW.{i};
-END;
-CREATE TRIGGER {update7} AFTER UPDATE OF {c} ON {t}
-  WHEN OLD.{i} = NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
-    AND (OLD.{c} ISNULL OR ST_IsEmpty(OLD.{c}))
-BEGIN
-  INSERT INTO {r} VALUES ({values});
+  INSERT OR REPLACE INTO {r} VALUES ({values});
 END;
 CREATE TRIGGER {update2} AFTER UPDATE OF {c} ON {t}
   WHEN OLD.{i} = NEW.{i} AND (NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))
 BEGIN
   DELETE FROM {r} WHERE id = OLD.{i};
 END;
-CREATE TRIGGER {update5} AFTER UPDATE ON {t}
+CREATE TRIGGER {update3} AFTER UPDATE ON {t}
   WHEN OLD.{i} != NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
 BEGIN
   DELETE FROM {r} WHERE id = OLD.{i};
@@ -471,11 +469,10 @@ BEGIN
 END;
 ",
         insert = tr("insert"),
+        update1 = tr("update1"),
         update2 = tr("update2"),
+        update3 = tr("update3"),
         update4 = tr("update4"),
-        update5 = tr("update5"),
-        update6 = tr("update6"),
-        update7 = tr("update7"),
         delete = tr("delete"),
     )
 }
@@ -493,6 +490,20 @@ pub fn write_gpkg_as(
     shown: &Path,
     layers: Vec<Layer<'_>>,
 ) -> Result<(), GpkgWriteError> {
+    write_gpkg_styled(path, shown, layers, &[])
+}
+
+/// [`write_gpkg_as`] plus QGIS's `layer_styles` table holding `styles` (none:
+/// no table).
+///
+/// # Errors
+/// As [`write_gpkg_as`].
+pub fn write_gpkg_styled(
+    path: &Path,
+    shown: &Path,
+    layers: Vec<Layer<'_>>,
+    styles: &[LayerStyle],
+) -> Result<(), GpkgWriteError> {
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -504,7 +515,7 @@ pub fn write_gpkg_as(
             .into());
         }
     }
-    let result = write_new(path, shown, layers);
+    let result = write_new(path, shown, layers, styles);
     if result.is_err() {
         let _ = std::fs::remove_file(path);
     }
@@ -519,7 +530,12 @@ pub fn write_gpkg(path: &Path, layers: Vec<Layer<'_>>) -> Result<(), GpkgWriteEr
     write_gpkg_as(path, path, layers)
 }
 
-fn write_new(path: &Path, shown: &Path, layers: Vec<Layer<'_>>) -> Result<(), GpkgWriteError> {
+fn write_new(
+    path: &Path,
+    shown: &Path,
+    layers: Vec<Layer<'_>>,
+    styles: &[LayerStyle],
+) -> Result<(), GpkgWriteError> {
     let epoch = last_change_epoch(shown)?;
     let sql = |step: &str| {
         let step = step.to_owned();
@@ -556,6 +572,9 @@ fn write_new(path: &Path, shown: &Path, layers: Vec<Layer<'_>>) -> Result<(), Gp
     for layer in layers {
         write_layer(&conn, shown, layer, &last_change)?;
     }
+    if !styles.is_empty() {
+        write_styles(&conn, styles, &last_change).map_err(sql("writing layer_styles"))?;
+    }
     conn.execute_batch("COMMIT;").map_err(sql("committing"))?;
     conn.close().map_err(|(_, e)| sql("closing")(e))?;
     let file = std::fs::File::open(path).map_err(|source| super::OutputError::Io {
@@ -568,6 +587,47 @@ fn write_new(path: &Path, shown: &Path, layers: Vec<Layer<'_>>) -> Result<(), Gp
     })?;
     Ok(())
 }
+
+/// QGIS's `layer_styles` table (the definition GDAL gives it when QGIS saves
+/// a style into a GeoPackage), registered as an `attributes` table, one row
+/// per style in the given order.
+fn write_styles(
+    conn: &Connection,
+    styles: &[LayerStyle],
+    last_change: &str,
+) -> rusqlite::Result<()> {
+    conn.execute_batch(LAYER_STYLES_DDL)?;
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, \
+         last_change, srs_id) VALUES ('layer_styles', 'attributes', 'layer_styles', '', ?1, 0)",
+        params![last_change],
+    )?;
+    let mut insert = conn.prepare(
+        "INSERT INTO layer_styles (id, f_table_catalog, f_table_schema, f_table_name, \
+         f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner, \
+         ui, update_time) VALUES (?1, '', '', ?2, ?3, ?4, ?5, '', ?6, ?7, '', NULL, ?8)",
+    )?;
+    for (i, s) in styles.iter().enumerate() {
+        insert.execute(params![
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+            s.table,
+            GEOMETRY_COLUMN,
+            s.name,
+            s.qml,
+            s.default,
+            s.description,
+            last_change
+        ])?;
+    }
+    Ok(())
+}
+
+const LAYER_STYLES_DDL: &str = "CREATE TABLE \"layer_styles\" ( \
+\"id\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, \"f_table_catalog\" TEXT(256), \
+\"f_table_schema\" TEXT(256), \"f_table_name\" TEXT(256), \"f_geometry_column\" TEXT(256), \
+\"styleName\" TEXT(30), \"styleQML\" TEXT, \"styleSLD\" TEXT, \"useAsDefault\" BOOLEAN, \
+\"description\" TEXT, \"owner\" TEXT(30), \"ui\" TEXT(30), \
+\"update_time\" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));";
 
 fn write_layer(
     conn: &Connection,

@@ -154,7 +154,7 @@ fn tiny_file_has_the_geopackage_layout() {
             .unwrap()
     };
     assert_eq!(pragma("application_id"), 0x4750_4B47);
-    assert_eq!(pragma("user_version"), 10400);
+    assert_eq!(pragma("user_version"), 10200);
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
@@ -281,4 +281,35 @@ fn sqlite_failure_names_the_file() {
     let e = write_gpkg(&path, vec![tiny_layer(1)]).unwrap_err();
     assert!(matches!(e, GpkgWriteError::Sqlite { .. }), "{e:?}");
     assert!(e.to_string().contains("x.gpkg"), "{e}");
+}
+
+#[test]
+fn rtree_triggers_are_the_geopackage_1_2_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.gpkg");
+    write_gpkg(&path, vec![tiny_layer(3)]).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let want: Vec<String> = [
+        "delete", "insert", "update1", "update2", "update3", "update4",
+    ]
+    .iter()
+    .map(|s| format!("rtree_cells_geom_{s}"))
+    .collect();
+    assert_eq!(names, want);
+    // No styles given: no layer_styles table.
+    let styles: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'layer_styles'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(styles, 0);
 }

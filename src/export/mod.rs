@@ -15,6 +15,7 @@ mod cells;
 mod gaps;
 pub mod gpkg;
 mod output_set;
+pub mod qgis_style;
 mod units;
 mod whatif;
 

@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::context::{self, Network};
 use super::frame::{self, CellShape, LegendWriter, LocalFrame, Px};
 use super::label::{Label, text_width};
 use super::run::{Cells, RunDir};
@@ -32,12 +33,21 @@ pub struct MapBase<'a> {
     pub shapes: Vec<CellShape>,
     /// Map extent, metres.
     pub extent: [f64; 4],
+    /// The run's walking network, when the command that ran the coverage
+    /// handed it down (drawn under the symbols, see [`context`]).
+    pub network: Option<&'a Network>,
 }
 
 impl<'a> MapBase<'a> {
     /// `None` when the run has no cells.
     #[must_use]
     pub fn new(run: &'a RunDir) -> Option<Self> {
+        Self::with_network(run, None)
+    }
+
+    /// [`MapBase::new`] with the run's network drawn under the symbols.
+    #[must_use]
+    pub fn with_network(run: &'a RunDir, network: Option<&'a Network>) -> Option<Self> {
         let cells = run.cells.as_ref().filter(|c| !c.is_empty())?;
         let frame = LocalFrame::around(cells.lon.iter().copied().zip(cells.lat.iter().copied()))?;
         let shapes = frame::cell_shapes(cells, &frame);
@@ -47,6 +57,7 @@ impl<'a> MapBase<'a> {
             frame,
             shapes,
             extent,
+            network,
         })
     }
 }
@@ -289,6 +300,14 @@ impl Draw for CoverageMap<'_> {
             &TIER_COLOURS,
             t.is_png(),
         )?;
+        let (network, units) = context::draw_context(
+            &page.map,
+            &px,
+            &self.base.frame,
+            self.base.network,
+            &self.run.unit_shapes,
+            t,
+        )?;
         let gaps = draw_gaps(
             &page.map,
             &px,
@@ -342,6 +361,7 @@ impl Draw for CoverageMap<'_> {
                 },
             )?;
         }
+        context::legend(&mut lg, network.as_ref(), units, t)?;
         lg.gap(14);
         let c = self.cat;
         lg.heading(&t.l("覆盖情况", "Coverage"))?;

@@ -94,6 +94,15 @@ impl Px {
         }
     }
 
+    /// Pixel position of a point in metres, unrounded.
+    #[must_use]
+    pub fn pf(&self, (x, y): (f64, f64)) -> (f64, f64) {
+        (
+            self.ox + (x - self.x0) * self.scale,
+            self.oy + (self.y1 - y) * self.scale,
+        )
+    }
+
     /// Pixel of a point in metres.
     #[must_use]
     #[allow(clippy::cast_possible_truncation)]
@@ -506,6 +515,23 @@ impl<'a, DB: DrawingBackend> LegendWriter<'a, DB> {
             colour.stroke_width(3),
         ))?;
         self.label(y + 10, text)?;
+        self.y += 30;
+        Ok(())
+    }
+
+    /// A line swatch (`width` pixels) and its label.
+    pub fn line(
+        &mut self,
+        colour: impl Into<ShapeStyle> + Color,
+        width: u32,
+        text: &str,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let y = self.y + 10;
+        self.area.draw(&PathElement::new(
+            vec![(10, y), (36, y)],
+            colour.stroke_width(width),
+        ))?;
+        self.label(y, text)?;
         self.y += 30;
         Ok(())
     }

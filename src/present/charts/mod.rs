@@ -5,7 +5,7 @@
 //!
 //! | chart | file stem | needs |
 //! | --- | --- | --- |
-//! | [`coverage_map`]: walking-time tiers, sites, gap outlines | `map_<category>` | `cells.csv` or `cells.geojson` |
+//! | [`coverage_map`]: walking-time tiers, sites, gap outlines (over the network and unit boundaries, [`context`]) | `map_<category>` | `cells.csv` or `cells.geojson` (+ `units.geojson`, the run's graph) |
 //! | [`cumulative`]: population-weighted walking-time curve | `cumulative` | cells |
 //! | [`unit_bars`]: coverage per unit, target line | `units_<category>` | `units.csv` (+ `targets.csv`) |
 //! | [`whatif`]: before/after shares | `whatif` | `summary.json` → `whatif` |
@@ -21,6 +21,7 @@ use std::str::FromStr;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub mod context;
 pub mod coverage_map;
 pub mod cumulative;
 pub mod font;
@@ -352,10 +353,23 @@ pub fn file_stem(s: &str) -> String {
 /// # Errors
 /// When the font cannot be loaded or plotters fails.
 pub fn render_all(run: &RunDir, opts: ChartOptions) -> Result<ChartSet, ChartError> {
+    render_all_with(run, opts, None)
+}
+
+/// [`render_all`] with the run's walking network drawn on the maps (see
+/// [`context`]); `None` draws them without it.
+///
+/// # Errors
+/// When the font cannot be loaded or plotters fails.
+pub fn render_all_with(
+    run: &RunDir,
+    opts: ChartOptions,
+    network: Option<&context::Network>,
+) -> Result<ChartSet, ChartError> {
     let mut set = ChartSet::default();
     let w = &mut set.warnings;
     let mut charts = Vec::new();
-    let base = coverage_map::MapBase::new(run);
+    let base = coverage_map::MapBase::with_network(run, network);
     if let Some(base) = &base {
         for (i, cat) in run.summary.categories.iter().enumerate() {
             if base.cells.walk_min(&cat.name).is_none() {

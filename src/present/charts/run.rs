@@ -4,8 +4,9 @@
 //! `summary.json` is required. Everything else is optional and only enables the
 //! sections that need it: `cells.csv` (or `cells.geojson` properties) for maps and
 //! curves, `cells.geojson` polygons for cell shapes, `sites.csv`, `units.csv`,
-//! `targets.csv`, `gaps.csv` / `gaps.geojson`, `recommend.csv`, and the what-if
-//! columns of `cells.csv` plus the `whatif` object of `summary.json`.
+//! `targets.csv`, `gaps.csv` / `gaps.geojson`, `units.geojson` (unit boundaries
+//! and names for the maps), `recommend.csv`, and the what-if columns of
+//! `cells.csv` plus the `whatif` object of `summary.json`.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -221,6 +222,17 @@ pub struct GapShape {
     pub shape: MultiPolygon<f64>,
 }
 
+/// A planning unit's boundary and name (`units.geojson`).
+#[derive(Clone, Debug)]
+pub struct UnitShape {
+    /// Unit id.
+    pub unit_id: String,
+    /// Unit name (the id when the name is empty).
+    pub unit_name: String,
+    /// Boundary (lon/lat).
+    pub shape: MultiPolygon<f64>,
+}
+
 /// A row of `recommend.csv`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct RecommendRow {
@@ -283,6 +295,8 @@ pub struct RunDir {
     pub gaps: Vec<GapRow>,
     /// `gaps.geojson`.
     pub gap_shapes: Vec<GapShape>,
+    /// `units.geojson`: unit boundaries and names.
+    pub unit_shapes: Vec<UnitShape>,
     /// `recommend.csv`.
     pub recommend: Vec<RecommendRow>,
     /// `summary.json` → `whatif` → `categories`.
@@ -725,6 +739,27 @@ fn read_gap_shapes(path: &Path) -> Result<Vec<GapShape>, ChartError> {
     Ok(out)
 }
 
+fn read_unit_shapes(path: &Path) -> Result<Vec<UnitShape>, ChartError> {
+    let mut out = Vec::new();
+    for (i, f) in geojson_features(path)?.into_iter().enumerate() {
+        let Some(shape) = f.geometry.as_ref().and_then(multipolygon_of) else {
+            continue;
+        };
+        let empty = geojson::JsonObject::new();
+        let p = f.properties.as_ref().unwrap_or(&empty);
+        let unit_id = prop_str(p, "unit_id").unwrap_or_else(|| format!("unit{}", i + 1));
+        let unit_name = prop_str(p, "unit_name")
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| unit_id.clone());
+        out.push(UnitShape {
+            unit_id,
+            unit_name,
+            shape,
+        });
+    }
+    Ok(out)
+}
+
 impl RunDir {
     /// Read a finished run directory.
     ///
@@ -757,6 +792,7 @@ impl RunDir {
         let targets = found("targets.csv");
         let gaps = found("gaps.csv");
         let gaps_geojson = found("gaps.geojson");
+        let units_geojson = found("units.geojson");
         let recommend = found("recommend.csv");
 
         let mut cells = match &cells_csv {
@@ -807,6 +843,11 @@ impl RunDir {
             gap_shapes: gaps_geojson
                 .as_deref()
                 .map(read_gap_shapes)
+                .transpose()?
+                .unwrap_or_default(),
+            unit_shapes: units_geojson
+                .as_deref()
+                .map(read_unit_shapes)
                 .transpose()?
                 .unwrap_or_default(),
             recommend: recommend

@@ -12,34 +12,45 @@ use super::Lang;
 use super::font::{FAMILY, drawable, has_glyph};
 
 /// Walking-time tier bands of the coverage map (upper bounds, minutes).
-pub const TIER_BOUNDS_MIN: [f64; 3] = [5.0, 10.0, 15.0];
+pub const TIER_BOUNDS_MIN: [f64; 3] = crate::export::qgis_style::TIER_BOUNDS_MIN;
 
-/// Tier colours: ≤5, ≤10, ≤15, >15 minutes, not reached, off the network.
-pub const TIER_COLOURS: [RGBColor; 6] = [
-    RGBColor(0x1a, 0x6f, 0x3c),
-    RGBColor(0x4d, 0xa8, 0x5c),
-    RGBColor(0xb5, 0xdc, 0x8a),
-    RGBColor(0xf4, 0xa5, 0x82),
-    RGBColor(0xcf, 0xcf, 0xcf),
-    RGBColor(0xf2, 0xd8, 0xf0),
-];
+const fn rgb(c: [u8; 3]) -> RGBColor {
+    RGBColor(c[0], c[1], c[2])
+}
+
+/// Tier colours: ≤5, ≤10, ≤15, >15 minutes, not reached, off the network (the
+/// same constants style the GeoPackage for QGIS).
+pub const TIER_COLOURS: [RGBColor; 6] = {
+    let c = crate::export::qgis_style::TIER_RGB;
+    [
+        rgb(c[0]),
+        rgb(c[1]),
+        rgb(c[2]),
+        rgb(c[3]),
+        rgb(c[4]),
+        rgb(c[5]),
+    ]
+};
 
 /// Categorical palette for lines and bars (colour-blind-safe order).
-pub const PALETTE: [RGBColor; 8] = [
-    RGBColor(0x1f, 0x5f, 0x9e),
-    RGBColor(0xe0, 0x7b, 0x14),
-    RGBColor(0x2a, 0x9d, 0x5a),
-    RGBColor(0xc0, 0x39, 0x2b),
-    RGBColor(0x7b, 0x52, 0xab),
-    RGBColor(0x8c, 0x56, 0x3c),
-    RGBColor(0xd0, 0x5c, 0xa8),
-    RGBColor(0x5f, 0x6b, 0x73),
-];
+pub const PALETTE: [RGBColor; 8] = {
+    let c = crate::export::qgis_style::CATEGORY_RGB;
+    [
+        rgb(c[0]),
+        rgb(c[1]),
+        rgb(c[2]),
+        rgb(c[3]),
+        rgb(c[4]),
+        rgb(c[5]),
+        rgb(c[6]),
+        rgb(c[7]),
+    ]
+};
 
 /// Site markers.
 pub const SITE: RGBColor = RGBColor(0x12, 0x3e, 0x8c);
 /// Gap outlines.
-pub const GAP: RGBColor = RGBColor(0xd0, 0x00, 0x5a);
+pub const GAP: RGBColor = rgb(crate::export::qgis_style::GAP_RGB);
 /// Main text.
 pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 /// Secondary text.

@@ -123,6 +123,14 @@ impl Draw for WhatIfMap<'_> {
             &CLASS_COLOURS,
             t.is_png(),
         )?;
+        let (network, units) = super::context::draw_context(
+            &page.map,
+            &px,
+            &self.base.frame,
+            self.base.network,
+            &self.run.unit_shapes,
+            t,
+        )?;
         let sites = draw_sites(
             &page.map,
             &px,
@@ -154,6 +162,7 @@ impl Draw for WhatIfMap<'_> {
                 Lang::En => format!("sites after ({sites})"),
             },
         )?;
+        super::context::legend(&mut lg, network.as_ref(), units, t)?;
         Ok(())
     }
 }

@@ -70,16 +70,31 @@ pub struct ReportOutcome {
 /// When the run directory is unreadable, a chart fails, or a file cannot be
 /// written (each file is written atomically).
 pub fn write_report(run_dir: &Path, opts: &ReportOptions) -> Result<ReportOutcome, ReportError> {
+    write_report_with(run_dir, opts, None)
+}
+
+/// [`write_report`] with the run's walking network drawn on the maps (the
+/// commands that computed the run hand their graph down; `report --run DIR`
+/// has none).
+///
+/// # Errors
+/// As [`write_report`].
+pub fn write_report_with(
+    run_dir: &Path,
+    opts: &ReportOptions,
+    network: Option<&charts::context::Network>,
+) -> Result<ReportOutcome, ReportError> {
     let stage = Progress::stage("reading the run directory");
     let run = RunDir::load(run_dir)?;
     stage.finish();
     let stage = Progress::stage("drawing charts");
-    let set = charts::render_all(
+    let set = charts::render_all_with(
         &run,
         ChartOptions {
             lang: opts.lang,
             png: true,
         },
+        network,
     )?;
     stage.finish();
     let report = opts
