@@ -520,6 +520,44 @@ mod tests {
         assert_eq!(pieces[1][1], (8.0, 8.0));
     }
 
+    /// A square of `n` × `n` parallel north–south lines `step_m` apart (lon/lat
+    /// around 121.5° E, 31.3° N), all of one class.
+    fn grid(n: usize, step_m: f64) -> Vec<Vec<(f64, f64)>> {
+        let dlon = step_m / 95_000.0;
+        let dlat = (n as f64) * step_m / 111_000.0;
+        (0..n)
+            .map(|i| {
+                let lon = 121.5 + i as f64 * dlon;
+                vec![(lon, 31.3), (lon, 31.3 + dlat)]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn density_rule_drops_fine_classes_on_large_maps() {
+        let network = Network {
+            lines: [grid(10, 1000.0), grid(100, 100.0), grid(400, 25.0)],
+        };
+        let frame = LocalFrame::around([(121.5, 31.3), (121.6, 31.39)].into_iter()).unwrap();
+        // 10 km on 1000 px: 10 m per pixel. Major 10 lines × 1000 px, minor 100 ×
+        // 1000 px (0.11 px/px² with major: kept), footways 400 × 1000 (too dense).
+        let px = Px::fit([-5000.0, -5000.0, 5000.0, 5000.0], 1000, 1000);
+        let layer = NetworkLayer::new(&network, &frame, &px, 1000, 1000);
+        assert_eq!(layer.drawn, [true, true, false]);
+        assert!(!layer.lines[0].is_empty() && layer.lines[2].is_empty());
+        // Zoomed in 10×: a tenth of everything is in view, every class fits.
+        let px = Px::fit([-5000.0, -5000.0, -4000.0, -4000.0], 1000, 1000);
+        let layer = NetworkLayer::new(&network, &frame, &px, 1000, 1000);
+        assert_eq!(layer.drawn, [true, true, true]);
+        // Every drawn point lies inside the map.
+        for l in layer.lines.iter().flatten() {
+            assert!(
+                l.iter()
+                    .all(|p| (0..=1000).contains(&p.0) && (0..=1000).contains(&p.1))
+            );
+        }
+    }
+
     #[test]
     fn classes() {
         assert_eq!(RoadClass::of("primary"), RoadClass::Major);
