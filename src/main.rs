@@ -65,7 +65,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Recommend(a) => recommend(*a),
         Command::Plan(a) => {
             let a = *a;
-            let opts = options::study(a.study, std::path::PathBuf::new(), false);
+            let mut opts = options::study(a.study, std::path::PathBuf::new(), false);
+            opts.planned = a.planned;
+            opts.planned_crs = a.planned_crs;
+            opts.access = a.access.map(Into::into);
             let plan = app::tile::make_plan(&opts, a.tile_km, &a.out)?;
             println!(
                 "{}: {} tiles of {} km with a {:.0} m halo ({}); {} cells",
@@ -234,6 +237,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     let mut opts = options::study(a.study, a.out, a.strict);
     opts.access = a.access.map(Into::into);
     opts.formats = cli::formats(&a.format);
+    opts.planned_crs = a.planned_crs;
     if let (Some(plan), Some(index)) = (&a.tiles, a.tile) {
         opts.planned = a.planned;
         opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
@@ -250,7 +254,6 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     opts.planned = a.planned;
-    opts.planned_crs = a.planned_crs;
     opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(&outcome, &a.print)?;

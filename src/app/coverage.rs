@@ -3,8 +3,9 @@
 
 use anyhow::{Result, bail};
 
+use crate::analysis::access::AccessResult;
 use crate::analysis::coverage::{self, Coverage};
-use crate::base::model::{Rejected, Site};
+use crate::base::model::{Cell, Rejected, Site};
 use crate::base::progress::Progress;
 use crate::base::timing::Timer;
 use crate::config::{Category, Layer};
@@ -145,8 +146,33 @@ pub struct Computed {
     pub service_areas: Option<(Vec<ServiceArea>, f64)>,
 }
 
+/// A cell's 2SFCA demand for a category: its elderly where the category serves
+/// the elderly layer and the cell has them, else its population.
+pub(super) fn access_demand(cat: &Category, cell: &Cell) -> f64 {
+    match (cat.layer, cell.elderly) {
+        (Layer::Elderly, Some(e)) => e,
+        _ => cell.population,
+    }
+}
+
+/// One category's 2SFCA over `cells` with the category's sites `own` (supply:
+/// capacity, 1 where none is given).
+pub(super) fn category_access(
+    method: crate::analysis::access::Method,
+    cat: &Category,
+    cells: &[Cell],
+    own: &[&Site],
+    engine: &dyn crate::analysis::distance::Reach,
+) -> AccessResult {
+    let xy: Vec<[f64; 2]> = own.iter().map(|s| s.xy).collect();
+    let supply: Vec<f64> = own.iter().map(|s| s.capacity.unwrap_or(1.0)).collect();
+    let demand: Vec<f64> = cells.iter().map(|c| access_demand(cat, c)).collect();
+    let catchments = engine.catchments(&xy, &cat.profile, cat.threshold_m);
+    crate::analysis::access::two_step(method, cat.threshold_m, &demand, &supply, &catchments)
+}
+
 /// Existing sites plus the planned ones (what-if), with rejections.
-fn sites_with_plan(
+pub(super) fn sites_with_plan(
     opts: &CoverageOptions,
     study: &Study,
     rejected: &mut Vec<Rejected>,
@@ -231,34 +257,13 @@ pub(super) fn compute_run(
         )
     });
     timer.stage("distances and coverage");
-    let access: Vec<crate::analysis::access::AccessResult> = match opts.access {
+    let access: Vec<AccessResult> = match opts.access {
         None => Vec::new(),
-        Some(method) => cov
-            .categories
+        Some(method) => categories
             .iter()
-            .map(|c| {
-                let own: Vec<&Site> = sites
-                    .iter()
-                    .filter(|s| s.category == c.category.name)
-                    .collect();
-                let xy: Vec<[f64; 2]> = own.iter().map(|s| s.xy).collect();
-                let supply: Vec<f64> = own.iter().map(|s| s.capacity.unwrap_or(1.0)).collect();
-                let demand: Vec<f64> = cells
-                    .iter()
-                    .map(|cell| match (c.category.layer, cell.elderly) {
-                        (Layer::Elderly, Some(e)) => e,
-                        _ => cell.population,
-                    })
-                    .collect();
-                let catchments =
-                    engine.catchments(&xy, &c.category.profile, c.category.threshold_m);
-                crate::analysis::access::two_step(
-                    method,
-                    c.category.threshold_m,
-                    &demand,
-                    &supply,
-                    &catchments,
-                )
+            .map(|cat| {
+                let own: Vec<&Site> = sites.iter().filter(|s| s.category == cat.name).collect();
+                category_access(method, cat, cells, &own, engine)
             })
             .collect(),
     };

@@ -15,6 +15,7 @@ pub mod demo;
 mod export_network;
 mod finish;
 mod grid;
+mod merge;
 mod recommend;
 mod study;
 pub mod tile;

@@ -320,6 +320,15 @@ pub struct PlanArgs {
     /// Tile side, kilometres.
     #[arg(long, value_name = "KM")]
     pub tile_km: f64,
+    /// What-if: planned sites, as the tile runs will be given them (`coverage --planned`).
+    #[arg(long, value_name = "FILE")]
+    pub planned: Option<PathBuf>,
+    /// Datum of the planned-sites file: wgs84, gcj02 or bd09.
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    pub planned_crs: InputCrs,
+    /// 2SFCA method, as the tile runs will be given it (`coverage --access`); widens the halo to twice the largest threshold when needed.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub access: Option<AccessMethod>,
     /// The plan file (JSON).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
