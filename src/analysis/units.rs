@@ -44,6 +44,8 @@ pub struct Unit {
     pub polygon: MultiPolygon<f64>,
     /// Boundary, local metres.
     pub polygon_xy: MultiPolygon<f64>,
+    /// The feature's properties as text (for target restrictions).
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 impl Unit {
@@ -69,6 +71,7 @@ impl Unit {
             name: raw.name,
             polygon: raw.polygon,
             polygon_xy,
+            attributes: raw.attributes,
         })
     }
 }
@@ -220,6 +223,8 @@ pub struct UnitsReport {
     pub outside_cells: f64,
     /// Sites in no unit.
     pub outside_sites: usize,
+    /// Sites in no unit: (category index, site id), in site order.
+    pub outside_site_ids: Vec<(usize, String)>,
     /// How cells were assigned.
     pub assignment: Assignment,
 }
@@ -315,7 +320,16 @@ pub fn aggregate(
                     out[u as usize].categories[k].sites_in_unit += 1;
                 }
             }
-            None => rep.outside_sites += 1,
+            None => {
+                rep.outside_sites += 1;
+                if let Some(k) = coverage
+                    .categories
+                    .iter()
+                    .position(|c| c.category.name == s.category)
+                {
+                    rep.outside_site_ids.push((k, s.id.clone()));
+                }
+            }
         }
     }
     for (r, sums) in out.iter_mut().zip(&access_sums) {
@@ -326,6 +340,92 @@ pub fn aggregate(
     }
     rep.units = out;
     rep
+}
+
+/// Below this share of its area inside its parent, a unit straddles parents.
+pub const STRADDLE_SHARE: f64 = 0.99;
+
+/// A unit's parent in the level above: the unit of that level holding the largest
+/// share of its area.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Parent {
+    /// Index of the parent in its level.
+    pub index: u32,
+    /// Share of the child's area inside the parent (0–1).
+    pub share: f64,
+}
+
+impl Parent {
+    /// Whether the child straddles parents (less than [`STRADDLE_SHARE`] inside).
+    #[must_use]
+    pub fn straddles(&self) -> bool {
+        self.share < STRADDLE_SHARE
+    }
+}
+
+/// One level of units (district, street, community) with its link to the level
+/// above (levels are ordered as given, coarsest first).
+#[derive(Clone, Debug, Default)]
+pub struct UnitLevel {
+    /// Level name; `None` for the single unnamed `--units FILE`.
+    pub name: Option<String>,
+    /// The file, as given.
+    pub file: String,
+    /// Units in file order.
+    pub units: Vec<Unit>,
+    /// Per unit, its parent in the previous level (empty for the first level).
+    pub parents: Vec<Option<Parent>>,
+}
+
+impl UnitLevel {
+    /// `units_<level>` or `units` for the unnamed level: the stem of its files and
+    /// GeoPackage layer.
+    #[must_use]
+    pub fn stem(&self) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| "units".to_owned(), |n| format!("units_{n}"))
+    }
+}
+
+/// The parent of every child unit among `parents`: the parent holding the largest
+/// share of the child's area (ties: the first in file order); `None` when the
+/// child overlaps no parent or has no area.
+#[must_use]
+pub fn find_parents(children: &[Unit], parents: &[Unit]) -> Vec<Option<Parent>> {
+    use rayon::prelude::*;
+    let tree = unit_index(parents);
+    children
+        .par_iter()
+        .map(|c| {
+            let area = c.polygon_xy.unsigned_area();
+            let r = c.polygon_xy.bounding_rect()?;
+            if !(area.is_finite() && area > 0.0) {
+                return None;
+            }
+            let mut cand: Vec<u32> = tree
+                .locate_in_envelope_intersecting(&AABB::from_corners(
+                    [r.min().x, r.min().y],
+                    [r.max().x, r.max().y],
+                ))
+                .map(|g| g.data)
+                .collect();
+            cand.sort_unstable();
+            let mut best: Option<Parent> = None;
+            for p in cand {
+                let poly = &parents[p as usize].polygon_xy;
+                let share = if poly.contains(&c.polygon_xy) {
+                    1.0
+                } else {
+                    (poly.intersection(&c.polygon_xy).unsigned_area() / area).min(1.0)
+                };
+                if share > 1e-9 && best.is_none_or(|b| share > b.share) {
+                    best = Some(Parent { index: p, share });
+                }
+            }
+            best
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -345,6 +445,7 @@ mod tests {
                 name: String::new(),
                 polygon: MultiPolygon::new(vec![p.clone()]),
                 polygon_xy: MultiPolygon::new(vec![p]),
+                attributes: std::collections::BTreeMap::new(),
             }
         };
         let units = vec![sq(0.0), sq(1000.0)];
@@ -422,6 +523,7 @@ mod conservation {
             name: String::new(),
             polygon: MultiPolygon::new(vec![wgs]),
             polygon_xy: MultiPolygon::new(vec![p]),
+            attributes: std::collections::BTreeMap::new(),
         }
     }
 
