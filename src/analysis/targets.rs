@@ -212,7 +212,7 @@ impl Filter {
     /// # Errors
     /// A message showing the expression and what was expected.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let toks = tokens(text)?;
+        let toks = tokens(text).map_err(|e| format!("where {text:?}: {e}"))?;
         let bad = |what: &str| {
             format!(
                 "where {text:?}: {what} (expected KEY == 'value', KEY != 'value' or KEY in ['a', 'b'], joined by and)"
@@ -760,6 +760,54 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_and_filters_parse() {
+        let t = parse_rule(
+            "community_school.units_with_site@street >= 1.0",
+            None,
+            Scope::City,
+        )
+        .unwrap();
+        assert_eq!(t.level.as_deref(), Some("street"));
+        assert_eq!(t.metric, Metric::UnitsWithSite);
+        assert!(parse_rule("a.has_site@ >= 1", None, Scope::Unit).is_err());
+        let f = Filter::parse("zone == 'main_city' and code in ['a', \"b c\", 7]").unwrap();
+        assert_eq!(f.clauses.len(), 2);
+        assert_eq!(
+            f.clauses[1],
+            Clause::Match {
+                key: "code".into(),
+                values: vec!["a".into(), "b c".into(), "7".into()],
+                negate: false
+            }
+        );
+        let f = Filter::parse("zone != two_wings").unwrap();
+        assert_eq!(
+            f.clauses[0],
+            Clause::Match {
+                key: "zone".into(),
+                values: vec!["two_wings".into()],
+                negate: true
+            }
+        );
+        for bad in [
+            "",
+            "zone = 'x'",
+            "zone == ",
+            "zone in 'x'",
+            "zone in []",
+            "zone == 'x' or a == 'b'",
+            "zone == 'x",
+            "== 'x'",
+        ] {
+            assert!(Filter::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Filter::codes(&["310110".into(), "310109".into()]).text,
+            "unit_id in ['310110', '310109']"
+        );
+    }
 
     #[test]
     fn rules_parse() {
