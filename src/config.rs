@@ -41,7 +41,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     ),
     (
         "chongqing",
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/chongqing.toml")),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/presets/chongqing.toml"
+        )),
     ),
 ];
 
@@ -399,8 +402,11 @@ impl Config {
 /// A `[[target]]` section: the rule, with its level and restriction.
 fn parse_target(t: &TargetSection) -> Result<crate::analysis::targets::Target, String> {
     use crate::analysis::targets::Filter;
-    let mut target =
-        crate::analysis::targets::parse_rule(&t.rule, t.name.as_deref(), t.scope.unwrap_or_default())?;
+    let mut target = crate::analysis::targets::parse_rule(
+        &t.rule,
+        t.name.as_deref(),
+        t.scope.unwrap_or_default(),
+    )?;
     if let Some(l) = &t.level {
         crate::input::units::check_level_name(l)
             .map_err(|e| format!("target {:?}: {e}", target.name))?;

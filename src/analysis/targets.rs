@@ -302,17 +302,25 @@ impl Filter {
     }
 
     fn keys(&self) -> impl Iterator<Item = &str> {
-        self.clauses.iter().map(|Clause::Match { key, .. }| key.as_str())
+        self.clauses
+            .iter()
+            .map(|Clause::Match { key, .. }| key.as_str())
     }
 
     /// Whether unit `u` of level `li` matches (attributes looked up in the
     /// unit, then its parent, …).
     fn matches(&self, levels: &[UnitLevel], li: usize, u: usize) -> bool {
-        self.clauses.iter().all(|Clause::Match { key, values, negate }| {
-            let found = attribute(levels, li, u, key);
-            let hit = found.is_some_and(|v| values.iter().any(|x| x == v));
-            hit != *negate
-        })
+        self.clauses.iter().all(
+            |Clause::Match {
+                 key,
+                 values,
+                 negate,
+             }| {
+                let found = attribute(levels, li, u, key);
+                let hit = found.is_some_and(|v| values.iter().any(|x| x == v));
+                hit != *negate
+            },
+        )
     }
 }
 
@@ -458,7 +466,11 @@ fn missing_level<'a>(t: &'a Target, levels: &[UnitLevel]) -> Option<&'a str> {
 ///
 /// # Errors
 /// A named level the run lacks, or several levels and none chosen.
-pub fn level_index(t: &Target, cov: &Coverage, levels: &[UnitLevel]) -> Result<Option<usize>, String> {
+pub fn level_index(
+    t: &Target,
+    cov: &Coverage,
+    levels: &[UnitLevel],
+) -> Result<Option<usize>, String> {
     let names = || {
         levels
             .iter()
@@ -509,7 +521,11 @@ pub fn level_index(t: &Target, cov: &Coverage, levels: &[UnitLevel]) -> Result<O
 ///
 /// # Errors
 /// A message naming the target and the problem.
-pub fn validate(targets: &[Target], coverage: &Coverage, levels: &[UnitLevel]) -> Result<(), String> {
+pub fn validate(
+    targets: &[Target],
+    coverage: &Coverage,
+    levels: &[UnitLevel],
+) -> Result<(), String> {
     for t in targets {
         let known = t.category == "covered_all"
             || t.category
@@ -650,10 +666,12 @@ pub fn evaluate(
             continue;
         }
         let li = level_index(t, cov, levels).ok().flatten();
-        let level_name = li
-            .and_then(|i| levels[i].name.clone())
+        let level_name = li.and_then(|i| levels[i].name.clone()).unwrap_or_default();
+        let restriction = t
+            .filter
+            .as_ref()
+            .map(|f| f.text.clone())
             .unwrap_or_default();
-        let restriction = t.filter.as_ref().map(|f| f.text.clone()).unwrap_or_default();
         let row = |scope: String, actual: f64| TargetRow {
             target: t.name.clone(),
             category: t.category.clone(),

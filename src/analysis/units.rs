@@ -512,7 +512,8 @@ mod tests {
     #[test]
     fn parents_by_largest_area_share() {
         let rect = |x0: f64, x1: f64| {
-            let p = polygon![(x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1000.0), (x: x0, y: 1000.0)];
+            let p =
+                polygon![(x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1000.0), (x: x0, y: 1000.0)];
             Unit {
                 id: format!("r{x0}"),
                 name: String::new(),
@@ -522,9 +523,19 @@ mod tests {
             }
         };
         let parents = vec![rect(0.0, 1000.0), rect(1000.0, 2000.0)];
-        let children = vec![rect(100.0, 900.0), rect(750.0, 1750.0), rect(5000.0, 6000.0)];
+        let children = vec![
+            rect(100.0, 900.0),
+            rect(750.0, 1750.0),
+            rect(5000.0, 6000.0),
+        ];
         let p = find_parents(&children, &parents);
-        assert_eq!(p[0], Some(Parent { index: 0, share: 1.0 }));
+        assert_eq!(
+            p[0],
+            Some(Parent {
+                index: 0,
+                share: 1.0
+            })
+        );
         let q = p[1].unwrap();
         assert_eq!(q.index, 1);
         assert!((q.share - 0.75).abs() < 1e-9 && q.straddles());

@@ -414,9 +414,9 @@ fn levels_summary(r: &Results<'_>) -> Vec<report::LevelSummary> {
                             .filter(|u| u.categories[k].sites_in_unit == 0)
                             .map(|u| u.id.clone())
                             .collect(),
-                        population_share: report::round_share(
-                            crate::analysis::coverage::share(covered, pop),
-                        ),
+                        population_share: report::round_share(crate::analysis::coverage::share(
+                            covered, pop,
+                        )),
                         sites_outside_level: res
                             .after
                             .outside_site_ids

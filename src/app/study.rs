@@ -584,7 +584,10 @@ fn run_settings(opts: &CoverageOptions, config: &Config) -> Result<(RunSettings,
 struct ReadInputs {
     sites: Vec<RawSite>,
     pop: PopulationInput,
-    units: Vec<(crate::input::units::UnitsSource, crate::input::units::UnitsRead)>,
+    units: Vec<(
+        crate::input::units::UnitsSource,
+        crate::input::units::UnitsRead,
+    )>,
     rejected: Vec<Rejected>,
     /// Site rows read (used + rejected at read time).
     sites_read: usize,
@@ -722,7 +725,10 @@ fn validate_and_project(
 /// # Errors
 /// A vertex that cannot be projected.
 fn project_levels(
-    read: Vec<(crate::input::units::UnitsSource, crate::input::units::UnitsRead)>,
+    read: Vec<(
+        crate::input::units::UnitsSource,
+        crate::input::units::UnitsRead,
+    )>,
     proj: &LocalProjection,
     categories: &[Category],
     warnings: &mut Vec<String>,
@@ -761,7 +767,11 @@ fn project_levels(
                         above.units[p.index as usize].id
                     )),
                     Some(_) => None,
-                    None => Some(format!("{} (in no {})", c.id, above.name.as_deref().unwrap_or(""))),
+                    None => Some(format!(
+                        "{} (in no {})",
+                        c.id,
+                        above.name.as_deref().unwrap_or("")
+                    )),
                 })
                 .collect();
             if !straddling.is_empty() {
@@ -797,7 +807,12 @@ fn project_levels(
 
 /// The first ten items, then `… (N more)`.
 fn first_few(items: &[String]) -> String {
-    let mut s = items.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = items
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if items.len() > 10 {
         s.push_str(&format!(", … ({} more)", items.len() - 10));
     }

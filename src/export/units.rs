@@ -38,9 +38,7 @@ impl Links<'_> {
             .map(|(l, p)| (l, &l.units[p.index as usize], p));
         f.push((
             "parent_level".into(),
-            self.above
-                .and_then(|l| l.name.clone())
-                .unwrap_or_default(),
+            self.above.and_then(|l| l.name.clone()).unwrap_or_default(),
             Text,
         ));
         f.push((
@@ -199,9 +197,14 @@ pub fn units_csv(
 ) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     out.write_record(
-        unit_fields(&header_unit(rep, cov), cov, has_elderly, links.map(|l| (l, 0)))
-            .iter()
-            .map(|f| &f.0),
+        unit_fields(
+            &header_unit(rep, cov),
+            cov,
+            has_elderly,
+            links.map(|l| (l, 0)),
+        )
+        .iter()
+        .map(|f| &f.0),
     )?;
     for (i, u) in rep.units.iter().enumerate() {
         out.write_record(

@@ -215,7 +215,7 @@ impl UnitsSource {
     pub fn parse(value: &str) -> Result<Self, String> {
         let (level, file) = match value.split_once('=') {
             Some((l, f)) if check_level_name(l).is_ok() => (Some(l.to_owned()), f),
-            Some((l, _)) if l.is_empty() => {
+            Some(("", _)) => {
                 return Err(format!(
                     "--units {value:?}: the level name before '=' is empty (LEVEL=FILE)"
                 ));
@@ -297,7 +297,11 @@ mod source_tests {
         let a = UnitsSource::parse("a.geojson").unwrap();
         let b = UnitsSource::parse("street=b.geojson").unwrap();
         assert!(check_sources(&[a, b.clone()]).is_err());
-        assert!(check_sources(&[b.clone(), b]).unwrap_err().contains("twice"));
+        assert!(
+            check_sources(&[b.clone(), b])
+                .unwrap_err()
+                .contains("twice")
+        );
     }
 }
 
@@ -334,7 +338,11 @@ pub mod serde_sources {
     pub fn serialize<S: Serializer>(v: &[UnitsSource], s: S) -> Result<S::Ok, S::Error> {
         match v {
             [] => s.serialize_none(),
-            [one] if one.level.is_none() && one.crs.is_none() && one.fields == UnitFields::default() => {
+            [one]
+                if one.level.is_none()
+                    && one.crs.is_none()
+                    && one.fields == UnitFields::default() =>
+            {
                 s.serialize_some(&one.path)
             }
             many => s.collect_seq(many.iter().map(|u| Entry {

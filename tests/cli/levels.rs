@@ -161,11 +161,10 @@ fn table(d: &Dir, file: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 fn cell<'a>(t: &'a (Vec<String>, Vec<Vec<String>>), unit: &str, col: &str) -> &'a str {
-    let row = t
-        .1
-        .iter()
-        .find(|r| r[0] == unit)
-        .unwrap_or_else(|| panic!("unit {unit} missing"));
+    let row =
+        t.1.iter()
+            .find(|r| r[0] == unit)
+            .unwrap_or_else(|| panic!("unit {unit} missing"));
     &row[column(&t.0, col)]
 }
 
@@ -258,13 +257,19 @@ fn three_levels_match_hand_computed_answers() {
         assert_eq!(sum + outside, 555.0, "{}", l["level"]);
         assert_eq!(outside, 5.0);
     }
-    assert!(s.get("units").is_none(), "named levels: no single units block");
+    assert!(
+        s.get("units").is_none(),
+        "named levels: no single units block"
+    );
     // The straddling street is reported in the summary and as a warning.
     assert_eq!(levels[1]["straddling"][0]["unit_id"], "S3");
     assert_eq!(levels[1]["straddling"][0]["parent_id"], "D2");
     assert_eq!(levels[2]["straddling"].as_array().unwrap().len(), 0);
     let warnings = s["warnings"].to_string();
-    assert!(warnings.contains("straddle") && warnings.contains("S3"), "{warnings}");
+    assert!(
+        warnings.contains("straddle") && warnings.contains("S3"),
+        "{warnings}"
+    );
     // The point outside every community is reported.
     let point = &levels[2]["categories"][0];
     assert_eq!(point["category"], "point");
@@ -334,7 +339,11 @@ fn three_levels_match_hand_computed_answers() {
         "units_community.geojson",
         "targets.csv",
     ] {
-        assert_eq!(d.read(&format!("out/{f}")), d.read(&format!("out2/{f}")), "{f}");
+        assert_eq!(
+            d.read(&format!("out/{f}")),
+            d.read(&format!("out2/{f}")),
+            "{f}"
+        );
     }
     // GeoPackage: one layer per level.
     let conn = rusqlite::Connection::open(d.path("out2/learncircle.gpkg")).unwrap();
@@ -358,7 +367,12 @@ fn level_errors_name_the_problem() {
     // A plain file mixed with levels.
     let r = run(
         &d,
-        &["--units", "streets.geojson", "--units", "district=districts.geojson"],
+        &[
+            "--units",
+            "streets.geojson",
+            "--units",
+            "district=districts.geojson",
+        ],
         "o1",
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -367,7 +381,12 @@ fn level_errors_name_the_problem() {
     // A level given twice.
     let r = run(
         &d,
-        &["--units", "street=streets.geojson", "--units", "street=districts.geojson"],
+        &[
+            "--units",
+            "street=streets.geojson",
+            "--units",
+            "street=districts.geojson",
+        ],
         "o2",
     );
     assert_eq!(r.code, 2);
@@ -380,9 +399,19 @@ fn level_errors_name_the_problem() {
         ),
     );
     let r = d.run(&[
-        "coverage", "--sites", "sites.csv", "--population", "pop.csv", "--config", "bad.toml",
-        "--units", "district=districts.geojson", "--units", "street=streets.geojson",
-        "--out", "o3",
+        "coverage",
+        "--sites",
+        "sites.csv",
+        "--population",
+        "pop.csv",
+        "--config",
+        "bad.toml",
+        "--units",
+        "district=districts.geojson",
+        "--units",
+        "street=streets.geojson",
+        "--out",
+        "o3",
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("zonr"), "{}", r.stderr);
@@ -392,8 +421,17 @@ fn level_errors_name_the_problem() {
         format!("{CATEGORIES}\n[[target]]\nrule = \"school.covered_share >= 0.5\"\nwhere = \"zone = 'x'\"\n"),
     );
     let r = d.run(&[
-        "coverage", "--sites", "sites.csv", "--population", "pop.csv", "--config", "bad2.toml",
-        "--units", "street=streets.geojson", "--out", "o4",
+        "coverage",
+        "--sites",
+        "sites.csv",
+        "--population",
+        "pop.csv",
+        "--config",
+        "bad2.toml",
+        "--units",
+        "street=streets.geojson",
+        "--out",
+        "o4",
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("where"), "{}", r.stderr);
@@ -404,9 +442,19 @@ fn level_errors_name_the_problem() {
         format!("{CATEGORIES}\n[[target]]\nrule = \"covered_all.covered_share@ward >= 0.5\"\n[[target]]\nrule = \"covered_all.covered_share >= 0.1\"\nscope = \"unit\"\n"),
     );
     let r = d.run(&[
-        "coverage", "--sites", "sites.csv", "--population", "pop.csv", "--config", "lvl.toml",
-        "--units", "district=districts.geojson", "--units", "street=streets.geojson",
-        "--out", "o5",
+        "coverage",
+        "--sites",
+        "sites.csv",
+        "--population",
+        "pop.csv",
+        "--config",
+        "lvl.toml",
+        "--units",
+        "district=districts.geojson",
+        "--units",
+        "street=streets.geojson",
+        "--out",
+        "o5",
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("several unit levels"), "{}", r.stderr);
@@ -421,9 +469,21 @@ fn presets_bind_categories_to_levels() {
         "id,name,category,lon,lat\nH1,社区学校,社区学校,121.500,31.300\nK1,社区学院,社区学院,121.502,31.300\n",
     );
     let r = d.run(&[
-        "coverage", "--sites", "sites2.csv", "--population", "pop.csv", "--preset",
-        "cn-community-network", "--mode", "straight", "--units", "district=districts.geojson",
-        "--units", "street=streets.geojson", "--out", "o",
+        "coverage",
+        "--sites",
+        "sites2.csv",
+        "--population",
+        "pop.csv",
+        "--preset",
+        "cn-community-network",
+        "--mode",
+        "straight",
+        "--units",
+        "district=districts.geojson",
+        "--units",
+        "street=streets.geojson",
+        "--out",
+        "o",
     ]);
     assert!(r.code <= 1, "{}", r.stderr);
     let t = d.read("o/targets.csv");
@@ -435,17 +495,41 @@ fn presets_bind_categories_to_levels() {
     let w = s["warnings"].to_string();
     // No community level in this run: its target is not checked, said so.
     assert!(w.contains("community") && w.contains("not checked"), "{w}");
-    assert!(w.contains("teaching_point") && w.contains("no sites"), "{w}");
+    assert!(
+        w.contains("teaching_point") && w.contains("no sites"),
+        "{w}"
+    );
     // chongqing: zones on the districts reach the streets through their parents.
     let r = d.run(&[
-        "coverage", "--sites", "sites2.csv", "--population", "pop.csv", "--preset", "chongqing",
-        "--mode", "straight", "--units", "district=districts.geojson", "--units",
-        "street=streets.geojson", "--out", "cq",
+        "coverage",
+        "--sites",
+        "sites2.csv",
+        "--population",
+        "pop.csv",
+        "--preset",
+        "chongqing",
+        "--mode",
+        "straight",
+        "--units",
+        "district=districts.geojson",
+        "--units",
+        "street=streets.geojson",
+        "--out",
+        "cq",
     ]);
     assert!(r.code <= 1, "{}", r.stderr);
     let t = d.read("cq/targets.csv");
-    assert!(t.contains("主城九区 >80%,community_school,city,covered_share,>,0.8,"), "{t}");
-    assert!(t.contains("两翼 40%,community_school,city,covered_share,>=,0.4,"), "{t}");
+    assert!(
+        t.contains("主城九区 >80%,community_school,city,covered_share,>,0.8,"),
+        "{t}"
+    );
+    assert!(
+        t.contains("两翼 40%,community_school,city,covered_share,>=,0.4,"),
+        "{t}"
+    );
     let w = d.json("cq/summary.json")["warnings"].to_string();
-    assert!(w.contains("one_hour_circle") && w.contains("not checked"), "{w}");
+    assert!(
+        w.contains("one_hour_circle") && w.contains("not checked"),
+        "{w}"
+    );
 }

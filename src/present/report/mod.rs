@@ -661,7 +661,11 @@ fn table_notes(s: &Summary, out: &mut String) {
                 if c.sites_outside_level.is_empty() {
                     String::new()
                 } else {
-                    format!("; {} sites outside every {}", c.sites_outside_level.len(), l.level)
+                    format!(
+                        "; {} sites outside every {}",
+                        c.sites_outside_level.len(),
+                        l.level
+                    )
                 }
             );
         }
