@@ -113,12 +113,11 @@ pub fn assign_cells(
                 .map(|g| g.data)
                 .collect();
             hits.sort_unstable();
-            if mode == Assignment::Area {
-                if let Some(poly) = &c.polygon {
-                    if let Some(split) = area_split(poly, units, &tree, proj) {
-                        return split;
-                    }
-                }
+            if mode == Assignment::Area
+                && let Some(poly) = &c.polygon
+                && let Some(split) = area_split(poly, units, &tree, proj)
+            {
+                return split;
             }
             hits.into_iter()
                 .find(|&u| units[u as usize].polygon_xy.contains(&p))

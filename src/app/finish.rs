@@ -211,10 +211,10 @@ fn warn_sites_outside_level(
 /// # Errors
 /// On a `--gap-link-m` that is not a positive number.
 fn gap_results(opts: &CoverageOptions, study: &Study, cov: &Coverage) -> Result<GapResults> {
-    if let Some(l) = opts.gap_link_m {
-        if !(l.is_finite() && l > 0.0) {
-            bail!("--gap-link-m {l}: must be a positive number of metres");
-        }
+    if let Some(l) = opts.gap_link_m
+        && !(l.is_finite() && l > 0.0)
+    {
+        bail!("--gap-link-m {l}: must be a positive number of metres");
     }
     let cells = &study.cells;
     let spacing_m = gaps::median_spacing(&study.cells_xy);

@@ -168,10 +168,10 @@ fn check_options(opts: &RecommendOptions) -> Result<()> {
     if opts.k > MAX_K {
         bail!("-k {}: at most {MAX_K} new sites per run", opts.k);
     }
-    if let Some(c) = opts.capacity {
-        if !(c.is_finite() && c > 0.0) {
-            bail!("--capacity {c}: must be a positive number of persons");
-        }
+    if let Some(c) = opts.capacity
+        && !(c.is_finite() && c > 0.0)
+    {
+        bail!("--capacity {c}: must be a positive number of persons");
     }
     Ok(())
 }

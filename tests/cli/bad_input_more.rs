@@ -10,6 +10,9 @@ use crate::util::{Dir, POP, REJECTED_HEADER, SITES, files_in, fixture};
 enum Expect {
     /// Exit 2; stderr has every fragment; `--out` untouched.
     Fatal(&'static [&'static str]),
+    /// Exit 2; stderr has every fragment; every file (`--out`'s earlier outputs
+    /// included) is untouched.
+    FatalKeepsOut(&'static [&'static str]),
     /// Exit 1; `rejected.csv` is exactly this after its header.
     Rejected(&'static str),
     /// Exit 0; stderr has every fragment (warnings).
@@ -26,6 +29,9 @@ struct Case {
     /// Arguments after `coverage`; `--sites sites.csv --population pop.csv --out out`
     /// are added unless given.
     args: Vec<&'static str>,
+    /// Another run holds the lock on `--out` (simulated by the test process
+    /// holding it) for the whole run.
+    out_locked: bool,
     expect: Expect,
 }
 
@@ -34,6 +40,7 @@ fn case(name: &'static str, expect: Expect) -> Case {
         name,
         files: Vec::new(),
         args: Vec::new(),
+        out_locked: false,
         expect,
     }
 }
@@ -51,6 +58,10 @@ impl Case {
     }
     fn args(mut self, args: &[&'static str]) -> Self {
         self.args.extend_from_slice(args);
+        self
+    }
+    fn out_locked(mut self) -> Self {
+        self.out_locked = true;
         self
     }
 }
@@ -356,6 +367,9 @@ fn cases() -> Vec<Case> {
             .args(&["--out", "afile/run"]),
         case("--out on a read-only file system", Fatal(&["/proc/learncircle-out: cannot write output"]))
             .args(&["--out", "/proc/learncircle-out"]),
+        case("--out being written by another run", FatalKeepsOut(&["out: another learncircle run is writing to this output directory", "choose another --out"]))
+            .file("out/summary.json", "{\"earlier\": true}\n")
+            .out_locked(),
         // --- encodings and line endings (accepted, same results as UTF-8) ------------
         case("GBK-encoded sites", SameAsUtf8).sites(gbk.into_owned()),
         case("UTF-8 BOM on both files", SameAsUtf8)
@@ -446,7 +460,13 @@ fn check(c: &Case) {
         setup(&d, c);
         let out = out_arg(&c.args);
         let before = files_in(d.tmp.path());
+        let lock = c.out_locked.then(|| {
+            let f = std::fs::File::open(d.path(out)).unwrap();
+            f.try_lock().unwrap();
+            f
+        });
         let r = d.coverage(&c.args);
+        drop(lock);
         r.assert_no_panic(c.name);
         match &c.expect {
             Expect::Fatal(fragments) => {
@@ -460,6 +480,16 @@ fn check(c: &Case) {
                 assert!(
                     !d.path(out).is_dir(),
                     "{}: output directory {out} left behind",
+                    c.name
+                );
+            }
+            Expect::FatalKeepsOut(fragments) => {
+                r.assert_exit(c.name, 2, fragments);
+                assert_eq!(files_in(d.tmp.path()), before, "{}: files changed", c.name);
+                assert_eq!(
+                    d.read("out/summary.json"),
+                    "{\"earlier\": true}\n",
+                    "{}",
                     c.name
                 );
             }
