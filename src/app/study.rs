@@ -791,14 +791,14 @@ fn project_levels(
     }
     if levels.iter().any(|l| l.name.is_some()) {
         for c in categories {
-            if let Some(l) = &c.level {
-                if !levels.iter().any(|x| x.name.as_ref() == Some(l)) {
-                    warnings.push(format!(
-                        "category {:?} belongs to unit level {l:?}, which this run does not have (levels: {}); its has_site is not judged per {l}",
-                        c.name,
-                        levels.iter().filter_map(|x| x.name.as_deref()).collect::<Vec<_>>().join(", ")
-                    ));
-                }
+            if let Some(l) = &c.level
+                && !levels.iter().any(|x| x.name.as_ref() == Some(l))
+            {
+                warnings.push(format!(
+                    "category {:?} belongs to unit level {l:?}, which this run does not have (levels: {}); its has_site is not judged per {l}",
+                    c.name,
+                    levels.iter().filter_map(|x| x.name.as_deref()).collect::<Vec<_>>().join(", ")
+                ));
             }
         }
     }
