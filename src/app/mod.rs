@@ -75,9 +75,12 @@ pub struct CoverageOptions {
     pub out: PathBuf,
     /// Treat rejected records as fatal.
     pub strict: bool,
-    /// Planning units (districts, streets) for per-unit results and targets.
-    pub units: Option<PathBuf>,
-    /// Datum of the units file.
+    /// Planning units (districts, streets) for per-unit results and targets: one
+    /// unnamed file, or several levels coarsest first (`--units street=FILE`).
+    /// Empty: the config's `[[units]]`, if any.
+    #[serde(with = "crate::input::units::serde_sources")]
+    pub units: Vec<crate::input::units::UnitsSource>,
+    /// Datum of the units files (unless a source names its own).
     pub units_crs: InputCrs,
     /// How cells are assigned to units.
     pub unit_assignment: crate::analysis::units::Assignment,
@@ -135,7 +138,7 @@ impl CoverageOptions {
             walk_min: None,
             out,
             strict: false,
-            units: None,
+            units: Vec::new(),
             units_crs: InputCrs::Wgs84,
             unit_assignment: crate::analysis::units::Assignment::Centroid,
             gap_link_m: None,

@@ -364,8 +364,8 @@ pub struct Study {
     pub cells_xy: Vec<[f64; 2]>,
     /// Sites (local metres).
     pub sites: Vec<Site>,
-    /// Units (local metres), if any.
-    pub units: Vec<crate::analysis::units::Unit>,
+    /// Unit levels (local metres), coarsest first; empty without `--units`.
+    pub levels: Vec<crate::analysis::units::UnitLevel>,
     /// The local projection.
     pub proj: LocalProjection,
     /// The walking graph (network mode).
@@ -502,7 +502,7 @@ pub fn load_study_with(
     let config = load_config(&opts.config)?;
     let (run, threshold_m, mode) = run_settings(opts, &config)?;
     timer.stage("config");
-    let read = read_inputs(opts)?;
+    let read = read_inputs(opts, &config)?;
     timer.stage("read inputs");
     let p = validate_and_project(opts, &config, threshold_m, read, &mut warnings)?;
     timer.stage("validate and project");
@@ -533,7 +533,7 @@ pub fn load_study_with(
         cells: p.cells,
         cells_xy,
         sites: p.sites,
-        units: p.units,
+        levels: p.levels,
         proj: p.proj,
         graph,
         rejected: p.rejected,
@@ -584,7 +584,10 @@ fn run_settings(opts: &CoverageOptions, config: &Config) -> Result<(RunSettings,
 struct ReadInputs {
     sites: Vec<RawSite>,
     pop: PopulationInput,
-    units: Option<crate::input::units::UnitsRead>,
+    units: Vec<(
+        crate::input::units::UnitsSource,
+        crate::input::units::UnitsRead,
+    )>,
     rejected: Vec<Rejected>,
     /// Site rows read (used + rejected at read time).
     sites_read: usize,
@@ -594,17 +597,30 @@ struct ReadInputs {
 ///
 /// # Errors
 /// A file that cannot be read at all.
-fn read_inputs(opts: &CoverageOptions) -> Result<ReadInputs> {
+fn read_inputs(opts: &CoverageOptions, config: &Config) -> Result<ReadInputs> {
     let progress = Progress::stage("reading inputs");
     let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
     let mut pop = read_population_any(opts)?;
     if opts.population_format.integer {
         require_integers(&mut pop, &opts.population.display().to_string())?;
     }
-    let units = match &opts.units {
-        Some(p) => Some(crate::input::units::read_units(p, opts.units_crs)?),
-        None => None,
+    crate::input::units::check_sources(&opts.units).map_err(anyhow::Error::msg)?;
+    let sources = if opts.units.is_empty() {
+        &config.units
+    } else {
+        &opts.units
     };
+    let units = sources
+        .iter()
+        .map(|s| {
+            let read = crate::input::units::read_units_with(
+                &s.path,
+                s.crs.unwrap_or(opts.units_crs),
+                &s.fields,
+            )?;
+            Ok((s.clone(), read))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut rejected: Vec<Rejected> = sites_read.rejected;
     let n_sites = sites_read.sites.len() + rejected.len();
     rejected.append(&mut pop.rejected);
@@ -623,7 +639,7 @@ struct Projected {
     categories: Vec<Category>,
     cells: Vec<Cell>,
     sites: Vec<Site>,
-    units: Vec<crate::analysis::units::Unit>,
+    levels: Vec<crate::analysis::units::UnitLevel>,
     proj: LocalProjection,
     rejected: Vec<Rejected>,
     sites_read: usize,
@@ -690,27 +706,117 @@ fn validate_and_project(
             ));
         }
     }
-    let units = match units_read {
-        None => Vec::new(),
-        Some(u) => {
-            warnings.extend(u.warnings);
-            rejected.extend(u.rejected);
-            u.units
-                .into_iter()
-                .map(|raw| crate::analysis::units::Unit::project(raw, &proj))
-                .collect::<Result<_, _>>()?
-        }
-    };
+    let levels = project_levels(units_read, &proj, &categories, warnings, &mut rejected)?;
     Ok(Projected {
         categories,
         cells,
         sites,
-        units,
+        levels,
         proj,
         rejected,
         sites_read,
         pop,
     })
+}
+
+/// Unit levels projected, each linked to the level above by area share;
+/// straddling units and categories bound to a level the run lacks are warnings.
+///
+/// # Errors
+/// A vertex that cannot be projected.
+fn project_levels(
+    read: Vec<(
+        crate::input::units::UnitsSource,
+        crate::input::units::UnitsRead,
+    )>,
+    proj: &LocalProjection,
+    categories: &[Category],
+    warnings: &mut Vec<String>,
+    rejected: &mut Vec<Rejected>,
+) -> Result<Vec<crate::analysis::units::UnitLevel>> {
+    use crate::analysis::units::{STRADDLE_SHARE, Unit, UnitLevel, find_parents};
+    let mut levels: Vec<UnitLevel> = Vec::with_capacity(read.len());
+    for (source, u) in read {
+        warnings.extend(u.warnings);
+        rejected.extend(u.rejected);
+        let units: Vec<Unit> = u
+            .units
+            .into_iter()
+            .map(|raw| Unit::project(raw, proj))
+            .collect::<Result<_, _>>()?;
+        let parents = match levels.last() {
+            Some(above) => find_parents(&units, &above.units),
+            None => Vec::new(),
+        };
+        let level = UnitLevel {
+            name: source.level.clone(),
+            file: source.path.display().to_string(),
+            units,
+            parents,
+        };
+        if let Some(above) = levels.last() {
+            let straddling: Vec<String> = level
+                .units
+                .iter()
+                .zip(&level.parents)
+                .filter_map(|(c, p)| match p {
+                    Some(p) if p.straddles() => Some(format!(
+                        "{} ({:.0} % in {})",
+                        c.id,
+                        p.share * 100.0,
+                        above.units[p.index as usize].id
+                    )),
+                    Some(_) => None,
+                    None => Some(format!(
+                        "{} (in no {})",
+                        c.id,
+                        above.name.as_deref().unwrap_or("")
+                    )),
+                })
+                .collect();
+            if !straddling.is_empty() {
+                warnings.push(format!(
+                    "unit level {:?}: {} of {} units straddle their parent {:?} (less than {:.0} % of the area inside one; see parent_share in {}.csv): {}",
+                    level.name.as_deref().unwrap_or(""),
+                    straddling.len(),
+                    level.units.len(),
+                    above.name.as_deref().unwrap_or(""),
+                    STRADDLE_SHARE * 100.0,
+                    level.stem(),
+                    first_few(&straddling)
+                ));
+            }
+        }
+        levels.push(level);
+    }
+    if levels.iter().any(|l| l.name.is_some()) {
+        for c in categories {
+            if let Some(l) = &c.level
+                && !levels.iter().any(|x| x.name.as_ref() == Some(l))
+            {
+                warnings.push(format!(
+                    "category {:?} belongs to unit level {l:?}, which this run does not have (levels: {}); its has_site is not judged per {l}",
+                    c.name,
+                    levels.iter().filter_map(|x| x.name.as_deref()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+    }
+    Ok(levels)
+}
+
+/// The first ten items, then `… (N more)`.
+fn first_few(items: &[String]) -> String {
+    let mut s = items
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > 10 {
+        s.push_str(&format!(", … ({} more)", items.len() - 10));
+    }
+    s
 }
 
 /// Sites whose lon/lat look swapped are an error; sites far from the population

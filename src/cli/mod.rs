@@ -274,10 +274,10 @@ pub struct StudyArgs {
     /// Study area (GeoJSON or shapefile polygon): population outside is clipped out and reported.
     #[arg(long, value_name = "FILE")]
     pub clip: Option<PathBuf>,
-    /// Planning units (districts 区, streets 街道, neighbourhoods): GeoJSON polygons with a name/code; gives units.csv, units.geojson and per-unit targets.
-    #[arg(long, value_name = "FILE")]
-    pub units: Option<PathBuf>,
-    /// Datum of the units file: wgs84, gcj02 or bd09.
+    /// Planning units (districts 区, streets 街道, neighbourhoods): GeoJSON polygons with a name/code; gives units.csv, units.geojson and per-unit targets. Repeat as LEVEL=FILE for several levels, coarsest first (--units district=d.geojson --units street=s.geojson): units_<level>.csv/.geojson with each unit's parent in the level above.
+    #[arg(long, value_name = "[LEVEL=]FILE", value_parser = parse_units)]
+    pub units: Vec<learncircle::input::units::UnitsSource>,
+    /// Datum of the units files: wgs84, gcj02 or bd09.
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub units_crs: InputCrs,
     /// How cells are assigned to units: centroid (default) or area (polygon cells split by area share).
@@ -430,4 +430,9 @@ pub struct GridArgs {
     /// Output CSV (cell_id,lon,lat,population).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// `--units [LEVEL=]FILE`.
+fn parse_units(value: &str) -> Result<learncircle::input::units::UnitsSource, String> {
+    learncircle::input::units::UnitsSource::parse(value)
 }

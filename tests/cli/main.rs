@@ -11,6 +11,7 @@ mod crash;
 mod flag_values;
 mod formats;
 mod gpkg;
+mod levels;
 mod osm_data;
 mod properties;
 mod recommend;
