@@ -13,11 +13,13 @@ python3 -m venv .ci/venv
 .ci/venv/bin/pip install -q --disable-pip-version-check -r notebooks/requirements.txt -r python/requirements-ci.txt
 # the CLI the tests compare with and the notebooks' CLI cell use
 cargo build --bin learncircle
-CARGO_TARGET_DIR="$PWD/target" MATURIN_PEP517_ARGS="--profile dev" \
+# --no-build-isolation: the maturin of the venv (on PATH) builds it
+PATH="$PWD/.ci/venv/bin:$PATH" CARGO_TARGET_DIR="$PWD/target" MATURIN_PEP517_ARGS="--profile dev" \
     .ci/venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./python
 t1=$(date +%s)
 export LEARNCIRCLE_BIN="$PWD/target/debug/learncircle"
-(cd python && ../.ci/venv/bin/python -m pytest -q tests)
+# from the root: python/learncircle/ (no extension inside) must not shadow the installed package
+.ci/venv/bin/python -m pytest -q python/tests
 t2=$(date +%s)
 .ci/venv/bin/python notebooks/run_notebooks.py
 t3=$(date +%s)

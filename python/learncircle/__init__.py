@@ -95,38 +95,24 @@ def _is_frame(x: Any) -> bool:
     return isinstance(x, pd.DataFrame)
 
 
-def _lonlat_frame(df: Frame, what: str) -> tuple[pd.DataFrame, bool]:
-    """A plain DataFrame with lon/lat columns; True when it was converted to WGS84
-    from a GeoDataFrame's CRS."""
-    geom = getattr(df, "_geometry_column_name", None)
-    if geom is not None and geom in df.columns and df.crs is not None:
-        g = df.to_crs(4326)
-        gs = g.geometry
-        if not (gs.geom_type == "Point").all():
-            raise LearncircleError(f"{what}: a GeoDataFrame of points is needed (found {sorted(set(gs.geom_type))})")
-        out = pd.DataFrame(g.drop(columns=geom))
-        out = out.drop(columns=[c for c in ("lon", "lat") if c in out.columns])
-        out["lon"] = gs.x.to_numpy()
-        out["lat"] = gs.y.to_numpy()
-        return out, True
-    out = pd.DataFrame(df.drop(columns=geom) if geom is not None and geom in df.columns else df)
-    return out, False
-
-
 def _frame_to_file(df: Frame, what: str, tmp: Path, polygons: bool = False) -> tuple[str, bool]:
-    """Write a frame in the format the CLI reads; returns (path, converted_to_wgs84)."""
-    if polygons:
-        geom = getattr(df, "_geometry_column_name", None)
-        if geom is None:
-            raise LearncircleError(f"{what}: unit polygons must be a GeoDataFrame (or a file)")
-        g = df.to_crs(4326) if df.crs is not None else df
+    """Write a frame in a format the CLI reads; returns (path, converted_to_wgs84).
+
+    A GeoDataFrame becomes GeoJSON (points, or polygon cells / units) in WGS84 when it
+    has a CRS (else its coordinates are taken as lon/lat in the given datum); a
+    DataFrame becomes CSV with its lon/lat columns."""
+    geom = getattr(df, "_geometry_column_name", None)
+    if geom is not None and geom in df.columns:
+        converted = df.crs is not None
+        g = df.to_crs(4326) if converted else df
         path = tmp / f"{what}.geojson"
         path.write_text(g.to_json(na="null", drop_id=True), encoding="utf-8")
-        return str(path), df.crs is not None
-    plain, converted = _lonlat_frame(df, what)
+        return str(path), converted
+    if polygons:
+        raise LearncircleError(f"{what}: unit polygons must be a GeoDataFrame (or a file)")
     path = tmp / f"{what}.csv"
-    plain.to_csv(path, index=False)
-    return str(path), converted
+    pd.DataFrame(df).to_csv(path, index=False)
+    return str(path), False
 
 
 class _Inputs:

@@ -68,7 +68,9 @@ impl Network {
 /// Read the walkable network of an OSM `.osm.pbf` or `.osm` file (GIL released).
 #[pyfunction]
 fn read_network(py: Python<'_>, path: PathBuf) -> PyResult<Network> {
-    let net = py.detach(|| WalkingNetwork::read(&path)).map_err(|e| err(&e))?;
+    let net = py
+        .detach(|| WalkingNetwork::read(&path))
+        .map_err(|e| err(&e))?;
     Ok(Network {
         inner: Arc::new(net),
     })
@@ -100,12 +102,21 @@ fn coverage(py: Python<'_>, options: &str, network: Option<&Network>) -> PyResul
     let outcome = py
         .detach(|| app::run_coverage_on(&opts, net.as_deref()))
         .map_err(|e| err(&e))?;
-    let v = serde_json::json!({
-        "summary": outcome.summary,
-        "rejected": outcome.rejected,
-        "written": outcome.written,
-    });
-    Ok(v.to_string())
+    let summary = serde_json::to_value(&outcome.summary).map_err(|e| json_err("summary", &e))?;
+    Ok(outcome_json(summary, outcome.rejected, &outcome.written))
+}
+
+/// `{summary, rejected, written}` of a finished run.
+fn outcome_json(summary: serde_json::Value, rejected: usize, written: &[PathBuf]) -> String {
+    let written: Vec<serde_json::Value> = written
+        .iter()
+        .map(|p| serde_json::Value::String(p.display().to_string()))
+        .collect();
+    let mut v = serde_json::Map::new();
+    v.insert("summary".into(), summary);
+    v.insert("rejected".into(), rejected.into());
+    v.insert("written".into(), written.into());
+    serde_json::Value::Object(v).to_string()
 }
 
 fn parse_crs(flag: &str, s: &str) -> PyResult<InputCrs> {
@@ -160,12 +171,8 @@ fn recommend(
     let outcome = py
         .detach(|| app::run_recommend_on(&opts, net.as_deref()))
         .map_err(|e| err(&e))?;
-    let v = serde_json::json!({
-        "summary": outcome.summary,
-        "rejected": outcome.rejected,
-        "written": outcome.written,
-    });
-    Ok(v.to_string())
+    let summary = serde_json::to_value(&outcome.summary).map_err(|e| json_err("summary", &e))?;
+    Ok(outcome_json(summary, outcome.rejected, &outcome.written))
 }
 
 /// Run `sites` (GIL released): learning sites from OSM tags written to `out` (CSV);
@@ -196,12 +203,14 @@ fn sites_from_osm(
     let extract = py
         .detach(|| learncircle::osm::sites::run(&opts))
         .map_err(|e| err(&anyhow::Error::new(e)))?;
-    let v = serde_json::json!({
-        "lines": extract.lines(),
-        "warnings": extract.warnings(),
-        "unplaced": extract.unplaced.len(),
-    });
-    Ok(v.to_string())
+    let strings = |v: Vec<String>| -> serde_json::Value {
+        v.into_iter().map(serde_json::Value::String).collect()
+    };
+    let mut v = serde_json::Map::new();
+    v.insert("lines".into(), strings(extract.lines()));
+    v.insert("warnings".into(), strings(extract.warnings()));
+    v.insert("unplaced".into(), extract.unplaced.len().into());
+    Ok(serde_json::Value::Object(v).to_string())
 }
 
 #[pymodule]
