@@ -1,6 +1,6 @@
 """Benchmark (not a test): the 1M-node synthetic city from Python and with the CLI.
 
-    python python/bench_1m.py [--data /work/bench-data/synth-1000000] [--bin target/release/learncircle] [--runs 3]
+    python bench/python_vs_cli.py [--data /work/bench-data/synth-1000000] [--bin target/release/learncircle] [--runs 3]
 
 Both sides run the same release-built library on the same inputs
 (`coverage --sites sites.csv --population grid.csv --network city.osm.pbf
