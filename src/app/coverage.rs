@@ -13,7 +13,7 @@ use crate::crs::{InputCrs, LocalProjection};
 use crate::export::OutputSet;
 
 use super::finish::finish_run;
-use super::study::{Engines, Study, load_study};
+use super::study::{Engines, Study, WalkingNetwork, load_study_on};
 use super::{CoverageOptions, Mode, RunOutcome};
 
 /// One service-area polygon per category (WGS84) with its area in km².
@@ -301,9 +301,20 @@ pub(super) fn compute_run(
 /// # Errors
 /// Any fatal input, configuration or output problem; nothing is written then.
 pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
+    run_coverage_on(opts, None)
+}
+
+/// [`run_coverage`] on a network read before (see [`super::load_study_on`]).
+///
+/// # Errors
+/// Any fatal input, configuration or output problem; nothing is written then.
+pub fn run_coverage_on(
+    opts: &CoverageOptions,
+    network: Option<&WalkingNetwork>,
+) -> Result<RunOutcome> {
     let mut timer = Timer::new();
     let outputs = OutputSet::prepare(&opts.out)?;
-    let study = load_study(opts, &mut timer)?;
+    let study = load_study_on(opts, &mut timer, network)?;
     let progress = Progress::stage("computing walking distances and coverage");
     let engines = study.engines();
     let computed = compute_run(opts, &study, &engines, &mut timer)?;

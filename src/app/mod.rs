@@ -20,12 +20,14 @@ mod recommend;
 mod study;
 pub mod tile;
 
-pub use coverage::{Computed, run_coverage};
+pub use coverage::{Computed, run_coverage, run_coverage_on};
 pub use export_network::{ExportNetworkOptions, export_network};
 pub use finish::finish_run;
 pub use grid::{GridOptions, write_grid};
-pub use recommend::{CandidateSource, RecommendOptions, RecommendOutcome, run_recommend};
-pub use study::{Engines, Study, load_study, load_study_with};
+pub use recommend::{
+    CandidateSource, RecommendOptions, RecommendOutcome, run_recommend, run_recommend_on,
+};
+pub use study::{Engines, Study, WalkingNetwork, load_study, load_study_on, load_study_with};
 
 /// Distance engine choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

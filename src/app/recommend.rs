@@ -15,7 +15,7 @@ use crate::export::{self, OutputSet};
 use crate::present::report;
 
 use super::CoverageOptions;
-use super::study::{Study, load_study};
+use super::study::{Study, WalkingNetwork, load_study_on};
 
 /// Where generated candidates come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -76,10 +76,21 @@ pub struct RecommendOutcome {
 /// # Errors
 /// Fatal input problems, an unknown category, or an exact instance too large.
 pub fn run_recommend(opts: &RecommendOptions) -> Result<RecommendOutcome> {
+    run_recommend_on(opts, None)
+}
+
+/// [`run_recommend`] on a network read before (see [`super::load_study_on`]).
+///
+/// # Errors
+/// As [`run_recommend`].
+pub fn run_recommend_on(
+    opts: &RecommendOptions,
+    network: Option<&WalkingNetwork>,
+) -> Result<RecommendOutcome> {
     let mut timer = Timer::new();
     let mut outputs = OutputSet::prepare(&opts.study.out)?;
     check_options(opts)?;
-    let study = load_study(&opts.study, &mut timer)?;
+    let study = load_study_on(&opts.study, &mut timer, network)?;
     let mut rejected = study.rejected.clone();
     let cat = find_category(&study, &opts.category)?;
     let engines = study.engines();

@@ -479,13 +479,72 @@ impl Study {
     }
 }
 
+/// An OSM extract read once — its walkable ways and the nodes they reference, in
+/// WGS84 — so several runs on one city need not decode the file again (the Python
+/// package's `read_network`). Each run builds its graph with its own projection,
+/// exactly as [`crate::network::Graph::from_osm_file`] would.
+pub struct WalkingNetwork {
+    path: std::path::PathBuf,
+    data: crate::network::osm::OsmData,
+}
+
+impl WalkingNetwork {
+    /// Read the walkable part of an OSM PBF or XML file.
+    ///
+    /// # Errors
+    /// When the file cannot be read (the same errors as a run reading it).
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        Ok(Self {
+            path: path.to_path_buf(),
+            data: crate::network::read_walkable(path)?,
+        })
+    }
+
+    /// The file it was read from.
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Nodes and walkable ways kept.
+    #[must_use]
+    pub fn counts(&self) -> (usize, usize) {
+        (self.data.nodes.len(), self.data.ways.len())
+    }
+}
+
 /// Read, validate and project everything a run needs (and the network in network
 /// mode). Fatal problems are errors; row problems are in `Study::rejected`.
 ///
 /// # Errors
 /// Any fatal input or configuration problem.
 pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
-    load_study_with(opts, timer, true)
+    load(opts, timer, Net::File)
+}
+
+/// [`load_study`] with the network already read: its graph is built from
+/// `network` instead of reading `opts.network` (which still selects the engine and
+/// names the file in the outputs). `None` reads the file as [`load_study`] does.
+///
+/// # Errors
+/// Any fatal input or configuration problem.
+pub fn load_study_on(
+    opts: &CoverageOptions,
+    timer: &mut Timer,
+    network: Option<&WalkingNetwork>,
+) -> Result<Study> {
+    load(opts, timer, network.map_or(Net::File, Net::Read))
+}
+
+/// Where a study's graph comes from.
+#[derive(Clone, Copy)]
+enum Net<'a> {
+    /// Read `opts.network`.
+    File,
+    /// Not built (tile plans and merges).
+    Skip,
+    /// Built from a network read before.
+    Read(&'a WalkingNetwork),
 }
 
 /// [`load_study`], optionally without reading the network (`Study::graph` is then
@@ -498,6 +557,14 @@ pub fn load_study_with(
     timer: &mut Timer,
     with_network: bool,
 ) -> Result<Study> {
+    load(
+        opts,
+        timer,
+        if with_network { Net::File } else { Net::Skip },
+    )
+}
+
+fn load(opts: &CoverageOptions, timer: &mut Timer, net: Net<'_>) -> Result<Study> {
     let mut warnings: Vec<String> = Vec::new();
     let config = load_config(&opts.config)?;
     let (run, threshold_m, mode) = run_settings(opts, &config)?;
@@ -518,11 +585,11 @@ pub fn load_study_with(
     }
     let progress = Progress::stage("reading the walking network");
     let cells_xy: Vec<[f64; 2]> = p.cells.iter().map(|c| c.xy).collect();
-    let graph = if with_network {
-        read_graph(opts, mode, &p.proj, timer, &mut warnings)?
-    } else {
+    let graph = if let Net::Skip = net {
         straight_mode_warning(opts, mode, &mut warnings);
         None
+    } else {
+        read_graph(opts, mode, &p.proj, timer, &mut warnings, net)?
     };
     progress.finish();
     Ok(Study {
@@ -850,13 +917,17 @@ fn read_graph(
     proj: &LocalProjection,
     timer: &mut Timer,
     warnings: &mut Vec<String>,
+    net: Net<'_>,
 ) -> Result<Option<crate::network::Graph>> {
     let (Mode::Network, Some(path)) = (mode, &opts.network) else {
         straight_mode_warning(opts, mode, warnings);
         return Ok(None);
     };
-    let g =
-        crate::network::Graph::from_osm_file(path, proj, &crate::network::GraphOptions::default())?;
+    let graph_opts = crate::network::GraphOptions::default();
+    let g = match net {
+        Net::Read(n) => crate::network::Graph::from_osm_data(path, &n.data, proj, &graph_opts)?,
+        Net::File | Net::Skip => crate::network::Graph::from_osm_file(path, proj, &graph_opts)?,
+    };
     timer.stage("read network");
     let st = g.stats();
     if let Some(example) = st.missing_node_example() {
