@@ -224,7 +224,7 @@ fn cases() -> Vec<Case> {
             .args(&["--population", "pop.geojson"]),
         case("binary bytes, neither UTF-8 nor GBK", Fatal(&["sites.csv", "text is neither UTF-8 nor GB18030/GBK"]))
             .sites(b"id,category\x80\xff\x00\x81\n".to_vec()),
-        case("sites as a spreadsheet", Fatal(&["sites.xlsx", "unsupported file type"]))
+        case("sites as a zip header only (.xlsx)", Fatal(&["sites.xlsx: cannot read the workbook", "damaged or truncated"]))
             .file("sites.xlsx", "PK\x03\x04")
             .args(&["--sites", "sites.xlsx"]),
         // --- rows: coordinates, numbers, ids, shape ----------------------------------
