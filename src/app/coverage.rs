@@ -107,10 +107,11 @@ pub(super) fn write_service_areas(
 fn read_planned(
     study: &Study,
     path: &std::path::Path,
+    sheet: Option<&str>,
     crs: InputCrs,
     rejected: &mut Vec<Rejected>,
 ) -> Result<Vec<Site>> {
-    match study.read_more_sites(path, crs, rejected) {
+    match study.read_more_sites(path, sheet, crs, rejected) {
         Ok(s) => Ok(s),
         Err(e) => match e.downcast_ref::<crate::input::InputError>() {
             Some(crate::input::InputError::Empty { .. }) => Ok(Vec::new()),
@@ -184,7 +185,13 @@ pub(super) fn sites_with_plan(
     let planned_file = opts.planned.as_ref().map(|p| p.display().to_string());
     let mut sites_all: Vec<Site> = sites.clone();
     if let Some(path) = &opts.planned {
-        let planned = read_planned(study, path, opts.planned_crs, rejected)?;
+        let planned = read_planned(
+            study,
+            path,
+            opts.sheets.of("planned"),
+            opts.planned_crs,
+            rejected,
+        )?;
         let mut seen: std::collections::HashSet<&str> =
             sites.iter().map(|s| s.id.as_str()).collect();
         let file = path.display().to_string();

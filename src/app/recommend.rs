@@ -251,7 +251,11 @@ fn read_candidates(
     path: &std::path::Path,
     rejected: &mut Vec<Rejected>,
 ) -> Result<Vec<Candidate>> {
-    let read = crate::input::sites::read_candidates(path, opts.candidates_crs)?;
+    let read = crate::input::sites::read_candidates(
+        path,
+        opts.study.sheets.of("candidates"),
+        opts.candidates_crs,
+    )?;
     rejected.extend(read.rejected);
     let file = path.display().to_string();
     let mut out = Vec::new();

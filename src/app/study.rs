@@ -11,7 +11,8 @@ use crate::base::progress::Progress;
 use crate::base::timing::Timer;
 use crate::config::{Category, Config, Layer, PLANNING_SPEED_M_PER_MIN, RunSettings};
 use crate::crs::{InputCrs, LocalProjection};
-use crate::input::{population::read_population, sites::read_sites};
+use crate::input::workbook::is_workbook;
+use crate::input::{population::read_population_in, sites::read_sites_in};
 use crate::present::report;
 
 use super::{ConfigSource, CoverageOptions, Mode, PopulationFormatOptions};
@@ -199,7 +200,7 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
         .unwrap_or("")
         .to_ascii_lowercase();
     let f = &opts.population_format;
-    if matches!(ext.as_str(), "csv" | "txt" | "tsv" | "geojson" | "json") {
+    if matches!(ext.as_str(), "csv" | "txt" | "tsv" | "geojson" | "json") || is_workbook(path) {
         if !f.elderly_rasters.is_empty()
             || f.layer.is_some()
             || !f.elderly_columns.is_empty()
@@ -248,7 +249,7 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
 /// An unreadable file, or no cell inside the clip area.
 fn read_population_points(opts: &CoverageOptions) -> Result<PopulationInput> {
     let (path, f) = (&opts.population, &opts.population_format);
-    let r = read_population(path, opts.population_crs)?;
+    let r = read_population_in(path, opts.sheets.of("population"), opts.population_crs)?;
     let mut input = PopulationInput {
         has_elderly: r.has_elderly,
         input_total: r.input_total,
@@ -441,10 +442,11 @@ impl Study {
     pub fn read_more_sites(
         &self,
         path: &std::path::Path,
+        sheet: Option<&str>,
         crs: InputCrs,
         rejected: &mut Vec<Rejected>,
     ) -> Result<Vec<Site>> {
-        let read = read_sites(path, crs)?;
+        let read = read_sites_in(path, sheet, crs)?;
         let file = path.display().to_string();
         rejected.extend(read.rejected);
         let mut kept = Vec::with_capacity(read.sites.len());
@@ -666,7 +668,7 @@ struct ReadInputs {
 /// A file that cannot be read at all.
 fn read_inputs(opts: &CoverageOptions, config: &Config) -> Result<ReadInputs> {
     let progress = Progress::stage("reading inputs");
-    let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
+    let sites_read = read_sites_in(&opts.sites, opts.sheets.of("sites"), opts.sites_crs)?;
     let mut pop = read_population_any(opts)?;
     if opts.population_format.integer {
         require_integers(&mut pop, &opts.population.display().to_string())?;

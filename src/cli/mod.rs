@@ -223,10 +223,10 @@ pub struct PrintArgs {
 /// Inputs and settings of a study, shared by `coverage` and `recommend`.
 #[derive(Debug, Args)]
 pub struct StudyArgs {
-    /// Learning sites: CSV (id,name,category,lon,lat[,capacity]; Chinese headers 名称, 类别, 经度, 纬度 accepted) or GeoJSON points.
+    /// Learning sites: CSV (id,name,category,lon,lat[,capacity]; Chinese headers 名称, 类别, 经度, 纬度 accepted), a workbook with the same columns (.xlsx, .xls, .ods; see --sheet) or GeoJSON points.
     #[arg(long, value_name = "FILE")]
     pub sites: PathBuf,
-    /// Resident population: CSV points (lon,lat,population[,elderly][,cell_id]), GeoJSON Point/Polygon cells, a GeoTIFF raster (WorldPop, GHS-POP), a GeoPackage or a shapefile grid.
+    /// Resident population: CSV or workbook points (lon,lat,population[,elderly][,cell_id]), GeoJSON Point/Polygon cells, a GeoTIFF raster (WorldPop, GHS-POP), a GeoPackage or a shapefile grid.
     #[arg(long, value_name = "FILE")]
     pub population: PathBuf,
     /// OpenStreetMap extract (.osm.pbf or .osm XML) for walking distances; makes --mode network the default.
@@ -250,6 +250,9 @@ pub struct StudyArgs {
     /// Walking threshold in minutes at 60 m/min (runs without --config/--preset) [default: 15 = 900 m].
     #[arg(long, value_name = "MIN", conflicts_with_all = ["config", "preset"])]
     pub walk_min: Option<f64>,
+    /// Sheet of the workbook inputs (.xlsx, .xlsm, .xlsb, .xls, .ods): NAME for every workbook, or INPUT=NAME for one of sites, population, planned, candidates (repeatable, e.g. --sheet sites=站点 --sheet population=人口) [default: the first sheet].
+    #[arg(long, value_name = "[INPUT=]NAME", value_parser = values::sheet, action = clap::ArgAction::Append)]
+    pub sheet: Vec<String>,
     /// Datum of the sites file: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu).
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub sites_crs: InputCrs,
@@ -363,7 +366,7 @@ pub struct RecommendArgs {
     /// Number of new sites.
     #[arg(short = 'k', long = "k", value_name = "K")]
     pub k: usize,
-    /// Candidate locations (CSV or GeoJSON points: id,name,lon,lat[,capacity][,category]); without it, candidates are generated in the gap zones.
+    /// Candidate locations (CSV, workbook or GeoJSON points: id,name,lon,lat[,capacity][,category]); without it, candidates are generated in the gap zones.
     #[arg(long, value_name = "FILE")]
     pub candidates: Option<PathBuf>,
     /// Datum of the candidates file: wgs84, gcj02 or bd09.

@@ -15,6 +15,14 @@ pub fn study(a: StudyArgs, out: PathBuf, strict: bool) -> CoverageOptions {
         sites_crs: a.sites_crs,
         population: a.population,
         population_crs: a.population_crs,
+        sheets: {
+            let mut sheets = app::Sheets::default();
+            for spec in &a.sheet {
+                // Each value passed `values::sheet` already; a later one replaces.
+                let _ = sheets.add(spec);
+            }
+            sheets
+        },
         network: a.network,
         config: match (a.config, a.preset) {
             (Some(p), _) => ConfigSource::File(p),

@@ -213,6 +213,7 @@ fn square_feature(id: &str, x0: f64, y0: f64, x1: f64, y1: f64) -> String {
 fn cases() -> Vec<Case> {
     use Expect::*;
     let tongji_pbf = std::fs::read(fixture("tongji_clip.osm.pbf")).unwrap();
+    let pop_xlsx = std::fs::read(fixture("excel/population.xlsx")).unwrap();
     let pop_geojson_no_geometry = br#"{"type":"FeatureCollection","features":[
         {"type":"Feature","geometry":{"type":"Point","coordinates":[121.5,31.3]},"properties":{"population":100}},
         {"type":"Feature","properties":{"population":80}}]}"#;
@@ -234,7 +235,7 @@ fn cases() -> Vec<Case> {
             .args(&["--population", "pop.geojson"]),
         case("binary bytes, neither UTF-8 nor GBK", Fatal(&["sites.csv", "text is neither UTF-8 nor GB18030/GBK"]))
             .sites(b"id,category\x80\xff\x00\x81\n".to_vec()),
-        case("sites as a spreadsheet", Fatal(&["sites.xlsx", "unsupported file type"]))
+        case("sites as a zip header only (.xlsx)", Fatal(&["sites.xlsx: cannot read the workbook", "damaged or truncated"]))
             .file("sites.xlsx", "PK\x03\x04")
             .args(&["--sites", "sites.xlsx"]),
         // --- rows: coordinates, numbers, ids, shape ----------------------------------
@@ -385,6 +386,30 @@ fn cases() -> Vec<Case> {
         case("tab-separated population", SameAsUtf8)
             .file("pop.tsv", POP.replace(',', "\t"))
             .args(&["--population", "pop.tsv"]),
+        // --- spreadsheet workbooks (issue 14; fixtures: tests/fixtures/excel/) --------
+        case("population workbook written by openpyxl", SameAsUtf8)
+            .file("pop.xlsx", pop_xlsx.clone())
+            .args(&["--population", "pop.xlsx"]),
+        case("truncated workbook", Fatal(&["pop.xlsx: cannot read the workbook", "damaged or truncated"]))
+            .file("pop.xlsx", pop_xlsx[..pop_xlsx.len() / 2].to_vec())
+            .args(&["--population", "pop.xlsx"]),
+        case("sheet that does not exist", Fatal(&["pop.xlsx: no sheet named \"不存在\" (sheets: 人口)"]))
+            .file("pop.xlsx", pop_xlsx.clone())
+            .args(&["--population", "pop.xlsx", "--sheet", "population=不存在"]),
+        case("one --sheet for every workbook, missing in one", Fatal(&["pop.xlsx: no sheet named \"站点\""]))
+            .file("pop.xlsx", pop_xlsx.clone())
+            .args(&["--population", "pop.xlsx", "--sheet", "站点"]),
+        case("password-protected workbook", Fatal(&["encrypted.xlsx: cannot read the workbook", "password-protected"]))
+            .file("encrypted.xlsx", std::fs::read(fixture("excel/encrypted.xlsx")).unwrap())
+            .args(&["--population", "encrypted.xlsx"]),
+        case("CSV text saved as .xlsx", Fatal(&["sites.xlsx: cannot read the workbook"]))
+            .file("sites.xlsx", SITES)
+            .args(&["--sites", "sites.xlsx"]),
+        case("first sheet holds notes, not the table", Fatal(&["sites.xlsx: missing column \"lon\"", "坐标系"]))
+            .file("sites.xlsx", std::fs::read(fixture("excel/sites_gcj02.xlsx")).unwrap())
+            .args(&["--sites", "sites.xlsx"]),
+        case("--sheet for an input that has none", Fatal(&["--sheet", "\"parcels\" is not an input with sheets"]))
+            .args(&["--sheet", "parcels=x"]),
     ]
 }
 

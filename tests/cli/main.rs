@@ -8,6 +8,7 @@ mod bad_input;
 mod bad_input_more;
 mod contract;
 mod crash;
+mod excel;
 mod flag_values;
 mod formats;
 mod gpkg;
