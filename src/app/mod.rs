@@ -16,6 +16,7 @@ mod export_network;
 mod finish;
 mod grid;
 mod recommend;
+mod route;
 mod study;
 pub mod tile;
 
@@ -24,6 +25,9 @@ pub use export_network::{ExportNetworkOptions, export_network};
 pub use finish::finish_run;
 pub use grid::{GridOptions, write_grid};
 pub use recommend::{CandidateSource, RecommendOptions, RecommendOutcome, run_recommend};
+pub use route::{
+    Route, RouteOptions, RouteTarget, parse_lonlat, route_line, run_route, write_routes_geojson,
+};
 pub use study::{Engines, Study, load_study, load_study_with};
 
 /// Distance engine choice.

@@ -14,6 +14,7 @@ mod gpkg;
 mod osm_data;
 mod properties;
 mod recommend;
+mod route;
 mod tiles;
 mod units_targets;
 mod whatif;
