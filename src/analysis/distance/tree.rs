@@ -96,7 +96,6 @@ impl ShortestPathTree {
     }
 
     /// How each site was attached (or why not), in the given order.
-    #[must_use]
     pub fn site_snaps(&self) -> &[Result<Snap, OffNetwork>] {
         &self.site_snaps
     }
