@@ -36,6 +36,7 @@ fn cells_csv(path: &Path) -> Vec<HashMap<String, String>> {
 /// Runs coverage (through the binary), then, for every category, routes 200
 /// seeded-random cells that have a distance to the nearest site of the category (through the library, in process,
 /// from the cells' input coordinates) and compares with `cells.csv`.
+#[allow(clippy::too_many_arguments)] // one call per city, each argument named at the call
 fn routes_equal_cells_csv(
     d: &Dir,
     study: &[&str],
