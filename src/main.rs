@@ -12,7 +12,7 @@ mod cli;
 
 use cli::{
     Cli, Command, CoverageArgs, DemoArgs, FromBuildingsArgs, GridArgs, PopulationCommand,
-    PrintArgs, RecommendArgs, ReportArgs, SitesArgs, options,
+    PrintArgs, RecommendArgs, ReportArgs, RouteArgs, SitesArgs, options,
 };
 
 fn main() -> ExitCode {
@@ -101,6 +101,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Route(a) => route(*a),
         Command::Report(a) => report(&a),
         Command::Sites(a) => sites(&a),
         Command::Population(p) => match p.command {
@@ -279,6 +280,38 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
         write_report(&a.out, lang, None, a.print.quiet)?;
     }
     Ok(code)
+}
+
+fn route(a: RouteArgs) -> Result<ExitCode> {
+    let (out, quiet) = (a.out.clone(), a.quiet);
+    let opts = options::route(a)?;
+    let routes = app::run_route(&opts)?
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let lines: Vec<String> = routes.iter().map(app::route_line).collect();
+    match &out {
+        Some(path) => {
+            learncircle::export::write_file_atomic(path, |w| {
+                app::write_routes_geojson(w, &routes)
+            })?;
+            if !quiet {
+                let mut o = std::io::stdout().lock();
+                for l in &lines {
+                    writeln!(o, "{l}")?;
+                }
+                writeln!(o, "wrote {}", path.display())?;
+            }
+        }
+        None => {
+            app::write_routes_geojson(&mut std::io::stdout().lock(), &routes)?;
+            if !quiet {
+                for l in &lines {
+                    eprintln!("{l}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn grid(a: &GridArgs) -> Result<ExitCode> {

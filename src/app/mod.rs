@@ -17,6 +17,7 @@ mod finish;
 mod grid;
 mod merge;
 mod recommend;
+mod route;
 mod study;
 pub mod tile;
 
@@ -26,6 +27,9 @@ pub use finish::finish_run;
 pub use grid::{GridOptions, write_grid};
 pub use recommend::{
     CandidateSource, RecommendOptions, RecommendOutcome, run_recommend, run_recommend_on,
+};
+pub use route::{
+    Route, RouteOptions, RouteTarget, parse_lonlat, route_line, run_route, write_routes_geojson,
 };
 pub use study::{Engines, Study, WalkingNetwork, load_study, load_study_on, load_study_with};
 

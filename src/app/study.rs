@@ -17,7 +17,7 @@ use crate::present::report;
 
 use super::{ConfigSource, CoverageOptions, Mode, PopulationFormatOptions};
 
-fn load_config(src: &ConfigSource) -> Result<Config> {
+pub(super) fn load_config(src: &ConfigSource) -> Result<Config> {
     Ok(match src {
         ConfigSource::File(p) => Config::from_path(p)?,
         ConfigSource::Preset(name) => Config::preset(name)?,
@@ -27,7 +27,7 @@ fn load_config(src: &ConfigSource) -> Result<Config> {
 
 /// Resolve the categories of a run and assign each site to one; sites whose
 /// category is not analysed are rejected.
-fn assign_categories(
+pub(super) fn assign_categories(
     config: &Config,
     raw: Vec<RawSite>,
     threshold_m: f64,

@@ -54,6 +54,9 @@ pub enum Command {
     /// Write the cleaned walking graph as GeoJSON, for checking it in QGIS.
     #[command(after_help = EXPORT_NETWORK_EXAMPLES)]
     ExportNetwork(ExportNetworkArgs),
+    /// The walking path from a point to a point, or to the nearest site of a category, as GeoJSON (the same engine and distances as `coverage`).
+    #[command(after_help = ROUTE_EXAMPLES)]
+    Route(Box<RouteArgs>),
     /// Write a regular square grid (cell centres, CSV) over a lon/lat box.
     #[command(after_help = GRID_EXAMPLES)]
     Grid(GridArgs),
@@ -410,6 +413,72 @@ pub struct ExportNetworkArgs {
     /// Output GeoJSON file (RFC 7946, WGS84).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+const ROUTE_EXAMPLES: &str = "\
+Examples:
+  # from a resident's door to the nearest library, GB 50180 profile of the category
+  learncircle route --network area.osm.pbf --from 121.5031,31.2987 --category library \\
+      --sites sites.csv --preset gb50180 --out route.geojson
+  # point to point, at the elderly walking profile of the preset
+  learncircle route --network area.osm.pbf --from 121.5031,31.2987 --to 121.5102,31.3010 \\
+      --preset gb50180 --category elderly_learning
+
+The route's length_m is the walking distance exactly as cells.csv measures it (door to door:
+access legs, partial segments, steps priced by the profile); walk_min = length_m ÷ the
+category's speed. Exit codes: 0 success, 2 error (a point off the network, no path, an
+unknown category; nothing written).";
+
+/// `learncircle route`.
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// OpenStreetMap extract (.osm.pbf or .osm XML).
+    #[arg(long, value_name = "FILE")]
+    pub network: PathBuf,
+    /// Start point LON,LAT (WGS84); repeat for several walks (one feature each).
+    #[arg(
+        long,
+        value_name = "LON,LAT",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    pub from: Vec<String>,
+    /// Destination point LON,LAT (WGS84).
+    #[arg(
+        long,
+        value_name = "LON,LAT",
+        allow_hyphen_values = true,
+        conflicts_with = "sites",
+        required_unless_present = "sites"
+    )]
+    pub to: Option<String>,
+    /// Walk to the nearest site of this category (with --sites); with --to: walk at this category's profile.
+    #[arg(long, value_name = "NAME", required_unless_present = "to")]
+    pub category: Option<String>,
+    /// Learning sites, as for `coverage --sites` (with --category).
+    #[arg(long, value_name = "FILE", requires = "category")]
+    pub sites: Option<PathBuf>,
+    /// Datum of the sites file: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu).
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    pub sites_crs: InputCrs,
+    /// Category configuration (TOML): the category's walking profile (speed, steps) and threshold, max_snap_m.
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub config: Option<PathBuf>,
+    /// Built-in configuration: gb50180.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Walking threshold in metres (runs without --config/--preset), for within_threshold.
+    #[arg(long, value_name = "M", conflicts_with_all = ["walk_min", "config", "preset"])]
+    pub threshold_m: Option<f64>,
+    /// Walking threshold in minutes at 60 m/min (runs without --config/--preset) [default: 15 = 900 m].
+    #[arg(long, value_name = "MIN", conflicts_with_all = ["config", "preset"])]
+    pub walk_min: Option<f64>,
+    /// Output GeoJSON file (FeatureCollection of LineStrings) [default: GeoJSON on stdout, summary on stderr].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// No summary line (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `learncircle grid`.

@@ -16,6 +16,7 @@ mod levels;
 mod osm_data;
 mod properties;
 mod recommend;
+mod route;
 mod tiles;
 mod units_targets;
 mod whatif;

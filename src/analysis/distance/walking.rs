@@ -66,6 +66,8 @@ pub struct Walking<'g> {
     graph: &'g Graph,
     index: SnapIndex,
     cell_snaps: Vec<Result<Snap, OffNetwork>>,
+    /// The cells' points, local metres (the start of their walking paths).
+    cell_xy: Vec<[f64; 2]>,
     /// Reversed CSR: edges entering node `v` are `in_first[v]..in_first[v + 1]`.
     in_first: Vec<u32>,
     /// Tail node of each entering edge.
@@ -81,7 +83,17 @@ pub struct Walking<'g> {
     cells_by_segment: Vec<(u32, u32)>,
 }
 
+/// How an attached point reaches its nearest site (see [`Walking::nearest_via`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    /// Leaves its segment at this node, then walks to a site through the network.
+    Node(u32),
+    /// Walks along its own segment straight to this site (index into the site list).
+    Direct(usize),
+}
+
 /// Costs of one profile, prepared once per `category_reach` call.
+#[derive(Debug)]
 struct ProfileCosts {
     /// Entering arcs `(tail, cost in metres)`, aligned with `in_tail`, interleaved so
     /// that a relaxation touches one cache line.
@@ -186,6 +198,7 @@ impl<'g> Walking<'g> {
             graph,
             index,
             cell_snaps,
+            cell_xy: cells_xy.to_vec(),
             in_first,
             in_tail,
             in_edge,
@@ -313,26 +326,52 @@ impl<'g> Walking<'g> {
             .par_iter()
             .map(|snap| {
                 let snap = snap.as_ref().ok()?;
-                let mut best = f64::INFINITY;
-                let seg = &self.graph.segments()[snap.segment as usize];
-                for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
-                    .into_iter()
-                    .flatten()
-                {
-                    let exit = snap.access_m + costs.along(seg, along);
-                    best = best.min(exit + node_dist(node));
-                }
-                let lo = sites_by_segment.partition_point(|e| e.0 < snap.segment);
-                for &(s, i) in sites_by_segment[lo..]
-                    .iter()
-                    .take_while(|e| e.0 == snap.segment)
-                {
-                    debug_assert_eq!(s, snap.segment);
-                    best = best.min(self.same_segment(snap, snapped_sites[i], costs));
-                }
+                let (best, _) = self.nearest_via(snap, costs, node_dist, &sites_by_segment, |i| {
+                    snapped_sites[i]
+                });
                 (best <= bound_m).then_some(best)
             })
             .collect()
+    }
+
+    /// Nearest-site distance of one attached point and the way it goes: the minimum
+    /// over its two segment exits of `exit cost + node_dist(node)`, and over the
+    /// sites on its own segment (`on_segment`: `(segment, site)` sorted, `site(i)`
+    /// its attachment) of the direct walk along the segment. `None` when nothing is
+    /// reachable. The distance of `cells.csv` and the route of
+    /// [`Walking::cell_path`] both come from here.
+    fn nearest_via<'s>(
+        &self,
+        snap: &Snap,
+        costs: &ProfileCosts,
+        node_dist: impl Fn(u32) -> f64,
+        on_segment: &[(u32, usize)],
+        site: impl Fn(usize) -> &'s Snap,
+    ) -> (f64, Option<Via>) {
+        let mut best = f64::INFINITY;
+        let mut via = None;
+        let seg = &self.graph.segments()[snap.segment as usize];
+        for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
+            .into_iter()
+            .flatten()
+        {
+            let exit = snap.access_m + costs.along(seg, along);
+            let d = exit + node_dist(node);
+            if d < best {
+                best = d;
+                via = Some(Via::Node(node));
+            }
+        }
+        let lo = on_segment.partition_point(|e| e.0 < snap.segment);
+        for &(s, i) in on_segment[lo..].iter().take_while(|e| e.0 == snap.segment) {
+            debug_assert_eq!(s, snap.segment);
+            let d = self.same_segment(snap, site(i), costs);
+            if d < best {
+                best = d;
+                via = Some(Via::Direct(i));
+            }
+        }
+        (best, via)
     }
 
     /// Number of sites within `threshold_m` per cell: one bounded search per site.
@@ -662,6 +701,10 @@ struct CatchmentScratch {
     touched: Vec<u32>,
     seeds: Vec<(u32, f64)>,
 }
+
+#[path = "tree.rs"]
+mod tree;
+pub use tree::{ShortestPathTree, WalkPath};
 
 #[cfg(test)]
 #[path = "walking_tests.rs"]
