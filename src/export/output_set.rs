@@ -95,15 +95,9 @@ impl OutputSet {
                 created_out_dir = true;
             }
         }
-        let lock = match lock_dir(out_dir) {
-            Ok(lock) => lock,
-            Err(e) => {
-                if created_out_dir {
-                    let _ = fs::remove_dir(out_dir);
-                }
-                return Err(e);
-            }
-        };
+        // On failure the directory is left as it is, even when this run created it:
+        // a concurrent run may have created it too and be holding it (empty) now.
+        let lock = lock_dir(out_dir)?;
         // Remove staging directories left by killed runs (safe: we hold the lock,
         // so no other run is staging here).
         if let Ok(entries) = fs::read_dir(out_dir) {
