@@ -627,8 +627,39 @@ mod tests {
         Some((seg, offset))
     }
 
+    /// Every segment of the chosen kind within 1 cm of the chosen distance, sorted.
+    fn brute_tied(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<Vec<u32>> {
+        let xy = g.node_xy();
+        let d: Vec<(u32, f64, bool)> = g
+            .segments()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| g.segment_eligible(*i as u32))
+            .map(|(i, s)| {
+                let (_, q) =
+                    closest_on_segment(xy[s.nodes[0] as usize], xy[s.nodes[1] as usize], p);
+                let d = (q[0] - p[0]).hypot(q[1] - p[1]);
+                (i as u32, d, s.flags.is_preferred_for_snapping())
+            })
+            .collect();
+        let d0 = d.iter().map(|x| x.1).fold(f64::INFINITY, f64::min);
+        if d0 > opts.max_snap_m {
+            return None;
+        }
+        let limit = (d0 + opts.surface_margin_m).min(opts.max_snap_m);
+        let dp = d.iter().filter(|x| x.2).map(|x| x.1).fold(f64::INFINITY, f64::min);
+        let (only_pref, chosen) = if dp <= limit { (true, dp) } else { (false, d0) };
+        Some(
+            d.iter()
+                .filter(|x| x.1 <= chosen + TIE_TOLERANCE_M && (x.2 || !only_pref))
+                .map(|x| x.0)
+                .collect(),
+        )
+    }
+
     #[test]
     fn grid_snap_matches_brute_force() {
+        let mut ties = 0;
         let mut st = 0x5EED_0003_u64;
         for round in 0..12 {
             let n = 20 + 15 * round;
@@ -670,8 +701,19 @@ mod tests {
                 }
                 let got = index.snap(p).ok().map(|s| (s.segment, s.offset_m));
                 assert_eq!(got, brute(&g, opts, p), "round {round} point {p:?}");
+                let mut all = Vec::new();
+                let tied = index.snap_tied(p, &mut all).ok().map(|()| {
+                    let mut segs: Vec<u32> = all.iter().map(|s| s.segment).collect();
+                    segs.sort_unstable();
+                    segs
+                });
+                assert_eq!(tied, brute_tied(&g, opts, p), "round {round} point {p:?}");
+                if tied.as_ref().is_some_and(|t| t.len() > 1) {
+                    ties += 1;
+                }
             }
         }
+        assert!(ties > 100, "the lattice makes many ties: {ties}");
     }
 
     /// A point nearest to a junction is equally near to every segment meeting there;

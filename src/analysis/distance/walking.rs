@@ -739,3 +739,7 @@ struct CatchmentScratch {
 #[cfg(test)]
 #[path = "walking_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tie_tests.rs"]
+mod tie_tests;
