@@ -647,7 +647,11 @@ mod tests {
             return None;
         }
         let limit = (d0 + opts.surface_margin_m).min(opts.max_snap_m);
-        let dp = d.iter().filter(|x| x.2).map(|x| x.1).fold(f64::INFINITY, f64::min);
+        let dp = d
+            .iter()
+            .filter(|x| x.2)
+            .map(|x| x.1)
+            .fold(f64::INFINITY, f64::min);
         let (only_pref, chosen) = if dp <= limit { (true, dp) } else { (false, d0) };
         Some(
             d.iter()

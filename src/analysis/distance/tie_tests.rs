@@ -142,11 +142,7 @@ fn oracle_snap(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<Vec<(usize, 
         .filter(|x| x.3)
         .map(|x| x.2)
         .fold(f64::INFINITY, f64::min);
-    let (pref_only, chosen) = if dp <= limit {
-        (true, dp)
-    } else {
-        (false, d0)
-    };
+    let (pref_only, chosen) = if dp <= limit { (true, dp) } else { (false, d0) };
     Some(
         all.iter()
             .filter(|x| x.2 <= chosen + TIE_M && (x.3 || !pref_only))
@@ -346,10 +342,7 @@ fn tied_attachments_match_a_floyd_warshall_oracle() {
     }
     // Not vacuous: many points are tied, and on a good share of them the tie rule
     // gives a shorter walk than the canonical segment alone would.
-    assert!(
-        tied_cells > compared / 4,
-        "{tied_cells} of {compared} tied"
-    );
+    assert!(tied_cells > compared / 4, "{tied_cells} of {compared} tied");
     assert!(
         tie_changed > compared / 20,
         "{tie_changed} of {compared} changed by the tie rule"
