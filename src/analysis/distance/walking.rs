@@ -74,6 +74,8 @@ pub struct Walking<'g> {
     /// The cell's other tied attachments: `cell_ties[cell_ties_first[c]..cell_ties_first[c + 1]]`.
     cell_ties_first: Vec<u32>,
     cell_ties: Vec<Snap>,
+    /// The cells' points, local metres (the start of their walking paths).
+    cell_xy: Vec<[f64; 2]>,
     /// Reversed CSR: edges entering node `v` are `in_first[v]..in_first[v + 1]`.
     in_first: Vec<u32>,
     /// Tail node of each entering edge.
@@ -94,7 +96,18 @@ pub struct Walking<'g> {
     cells_by_segment: Vec<(u32, u32)>,
 }
 
+/// How an attached point reaches its nearest site (see [`Walking::nearest_via`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Via {
+    /// Leaves its segment at this node, then walks to a site through the network.
+    Node(u32),
+    /// Walks along its own segment straight to this site (index into the site list)
+    /// at this one of its attachments.
+    Direct(usize, Snap),
+}
+
 /// Costs of one profile, prepared once per `category_reach` call.
+#[derive(Debug)]
 struct ProfileCosts {
     /// Entering arcs `(tail, cost in metres)`, aligned with `in_tail`, interleaved so
     /// that a relaxation touches one cache line.
@@ -220,6 +233,7 @@ impl<'g> Walking<'g> {
             cell_snaps,
             cell_ties_first,
             cell_ties,
+            cell_xy: cells_xy.to_vec(),
             in_first,
             in_tail,
             in_edge,
@@ -374,27 +388,52 @@ impl<'g> Walking<'g> {
             .into_par_iter()
             .map(|c| {
                 self.cell_snaps[c].as_ref().ok()?;
-                let mut best = f64::INFINITY;
-                for snap in self.cell_attachments(c) {
-                    let seg = &self.graph.segments()[snap.segment as usize];
-                    for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
-                        .into_iter()
-                        .flatten()
-                    {
-                        let exit = snap.access_m + costs.along(seg, along);
-                        best = best.min(exit + node_dist(node));
-                    }
-                    let lo = sites_by_segment.partition_point(|e| e.0 < snap.segment);
-                    for &(_, site) in sites_by_segment[lo..]
-                        .iter()
-                        .take_while(|e| e.0 == snap.segment)
-                    {
-                        best = best.min(self.same_segment(snap, site, costs));
-                    }
-                }
+                let best = self
+                    .cell_attachments(c)
+                    .map(|snap| self.nearest_via(snap, costs, node_dist, &sites_by_segment).0)
+                    .fold(f64::INFINITY, f64::min);
                 (best <= bound_m).then_some(best)
             })
             .collect()
+    }
+
+    /// Nearest-site distance of one attached point and the way it goes: the minimum
+    /// over its two segment exits of `exit cost + node_dist(node)`, and over the
+    /// sites on its own segment (`on_segment`: `(segment, site)` sorted, `site(i)`
+    /// its attachment) of the direct walk along the segment. `None` when nothing is
+    /// reachable. The distance of `cells.csv` and the route of
+    /// [`Walking::cell_path`] both come from here.
+    fn nearest_via(
+        &self,
+        snap: &Snap,
+        costs: &ProfileCosts,
+        node_dist: impl Fn(u32) -> f64,
+        on_segment: &[(u32, usize, Snap)],
+    ) -> (f64, Option<Via>) {
+        let mut best = f64::INFINITY;
+        let mut via = None;
+        let seg = &self.graph.segments()[snap.segment as usize];
+        for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
+            .into_iter()
+            .flatten()
+        {
+            let exit = snap.access_m + costs.along(seg, along);
+            let d = exit + node_dist(node);
+            if d < best {
+                best = d;
+                via = Some(Via::Node(node));
+            }
+        }
+        let lo = on_segment.partition_point(|e| e.0 < snap.segment);
+        for &(s, i, at) in on_segment[lo..].iter().take_while(|e| e.0 == snap.segment) {
+            debug_assert_eq!(s, snap.segment);
+            let d = self.same_segment(snap, &at, costs);
+            if d < best {
+                best = d;
+                via = Some(Via::Direct(i, at));
+            }
+        }
+        (best, via)
     }
 
     /// Number of sites within `threshold_m` per cell: one bounded search per site.
@@ -530,7 +569,7 @@ impl<'g> Walking<'g> {
                 }
             }
             let lo = by_segment.partition_point(|e| e.0 < si);
-            for &(_, s) in by_segment[lo..].iter().take_while(|e| e.0 == si) {
+            for &(_, _, s) in by_segment[lo..].iter().take_while(|e| e.0 == si) {
                 let reach = (limit_m - s.access_m) / per_m;
                 if reach >= 0.0 {
                     let from = if seg.a_to_b {
@@ -580,12 +619,13 @@ impl<'g> Walking<'g> {
 
 /// Every attachment of the given sites, keyed by its segment and sorted by it (the
 /// order within a segment does not matter: callers take minima).
-fn attachments_by_segment<'s>(sites: &[&'s [Snap]]) -> Vec<(u32, &'s Snap)> {
-    let mut out: Vec<(u32, &Snap)> = sites
+fn attachments_by_segment(sites: &[&[Snap]]) -> Vec<(u32, usize, Snap)> {
+    let mut out: Vec<(u32, usize, Snap)> = sites
         .iter()
-        .flat_map(|site| site.iter().map(|s| (s.segment, s)))
+        .enumerate()
+        .flat_map(|(i, site)| site.iter().map(move |s| (s.segment, i, *s)))
         .collect();
-    out.sort_by_key(|e| e.0);
+    out.sort_by_key(|e| (e.0, e.1));
     out
 }
 
@@ -735,6 +775,10 @@ struct CatchmentScratch {
     touched: Vec<u32>,
     seeds: Vec<(u32, f64)>,
 }
+
+#[path = "tree.rs"]
+mod tree;
+pub use tree::{ShortestPathTree, WalkPath};
 
 #[cfg(test)]
 #[path = "walking_tests.rs"]

@@ -12,7 +12,7 @@ use crate::network::graph::{GraphBuilder, GraphOptions};
 use crate::network::pedestrian::{EdgeFlags, FootDirection, Walkable};
 use crate::network::snap::closest_on_segment;
 
-fn lcg(state: &mut u64) -> f64 {
+pub(super) fn lcg(state: &mut u64) -> f64 {
     *state = state
         .wrapping_mul(6_364_136_223_846_793_005)
         .wrapping_add(1_442_695_040_888_963_407);
@@ -34,7 +34,7 @@ fn way(direction: FootDirection, flags: EdgeFlags) -> Walkable {
 /// A jittered grid of streets (`side` × `side` nodes, 100 m apart) with random steps,
 /// tunnels, elevated ways and `oneway:foot`, some streets missing, plus a 50 m island
 /// far away. Returns the graph and a description for assertion messages.
-fn random_network(state: &mut u64, side: usize) -> (Graph, String) {
+pub(super) fn random_network(state: &mut u64, side: usize) -> (Graph, String) {
     let mut b = GraphBuilder::new();
     let id = |i: usize, j: usize| (i * side + j) as i64;
     for i in 0..side {
@@ -250,7 +250,7 @@ fn reference_reach(
     (dist_out, count_out)
 }
 
-fn random_points(state: &mut u64, k: usize, side: usize) -> Vec<[f64; 2]> {
+pub(super) fn random_points(state: &mut u64, k: usize, side: usize) -> Vec<[f64; 2]> {
     let span = side as f64 * 100.0 + 100.0;
     (0..k)
         .map(|_| [lcg(state) * span - 100.0, lcg(state) * span - 100.0])
@@ -414,7 +414,7 @@ proptest! {
 // Constructed cases.
 // ---------------------------------------------------------------------------------
 
-fn street(b: &mut GraphBuilder, id: i64, flags: EdgeFlags, refs: &[i64]) {
+pub(super) fn street(b: &mut GraphBuilder, id: i64, flags: EdgeFlags, refs: &[i64]) {
     b.add_way(id, way(FootDirection::Both, flags), refs);
 }
 
