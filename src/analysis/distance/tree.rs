@@ -41,7 +41,7 @@ pub struct ShortestPathTree {
     root_seed: Vec<u32>,
     seeds: Vec<TreeSeed>,
     /// `(segment, site)` of every attached site, sorted.
-    sites_by_segment: Vec<(u32, usize)>,
+    sites_by_segment: Vec<(u32, usize, Snap)>,
     site_snaps: Vec<Result<Snap, OffNetwork>>,
     sites_xy: Vec<[f64; 2]>,
     /// The profile's step rule (the arc arrays are dropped after the search).
@@ -157,19 +157,27 @@ impl Walking<'_> {
         profile: &WalkProfile,
         bound_m: f64,
     ) -> ShortestPathTree {
-        let site_snaps = self.site_snaps(sites_xy);
+        // Every tied attachment of a site is seeded (METHODS §5.2), as the
+        // distance search does.
+        let attachments = self.site_attachments(sites_xy);
+        let site_snaps: Vec<Result<Snap, OffNetwork>> = attachments
+            .iter()
+            .map(|a| a.as_ref().map(|all| all[0]).map_err(|e| *e))
+            .collect();
         let mut costs = self.costs(profile);
         let mut seeds = Vec::with_capacity(2 * site_snaps.len());
         let mut tree_seeds = Vec::with_capacity(2 * site_snaps.len());
         let mut sites_by_segment = Vec::new();
-        for (site, snap) in site_snaps.iter().enumerate() {
-            let Ok(snap) = snap else { continue };
-            let before = seeds.len();
-            self.site_seeds(snap, &costs, &mut seeds);
-            tree_seeds.extend((before..seeds.len()).map(|_| TreeSeed { site, snap: *snap }));
-            sites_by_segment.push((snap.segment, site));
+        for (site, all) in attachments.iter().enumerate() {
+            let Ok(all) = all else { continue };
+            for snap in all {
+                let before = seeds.len();
+                self.site_seeds(std::slice::from_ref(snap), &costs, &mut seeds);
+                tree_seeds.extend((before..seeds.len()).map(|_| TreeSeed { site, snap: *snap }));
+                sites_by_segment.push((snap.segment, site, *snap));
+            }
         }
-        sites_by_segment.sort_unstable();
+        sites_by_segment.sort_by_key(|e| (e.0, e.1));
         let n = self.graph.node_count();
         let mut next = vec![u32::MAX; n];
         let mut root_seed = vec![u32::MAX; n];
@@ -213,8 +221,9 @@ impl Walking<'_> {
     /// cell's distance in `cells.csv` (same expressions, same bits).
     #[must_use]
     pub fn cell_path(&self, tree: &ShortestPathTree, cell: usize) -> Option<WalkPath> {
-        let snap = self.cell_snaps.get(cell)?.as_ref().ok()?;
-        self.path_from(tree, self.cell_xy[cell], snap)
+        self.cell_snaps.get(cell)?.as_ref().ok()?;
+        let all: Vec<Snap> = self.cell_attachments(cell).copied().collect();
+        self.path_from(tree, self.cell_xy[cell], &all)
     }
 
     /// The walk from any point (local metres) to its nearest site in `tree`, the point
@@ -228,20 +237,28 @@ impl Walking<'_> {
         tree: &ShortestPathTree,
         p: [f64; 2],
     ) -> Result<Option<WalkPath>, OffNetwork> {
-        let snap = self.index.snap(p)?;
-        Ok(self.path_from(tree, p, &snap))
+        let mut all = Vec::new();
+        self.index.snap_tied(p, &mut all)?;
+        Ok(self.path_from(tree, p, &all))
     }
 
-    fn path_from(&self, tree: &ShortestPathTree, p: [f64; 2], snap: &Snap) -> Option<WalkPath> {
+    /// The walk from `p` attached at `attachments` (its tied attachments, canonical
+    /// first): the attachment with the shortest walk, the first of equals.
+    fn path_from(
+        &self,
+        tree: &ShortestPathTree,
+        p: [f64; 2],
+        attachments: &[Snap],
+    ) -> Option<WalkPath> {
         let costs = &tree.costs;
         let node_dist = |v: u32| tree.dist_m[v as usize];
-        let site_snap = |i: usize| {
-            tree.site_snaps[i]
-                .as_ref()
-                .expect("sites_by_segment holds attached sites")
-        };
-        let (dist_m, via) =
-            self.nearest_via(snap, costs, node_dist, &tree.sites_by_segment, site_snap);
+        let (mut dist_m, mut via, mut snap) = (f64::INFINITY, None, attachments.first()?);
+        for a in attachments {
+            let (d, v) = self.nearest_via(a, costs, node_dist, &tree.sites_by_segment);
+            if d < dist_m {
+                (dist_m, via, snap) = (d, v, a);
+            }
+        }
         if dist_m > tree.bound_m {
             return None;
         }
@@ -250,8 +267,7 @@ impl Walking<'_> {
         let mut points = vec![p, snap.point];
         let mut nodes = Vec::new();
         let (site, site_at, cost_m) = match via? {
-            Via::Direct(i) => {
-                let s = site_snap(i);
+            Via::Direct(i, s) => {
                 let along = costs.along(seg, (s.offset_m - snap.offset_m).abs());
                 (i, s, snap.access_m + along + s.access_m)
             }
@@ -286,8 +302,7 @@ impl Walking<'_> {
                     .find(|e| e.0 == v)
                     .expect("a root is an entry of its site's segment");
                 cost += seed.snap.access_m + costs.along(sseg, entry.1);
-                let site_at = site_snap(seed.site);
-                (seed.site, site_at, cost)
+                (seed.site, seed.snap, cost)
             }
         };
         points.extend(nodes.iter().map(|&v| g.node_xy()[v as usize]));
