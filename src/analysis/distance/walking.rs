@@ -390,7 +390,10 @@ impl<'g> Walking<'g> {
                 self.cell_snaps[c].as_ref().ok()?;
                 let best = self
                     .cell_attachments(c)
-                    .map(|snap| self.nearest_via(snap, costs, node_dist, &sites_by_segment).0)
+                    .map(|snap| {
+                        self.nearest_via(snap, costs, node_dist, &sites_by_segment)
+                            .0
+                    })
                     .fold(f64::INFINITY, f64::min);
                 (best <= bound_m).then_some(best)
             })
