@@ -59,7 +59,7 @@ fn value(side: u32, row: u32, col: u32) -> f32 {
     let b = block(side);
     if b.contains(&row) && b.contains(&col) {
         0.5
-    } else if row % 100 == 0 && col % 100 == 0 {
+    } else if row.is_multiple_of(100) && col.is_multiple_of(100) {
         1.0
     } else {
         0.0

@@ -170,6 +170,9 @@ def main():
     write("geotiff", "mollweide.tif", geotiff(2, 2, [1.0, 2.0, 3.0, 4.0],
           geokeys=[1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 54009]))
     gpkg(out("gpkg", "grid.gpkg"))
+    # Workbooks written by XlsxWriter and openpyxl (tests/fixtures/excel/make_workbooks.py).
+    copy("xlsx", "tests/fixtures/excel/population.xlsx")
+    copy("xlsx", "tests/fixtures/excel/sites_bad_rows.xlsx")
     copy("config", "presets/gb50180.toml")
     copy("config", "data/helsinki/learncircle.toml", name="helsinki.toml")
     write("config", "targets.toml",

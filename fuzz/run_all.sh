@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(sites_csv population_csv geojson config osm_xml osm_pbf geotiff gpkg)
+[ ${#targets[@]} -eq 0 ] && targets=(sites_csv population_csv geojson config osm_xml osm_pbf geotiff gpkg xlsx)
 tc=${TOOLCHAIN-+nightly}
 mkdir -p fuzz/logs
 # Build once, then run the binaries (what `cargo fuzz run` does), so that editing

@@ -27,10 +27,26 @@ pub const DEFAULT_SEARCH_FACTOR: f64 = 2.0;
 pub const DEFAULT_MAX_SNAP_M: f64 = 300.0;
 
 /// Built-in presets: name → TOML text.
-pub const PRESETS: &[(&str, &str)] = &[(
-    "gb50180",
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/gb50180.toml")),
-)];
+pub const PRESETS: &[(&str, &str)] = &[
+    (
+        "gb50180",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/gb50180.toml")),
+    ),
+    (
+        "cn-community-network",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/presets/cn-community-network.toml"
+        )),
+    ),
+    (
+        "chongqing",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/presets/chongqing.toml"
+        )),
+    ),
+];
 
 /// Errors of the configuration stage.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +119,25 @@ pub struct ConfigFile {
     /// Settings of `learncircle sites` (ignored by `coverage`).
     #[serde(default)]
     pub sites: SitesSection,
+    /// Unit levels (`[[units]] level, file, …`), coarsest first.
+    #[serde(default)]
+    pub units: Vec<UnitsSection>,
+}
+
+/// `[[units]]`: one level of planning units.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitsSection {
+    /// Level name (`district`, `street`, `community`, …).
+    pub level: String,
+    /// GeoJSON file (relative paths: relative to the config file).
+    pub file: PathBuf,
+    /// Property holding the unit code (default: `code`, `adcode`, `编码`, …).
+    pub code_field: Option<String>,
+    /// Property holding the unit name (default: `name`, `名称`, `街道`, …).
+    pub name_field: Option<String>,
+    /// Datum of the file: `wgs84` (default), `gcj02` or `bd09`.
+    pub crs: Option<crate::crs::InputCrs>,
 }
 
 /// `[sites]`: settings of `learncircle sites` (extraction of sites from OSM).
@@ -124,6 +159,14 @@ pub struct TargetSection {
     pub rule: String,
     /// `city` (default) or `unit`.
     pub scope: Option<crate::analysis::targets::Scope>,
+    /// Unit level checked (same as `@LEVEL` after the metric).
+    pub level: Option<String>,
+    /// Restriction to units: `zone == 'main_city'`, `zone in ['a', 'b']`, ….
+    #[serde(rename = "where")]
+    pub restriction: Option<String>,
+    /// Restriction to these unit codes.
+    #[serde(default)]
+    pub units: Vec<String>,
 }
 
 /// `[run]`.
@@ -183,6 +226,9 @@ pub struct CategorySection {
     pub speed_m_per_s: Option<f64>,
     /// Population layer served: `total` or `elderly`.
     pub layer: Option<Layer>,
+    /// Unit level whose units must each hold a site of the category
+    /// (`district`, `street`, `community`, …).
+    pub level: Option<String>,
 }
 
 /// Run-level settings after validation.
@@ -212,6 +258,9 @@ pub struct Config {
     /// `[sites] exclude`: OSM element ids `learncircle sites` never writes (as written,
     /// checked by [`crate::osm::sites`]).
     pub sites_exclude: Vec<String>,
+    /// `[[units]]` levels (paths resolved against the config file's folder).
+    #[serde(skip)]
+    pub units: Vec<crate::input::units::UnitsSource>,
 }
 
 impl Config {
@@ -224,7 +273,15 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        Self::from_toml(&text, &path.display().to_string())
+        let mut c = Self::from_toml(&text, &path.display().to_string())?;
+        if let Some(dir) = path.parent() {
+            for u in &mut c.units {
+                if u.path.is_relative() {
+                    u.path = dir.join(&u.path);
+                }
+            }
+        }
+        Ok(c)
     }
 
     /// Load a built-in preset.
@@ -260,6 +317,7 @@ impl Config {
             categories: Vec::new(),
             targets: Vec::new(),
             sites_exclude: Vec::new(),
+            units: Vec::new(),
         }
     }
 
@@ -307,26 +365,76 @@ impl Config {
         let targets = raw
             .targets
             .iter()
-            .map(|t| {
-                crate::analysis::targets::parse_rule(
-                    &t.rule,
-                    t.name.as_deref(),
-                    t.scope.unwrap_or_default(),
-                )
-            })
+            .map(parse_target)
             .collect::<Result<Vec<_>, String>>()
             .map_err(|reason| ConfigError::Parse {
                 origin: origin.into(),
                 reason,
             })?;
+        let units = raw
+            .units
+            .iter()
+            .map(|u| crate::input::units::UnitsSource {
+                level: Some(u.level.clone()),
+                path: u.file.clone(),
+                crs: u.crs,
+                fields: crate::input::units::UnitFields {
+                    code: u.code_field.clone(),
+                    name: u.name_field.clone(),
+                },
+            })
+            .collect::<Vec<_>>();
+        crate::input::units::check_sources(&units).map_err(|reason| ConfigError::Parse {
+            origin: origin.into(),
+            reason: reason.replace("--units", "[[units]]"),
+        })?;
         Ok(Self {
             origin: origin.into(),
             run,
             categories,
             targets,
             sites_exclude: raw.sites.exclude.clone(),
+            units,
         })
     }
+}
+
+/// A `[[target]]` section: the rule, with its level and restriction.
+fn parse_target(t: &TargetSection) -> Result<crate::analysis::targets::Target, String> {
+    use crate::analysis::targets::Filter;
+    let mut target = crate::analysis::targets::parse_rule(
+        &t.rule,
+        t.name.as_deref(),
+        t.scope.unwrap_or_default(),
+    )?;
+    if let Some(l) = &t.level {
+        crate::input::units::check_level_name(l)
+            .map_err(|e| format!("target {:?}: {e}", target.name))?;
+        match &target.level {
+            Some(r) if r != l => {
+                return Err(format!(
+                    "target {:?}: level {l:?} contradicts @{r} in the rule",
+                    target.name
+                ));
+            }
+            _ => target.level = Some(l.clone()),
+        }
+    }
+    let mut filter = t
+        .restriction
+        .as_deref()
+        .map(Filter::parse)
+        .transpose()
+        .map_err(|e| format!("target {:?}: {e}", target.name))?;
+    if !t.units.is_empty() {
+        let codes = Filter::codes(&t.units);
+        filter = Some(match filter {
+            Some(f) => f.and(codes),
+            None => codes,
+        });
+    }
+    target.filter = filter;
+    Ok(target)
 }
 
 fn validate_run(run: &RunSettings, origin: &str) -> Result<(), ConfigError> {
@@ -440,6 +548,13 @@ fn resolve_category(
         profile,
         profile_name,
         layer: c.layer.unwrap_or_default(),
+        level: match &c.level {
+            Some(l) => {
+                crate::input::units::check_level_name(l).map_err(err)?;
+                Some(l.clone())
+            }
+            None => None,
+        },
     })
 }
 

@@ -29,11 +29,13 @@ pub enum Target {
     Gpkg,
     /// Config TOML (categories, profiles, target rules), plus the bytes as one rule.
     Config,
+    /// A spreadsheet workbook (`.xlsx`) read as sites and as population.
+    Xlsx,
 }
 
 impl Target {
     /// Every target, in the order of `docs/FUZZING.md`.
-    pub const ALL: [Target; 8] = [
+    pub const ALL: [Target; 9] = [
         Target::SitesCsv,
         Target::PopulationCsv,
         Target::Geojson,
@@ -42,6 +44,7 @@ impl Target {
         Target::Geotiff,
         Target::Gpkg,
         Target::Config,
+        Target::Xlsx,
     ];
 
     /// The name used for the fuzz target and the regression directory.
@@ -56,6 +59,7 @@ impl Target {
             Target::Geotiff => "geotiff",
             Target::Gpkg => "gpkg",
             Target::Config => "config",
+            Target::Xlsx => "xlsx",
         }
     }
 
@@ -74,6 +78,7 @@ impl Target {
             Target::Geotiff => "tif",
             Target::Gpkg => "gpkg",
             Target::Config => "toml",
+            Target::Xlsx => "xlsx",
         }
     }
 }
@@ -110,6 +115,7 @@ pub fn run(target: Target, data: &[u8]) -> Result<(), String> {
         Target::OsmXml | Target::OsmPbf => osm,
         Target::Geotiff => geotiff,
         Target::Gpkg => gpkg,
+        Target::Xlsx => xlsx,
     };
     let scratch = Scratch::new(target.extension());
     std::fs::write(&scratch.0, data).map_err(|e| format!("scratch file: {e}"))?;
@@ -209,6 +215,13 @@ fn gpkg(path: &Path) -> Result<(), String> {
     crate::input::gpkg::read_gpkg(path, &crate::input::vector::VectorOptions::default())
         .map(drop)
         .map_err(text)
+}
+
+fn xlsx(path: &Path) -> Result<(), String> {
+    use crate::crs::InputCrs;
+    let sites = crate::input::sites::read_sites(path, InputCrs::Gcj02);
+    let pop = crate::input::population::read_population(path, InputCrs::Wgs84);
+    sites.map(drop).and(pop.map(drop)).map_err(text)
 }
 
 fn config(data: &[u8]) -> Result<(), String> {

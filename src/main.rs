@@ -12,7 +12,7 @@ mod cli;
 
 use cli::{
     Cli, Command, CoverageArgs, DemoArgs, FromBuildingsArgs, GridArgs, PopulationCommand,
-    PrintArgs, RecommendArgs, ReportArgs, SitesArgs, options,
+    PrintArgs, RecommendArgs, ReportArgs, RouteArgs, SitesArgs, options,
 };
 
 fn main() -> ExitCode {
@@ -65,7 +65,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Recommend(a) => recommend(*a),
         Command::Plan(a) => {
             let a = *a;
-            let opts = options::study(a.study, std::path::PathBuf::new(), false);
+            let mut opts = options::study(a.study, std::path::PathBuf::new(), false);
+            opts.planned = a.planned;
+            opts.planned_crs = a.planned_crs;
+            opts.access = a.access.map(Into::into);
             let plan = app::tile::make_plan(&opts, a.tile_km, &a.out)?;
             println!(
                 "{}: {} tiles of {} km with a {:.0} m halo ({}); {} cells",
@@ -98,6 +101,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Route(a) => route(*a),
         Command::Report(a) => report(&a),
         Command::Sites(a) => sites(&a),
         Command::Population(p) => match p.command {
@@ -251,6 +255,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     let mut opts = options::study(a.study, a.out, a.strict);
     opts.access = a.access.map(Into::into);
     opts.formats = cli::formats(&a.format);
+    opts.planned_crs = a.planned_crs;
     if let (Some(plan), Some(index)) = (&a.tiles, a.tile) {
         opts.planned = a.planned;
         opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
@@ -267,7 +272,6 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     opts.planned = a.planned;
-    opts.planned_crs = a.planned_crs;
     opts.service_buffer_m = a.service_areas.then_some(a.service_buffer_m);
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(&outcome, &a.print)?;
@@ -303,6 +307,38 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
         report_timing(start, a.print.timings)?;
     }
     Ok(code)
+}
+
+fn route(a: RouteArgs) -> Result<ExitCode> {
+    let (out, quiet) = (a.out.clone(), a.quiet);
+    let opts = options::route(a)?;
+    let routes = app::run_route(&opts)?
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let lines: Vec<String> = routes.iter().map(app::route_line).collect();
+    match &out {
+        Some(path) => {
+            learncircle::export::write_file_atomic(path, |w| {
+                app::write_routes_geojson(w, &routes)
+            })?;
+            if !quiet {
+                let mut o = std::io::stdout().lock();
+                for l in &lines {
+                    writeln!(o, "{l}")?;
+                }
+                writeln!(o, "wrote {}", path.display())?;
+            }
+        }
+        None => {
+            app::write_routes_geojson(&mut std::io::stdout().lock(), &routes)?;
+            if !quiet {
+                for l in &lines {
+                    eprintln!("{l}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn grid(a: &GridArgs) -> Result<ExitCode> {

@@ -110,16 +110,12 @@ pub fn two_step(
         ..AccessResult::default()
     };
     for (j, c) in catchments.iter().enumerate() {
-        r.supply_total += supply[j];
         let denom: f64 = c
             .iter()
             .map(|&(i, d)| method.weight(f64::from(d), d0_m) * demand[i as usize])
             .sum();
         if denom > 0.0 {
             r.ratio[j] = Some(supply[j] / denom);
-            r.supply_reached += supply[j];
-        } else {
-            r.sites_without_demand += 1;
         }
     }
     for (j, c) in catchments.iter().enumerate() {
@@ -128,8 +124,27 @@ pub fn two_step(
             r.score[i as usize] += method.weight(f64::from(d), d0_m) * ratio;
         }
     }
-    r.demand_weighted_score = demand.iter().zip(&r.score).map(|(d, a)| d * a).sum();
+    r.fill_totals(demand, supply);
     r
+}
+
+impl AccessResult {
+    /// Fill the totals from `score` and `ratio` (sums in index order), as
+    /// [`two_step`] does: also used when scores and ratios are assembled from
+    /// tiles, so both give the same bits.
+    pub fn fill_totals(&mut self, demand: &[f64], supply: &[f64]) {
+        self.supply_total = 0.0;
+        self.supply_reached = 0.0;
+        self.sites_without_demand = 0;
+        for (s, r) in supply.iter().zip(&self.ratio) {
+            self.supply_total += s;
+            match r {
+                Some(_) => self.supply_reached += s,
+                None => self.sites_without_demand += 1,
+            }
+        }
+        self.demand_weighted_score = demand.iter().zip(&self.score).map(|(d, a)| d * a).sum();
+    }
 }
 
 #[cfg(test)]

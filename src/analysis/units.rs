@@ -44,6 +44,8 @@ pub struct Unit {
     pub polygon: MultiPolygon<f64>,
     /// Boundary, local metres.
     pub polygon_xy: MultiPolygon<f64>,
+    /// The feature's properties as text (for target restrictions).
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 impl Unit {
@@ -69,6 +71,7 @@ impl Unit {
             name: raw.name,
             polygon: raw.polygon,
             polygon_xy,
+            attributes: raw.attributes,
         })
     }
 }
@@ -110,12 +113,11 @@ pub fn assign_cells(
                 .map(|g| g.data)
                 .collect();
             hits.sort_unstable();
-            if mode == Assignment::Area {
-                if let Some(poly) = &c.polygon {
-                    if let Some(split) = area_split(poly, units, &tree, proj) {
-                        return split;
-                    }
-                }
+            if mode == Assignment::Area
+                && let Some(poly) = &c.polygon
+                && let Some(split) = area_split(poly, units, &tree, proj)
+            {
+                return split;
             }
             hits.into_iter()
                 .find(|&u| units[u as usize].polygon_xy.contains(&p))
@@ -220,6 +222,8 @@ pub struct UnitsReport {
     pub outside_cells: f64,
     /// Sites in no unit.
     pub outside_sites: usize,
+    /// Sites in no unit: (category index, site id), in site order.
+    pub outside_site_ids: Vec<(usize, String)>,
     /// How cells were assigned.
     pub assignment: Assignment,
 }
@@ -315,7 +319,16 @@ pub fn aggregate(
                     out[u as usize].categories[k].sites_in_unit += 1;
                 }
             }
-            None => rep.outside_sites += 1,
+            None => {
+                rep.outside_sites += 1;
+                if let Some(k) = coverage
+                    .categories
+                    .iter()
+                    .position(|c| c.category.name == s.category)
+                {
+                    rep.outside_site_ids.push((k, s.id.clone()));
+                }
+            }
         }
     }
     for (r, sums) in out.iter_mut().zip(&access_sums) {
@@ -326,6 +339,98 @@ pub fn aggregate(
     }
     rep.units = out;
     rep
+}
+
+/// Below this share of its area inside its parent, a unit straddles parents.
+pub const STRADDLE_SHARE: f64 = 0.99;
+
+/// Area shares within this of 1 count as 1 (the polygon overlay loses ~1e-5 of
+/// the area along boundaries the two levels share).
+pub const SHARE_TOLERANCE: f64 = 1e-4;
+
+/// A unit's parent in the level above: the unit of that level holding the largest
+/// share of its area.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Parent {
+    /// Index of the parent in its level.
+    pub index: u32,
+    /// Share of the child's area inside the parent (0–1).
+    pub share: f64,
+}
+
+impl Parent {
+    /// Whether the child straddles parents (less than [`STRADDLE_SHARE`] inside).
+    #[must_use]
+    pub fn straddles(&self) -> bool {
+        self.share < STRADDLE_SHARE
+    }
+}
+
+/// One level of units (district, street, community) with its link to the level
+/// above (levels are ordered as given, coarsest first).
+#[derive(Clone, Debug, Default)]
+pub struct UnitLevel {
+    /// Level name; `None` for the single unnamed `--units FILE`.
+    pub name: Option<String>,
+    /// The file, as given.
+    pub file: String,
+    /// Units in file order.
+    pub units: Vec<Unit>,
+    /// Per unit, its parent in the previous level (empty for the first level).
+    pub parents: Vec<Option<Parent>>,
+}
+
+impl UnitLevel {
+    /// `units_<level>` or `units` for the unnamed level: the stem of its files and
+    /// GeoPackage layer.
+    #[must_use]
+    pub fn stem(&self) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| "units".to_owned(), |n| format!("units_{n}"))
+    }
+}
+
+/// The parent of every child unit among `parents`: the parent holding the largest
+/// share of the child's area (ties: the first in file order); `None` when the
+/// child overlaps no parent or has no area.
+#[must_use]
+pub fn find_parents(children: &[Unit], parents: &[Unit]) -> Vec<Option<Parent>> {
+    use rayon::prelude::*;
+    let tree = unit_index(parents);
+    children
+        .par_iter()
+        .map(|c| {
+            let area = c.polygon_xy.unsigned_area();
+            let r = c.polygon_xy.bounding_rect()?;
+            if !(area.is_finite() && area > 0.0) {
+                return None;
+            }
+            let mut cand: Vec<u32> = tree
+                .locate_in_envelope_intersecting(&AABB::from_corners(
+                    [r.min().x, r.min().y],
+                    [r.max().x, r.max().y],
+                ))
+                .map(|g| g.data)
+                .collect();
+            cand.sort_unstable();
+            let mut best: Option<Parent> = None;
+            for p in cand {
+                let poly = &parents[p as usize].polygon_xy;
+                let share = if poly.contains(&c.polygon_xy) {
+                    1.0
+                } else {
+                    let x = poly.intersection(&c.polygon_xy).unsigned_area() / area;
+                    // Shared boundaries cost the overlay ~1e-5 of the area.
+                    if x > 1.0 - SHARE_TOLERANCE { 1.0 } else { x }
+                };
+                if share > 1e-9 && best.is_none_or(|b| share > b.share) {
+                    best = Some(Parent { index: p, share });
+                }
+            }
+            best
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -345,6 +450,7 @@ mod tests {
                 name: String::new(),
                 polygon: MultiPolygon::new(vec![p.clone()]),
                 polygon_xy: MultiPolygon::new(vec![p]),
+                attributes: std::collections::BTreeMap::new(),
             }
         };
         let units = vec![sq(0.0), sq(1000.0)];
@@ -399,6 +505,44 @@ mod tests {
         let total: f64 = r.units.iter().map(|u| u.population).sum::<f64>() + r.outside_population;
         assert_eq!(total, 150.0);
     }
+
+    /// Parents by the largest area share: a child inside one parent, one split
+    /// 1:3, one outside every parent.
+    #[test]
+    fn parents_by_largest_area_share() {
+        let rect = |x0: f64, x1: f64| {
+            let p =
+                polygon![(x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1000.0), (x: x0, y: 1000.0)];
+            Unit {
+                id: format!("r{x0}"),
+                name: String::new(),
+                polygon: MultiPolygon::new(vec![p.clone()]),
+                polygon_xy: MultiPolygon::new(vec![p]),
+                attributes: std::collections::BTreeMap::new(),
+            }
+        };
+        let parents = vec![rect(0.0, 1000.0), rect(1000.0, 2000.0)];
+        let children = vec![
+            rect(100.0, 900.0),
+            rect(750.0, 1750.0),
+            rect(5000.0, 6000.0),
+        ];
+        let p = find_parents(&children, &parents);
+        assert_eq!(
+            p[0],
+            Some(Parent {
+                index: 0,
+                share: 1.0
+            })
+        );
+        let q = p[1].unwrap();
+        assert_eq!(q.index, 1);
+        assert!((q.share - 0.75).abs() < 1e-9 && q.straddles());
+        assert_eq!(p[2], None);
+        // Sharing a boundary is not straddling.
+        let p = find_parents(&[rect(0.0, 500.0)], &parents);
+        assert_eq!(p[0].map(|x| x.share), Some(1.0));
+    }
 }
 
 #[cfg(test)]
@@ -422,6 +566,7 @@ mod conservation {
             name: String::new(),
             polygon: MultiPolygon::new(vec![wgs]),
             polygon_xy: MultiPolygon::new(vec![p]),
+            attributes: std::collections::BTreeMap::new(),
         }
     }
 

@@ -3,8 +3,9 @@
 
 use anyhow::{Result, bail};
 
+use crate::analysis::access::AccessResult;
 use crate::analysis::coverage::{self, Coverage};
-use crate::base::model::{Rejected, Site};
+use crate::base::model::{Cell, Rejected, Site};
 use crate::base::progress::Progress;
 use crate::base::timing::Timer;
 use crate::config::{Category, Layer};
@@ -12,7 +13,7 @@ use crate::crs::{InputCrs, LocalProjection};
 use crate::export::OutputSet;
 
 use super::finish::finish_run;
-use super::study::{Engines, Study, load_study};
+use super::study::{Engines, Study, WalkingNetwork, load_study_on};
 use super::{CoverageOptions, Mode, RunOutcome};
 
 /// One service-area polygon per category (WGS84) with its area in km².
@@ -106,10 +107,11 @@ pub(super) fn write_service_areas(
 fn read_planned(
     study: &Study,
     path: &std::path::Path,
+    sheet: Option<&str>,
     crs: InputCrs,
     rejected: &mut Vec<Rejected>,
 ) -> Result<Vec<Site>> {
-    match study.read_more_sites(path, crs, rejected) {
+    match study.read_more_sites(path, sheet, crs, rejected) {
         Ok(s) => Ok(s),
         Err(e) => match e.downcast_ref::<crate::input::InputError>() {
             Some(crate::input::InputError::Empty { .. }) => Ok(Vec::new()),
@@ -145,8 +147,33 @@ pub struct Computed {
     pub service_areas: Option<(Vec<ServiceArea>, f64)>,
 }
 
+/// A cell's 2SFCA demand for a category: its elderly where the category serves
+/// the elderly layer and the cell has them, else its population.
+pub(super) fn access_demand(cat: &Category, cell: &Cell) -> f64 {
+    match (cat.layer, cell.elderly) {
+        (Layer::Elderly, Some(e)) => e,
+        _ => cell.population,
+    }
+}
+
+/// One category's 2SFCA over `cells` with the category's sites `own` (supply:
+/// capacity, 1 where none is given).
+pub(super) fn category_access(
+    method: crate::analysis::access::Method,
+    cat: &Category,
+    cells: &[Cell],
+    own: &[&Site],
+    engine: &dyn crate::analysis::distance::Reach,
+) -> AccessResult {
+    let xy: Vec<[f64; 2]> = own.iter().map(|s| s.xy).collect();
+    let supply: Vec<f64> = own.iter().map(|s| s.capacity.unwrap_or(1.0)).collect();
+    let demand: Vec<f64> = cells.iter().map(|c| access_demand(cat, c)).collect();
+    let catchments = engine.catchments(&xy, &cat.profile, cat.threshold_m);
+    crate::analysis::access::two_step(method, cat.threshold_m, &demand, &supply, &catchments)
+}
+
 /// Existing sites plus the planned ones (what-if), with rejections.
-fn sites_with_plan(
+pub(super) fn sites_with_plan(
     opts: &CoverageOptions,
     study: &Study,
     rejected: &mut Vec<Rejected>,
@@ -158,7 +185,13 @@ fn sites_with_plan(
     let planned_file = opts.planned.as_ref().map(|p| p.display().to_string());
     let mut sites_all: Vec<Site> = sites.clone();
     if let Some(path) = &opts.planned {
-        let planned = read_planned(study, path, opts.planned_crs, rejected)?;
+        let planned = read_planned(
+            study,
+            path,
+            opts.sheets.of("planned"),
+            opts.planned_crs,
+            rejected,
+        )?;
         let mut seen: std::collections::HashSet<&str> =
             sites.iter().map(|s| s.id.as_str()).collect();
         let file = path.display().to_string();
@@ -231,34 +264,13 @@ pub(super) fn compute_run(
         )
     });
     timer.stage("distances and coverage");
-    let access: Vec<crate::analysis::access::AccessResult> = match opts.access {
+    let access: Vec<AccessResult> = match opts.access {
         None => Vec::new(),
-        Some(method) => cov
-            .categories
+        Some(method) => categories
             .iter()
-            .map(|c| {
-                let own: Vec<&Site> = sites
-                    .iter()
-                    .filter(|s| s.category == c.category.name)
-                    .collect();
-                let xy: Vec<[f64; 2]> = own.iter().map(|s| s.xy).collect();
-                let supply: Vec<f64> = own.iter().map(|s| s.capacity.unwrap_or(1.0)).collect();
-                let demand: Vec<f64> = cells
-                    .iter()
-                    .map(|cell| match (c.category.layer, cell.elderly) {
-                        (Layer::Elderly, Some(e)) => e,
-                        _ => cell.population,
-                    })
-                    .collect();
-                let catchments =
-                    engine.catchments(&xy, &c.category.profile, c.category.threshold_m);
-                crate::analysis::access::two_step(
-                    method,
-                    c.category.threshold_m,
-                    &demand,
-                    &supply,
-                    &catchments,
-                )
+            .map(|cat| {
+                let own: Vec<&Site> = sites.iter().filter(|s| s.category == cat.name).collect();
+                category_access(method, cat, cells, &own, engine)
             })
             .collect(),
     };
@@ -296,9 +308,20 @@ pub(super) fn compute_run(
 /// # Errors
 /// Any fatal input, configuration or output problem; nothing is written then.
 pub fn run_coverage(opts: &CoverageOptions) -> Result<RunOutcome> {
+    run_coverage_on(opts, None)
+}
+
+/// [`run_coverage`] on a network read before (see [`super::load_study_on`]).
+///
+/// # Errors
+/// Any fatal input, configuration or output problem; nothing is written then.
+pub fn run_coverage_on(
+    opts: &CoverageOptions,
+    network: Option<&WalkingNetwork>,
+) -> Result<RunOutcome> {
     let mut timer = Timer::new();
     let outputs = OutputSet::prepare(&opts.out)?;
-    let mut study = load_study(opts, &mut timer)?;
+    let mut study = load_study_on(opts, &mut timer, network)?;
     let progress = Progress::stage("computing walking distances and coverage");
     let engines = study.engines();
     let computed = compute_run(opts, &study, &engines, &mut timer)?;

@@ -35,14 +35,18 @@ pub fn finish_run(
     mut outputs: OutputSet,
     mut timer: Timer,
 ) -> Result<RunOutcome> {
-    targets::validate(&study.config.targets, &computed.cov, opts.units.is_some())
+    targets::validate(&study.config.targets, &computed.cov, &study.levels)
         .map_err(anyhow::Error::msg)?;
     let unit_results = unit_results(opts, study, &computed)?;
-    let target_rows = targets::evaluate(
+    let reports: Vec<&UnitsReport> = unit_results.levels.iter().map(|l| &l.after).collect();
+    let (target_rows, target_warnings) = targets::evaluate(
         &study.config.targets,
         &computed.cov,
-        unit_results.after.as_ref(),
+        &study.levels,
+        &reports,
     );
+    computed.warnings.extend(target_warnings);
+    warn_sites_outside_level(study, &computed.cov, &unit_results, &mut computed.warnings);
     timer.stage("units and targets");
     let gaps = gap_results(opts, study, &computed.cov)?;
     timer.stage("gap zones");
@@ -101,10 +105,16 @@ struct Results<'a> {
     method: String,
 }
 
-/// Per-unit results with the planned sites (`after`) and without (`before`,
-/// what-if runs only); both `None` without units.
+/// Per-unit results of every level (aligned with `Study::levels`; empty without
+/// units).
 struct UnitResults {
-    after: Option<UnitsReport>,
+    levels: Vec<LevelResults>,
+}
+
+/// One level's per-unit results with the planned sites (`after`) and without
+/// (`before`, what-if runs only).
+struct LevelResults {
+    after: UnitsReport,
     before: Option<UnitsReport>,
 }
 
@@ -123,50 +133,77 @@ fn method_label(study: &Study) -> String {
     }
 }
 
-/// Units: cells assigned, aggregated with and without the planned sites.
+/// Units: cells assigned, aggregated with and without the planned sites, level
+/// by level.
 ///
 /// # Errors
-/// When no cell lies inside any unit (wrong file or datum).
+/// When no cell lies inside any unit of a level (wrong file or datum).
 fn unit_results(opts: &CoverageOptions, study: &Study, c: &Computed) -> Result<UnitResults> {
-    let (cells, units) = (&study.cells, &study.units);
-    if units.is_empty() {
-        return Ok(UnitResults {
-            after: None,
-            before: None,
-        });
+    let cells = &study.cells;
+    let mut levels = Vec::with_capacity(study.levels.len());
+    for level in &study.levels {
+        let units = &level.units;
+        let assignment = units::assign_cells(cells, units, opts.unit_assignment, &study.proj);
+        let aggregate = |cov: &Coverage, sites: &[Site], access| {
+            units::aggregate(
+                cells,
+                cov,
+                sites,
+                units,
+                &assignment,
+                opts.unit_assignment,
+                access,
+            )
+        };
+        let after = aggregate(&c.cov, &c.sites, &c.access);
+        if after.units.iter().all(|u| u.cells == 0.0) {
+            bail!(
+                "{}: none of the {} cells lies inside any of the {} units (wrong file, or a --units-crs / coordinate order problem?)",
+                level.file,
+                cells.len(),
+                units.len()
+            );
+        }
+        let before = c
+            .before
+            .as_ref()
+            .map(|b| aggregate(b, &c.sites[..c.n_existing], &[]));
+        levels.push(LevelResults { after, before });
     }
-    let assignment = units::assign_cells(cells, units, opts.unit_assignment, &study.proj);
-    let aggregate = |cov: &Coverage, sites: &[Site], access| {
-        units::aggregate(
-            cells,
-            cov,
-            sites,
-            units,
-            &assignment,
-            opts.unit_assignment,
-            access,
-        )
-    };
-    let after = aggregate(&c.cov, &c.sites, &c.access);
-    if after.units.iter().all(|u| u.cells == 0.0) {
-        bail!(
-            "{}: none of the {} cells lies inside any of the {} units (wrong file, or a --units-crs / coordinate order problem?)",
-            opts.units
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            cells.len(),
-            units.len()
-        );
+    Ok(UnitResults { levels })
+}
+
+/// Sites of a level-bound category in no unit of their level.
+fn warn_sites_outside_level(
+    study: &Study,
+    cov: &Coverage,
+    u: &UnitResults,
+    warnings: &mut Vec<String>,
+) {
+    for (level, res) in study.levels.iter().zip(&u.levels) {
+        let Some(name) = &level.name else { continue };
+        for (k, c) in cov.categories.iter().enumerate() {
+            if c.category.level.as_ref() != Some(name) {
+                continue;
+            }
+            let ids: Vec<&str> = res
+                .after
+                .outside_site_ids
+                .iter()
+                .filter(|(kk, _)| *kk == k)
+                .map(|(_, id)| id.as_str())
+                .collect();
+            if !ids.is_empty() {
+                warnings.push(format!(
+                    "category {:?} (level {name}): {} sites lie outside every {name} unit of {}: {}",
+                    c.category.name,
+                    ids.len(),
+                    level.file,
+                    ids.iter().take(10).copied().collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
     }
-    let before = c
-        .before
-        .as_ref()
-        .map(|b| aggregate(b, &c.sites[..c.n_existing], &[]));
-    Ok(UnitResults {
-        after: Some(after),
-        before,
-    })
 }
 
 /// Gap zones: one zoning per category plus `covered_all`, side by side,
@@ -175,10 +212,10 @@ fn unit_results(opts: &CoverageOptions, study: &Study, c: &Computed) -> Result<U
 /// # Errors
 /// On a `--gap-link-m` that is not a positive number.
 fn gap_results(opts: &CoverageOptions, study: &Study, cov: &Coverage) -> Result<GapResults> {
-    if let Some(l) = opts.gap_link_m {
-        if !(l.is_finite() && l > 0.0) {
-            bail!("--gap-link-m {l}: must be a positive number of metres");
-        }
+    if let Some(l) = opts.gap_link_m
+        && !(l.is_finite() && l > 0.0)
+    {
+        bail!("--gap-link-m {l}: must be a positive number of metres");
     }
     let cells = &study.cells;
     let spacing_m = gaps::median_spacing(&study.cells_xy);
@@ -264,7 +301,15 @@ fn run_facts(r: &Results<'_>) -> RunFacts {
         },
         warnings: c.warnings.clone(),
         timings_ms: Vec::new(),
-        units: r.units.after.as_ref().map(|u| units_summary(r.opts, u)),
+        units: match (study.levels.first(), r.units.levels.first()) {
+            (Some(l), Some(u)) if l.name.is_none() => Some(units_summary(&l.file, &u.after)),
+            _ => None,
+        },
+        levels: study
+            .levels
+            .iter()
+            .any(|l| l.name.is_some())
+            .then(|| levels_summary(r)),
         access: r.opts.access.map(|m| access_summary(m, c)),
         whatif: c.before.as_ref().map(|b| whatif_summary(c, b)),
         gaps: gaps_summary(&c.cov, r.gaps),
@@ -303,13 +348,9 @@ fn inputs_facts(r: &Results<'_>) -> Inputs {
     }
 }
 
-fn units_summary(opts: &CoverageOptions, u: &UnitsReport) -> report::UnitsSummary {
+fn units_summary(file: &str, u: &UnitsReport) -> report::UnitsSummary {
     report::UnitsSummary {
-        file: opts
-            .units
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
+        file: file.to_owned(),
         count: u.units.len(),
         assignment: match u.assignment {
             units::Assignment::Centroid => "centroid".into(),
@@ -320,6 +361,82 @@ fn units_summary(opts: &CoverageOptions, u: &UnitsReport) -> report::UnitsSummar
         outside_cells: (u.outside_cells * 1e6).round() / 1e6,
         outside_sites: u.outside_sites,
     }
+}
+
+/// `summary.json` → `levels`: each named level, its straddling units and the
+/// categories bound to it.
+fn levels_summary(r: &Results<'_>) -> Vec<report::LevelSummary> {
+    let (study, cov) = (r.study, &r.computed.cov);
+    study
+        .levels
+        .iter()
+        .zip(&r.units.levels)
+        .enumerate()
+        .map(|(li, (level, res))| {
+            let name = level.name.clone().unwrap_or_default();
+            let above = li.checked_sub(1).map(|i| &study.levels[i]);
+            let straddling = match above {
+                None => Vec::new(),
+                Some(above) => level
+                    .units
+                    .iter()
+                    .zip(&level.parents)
+                    .filter(|(_, p)| p.is_none_or(|p| p.straddles()))
+                    .map(|(u, p)| report::Straddling {
+                        unit_id: u.id.clone(),
+                        parent_id: p
+                            .map(|p| above.units[p.index as usize].id.clone())
+                            .unwrap_or_default(),
+                        parent_share: p.map_or(0.0, |p| (p.share * 1e6).round() / 1e6),
+                    })
+                    .collect(),
+            };
+            let categories = cov
+                .categories
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.category.level.as_ref() == Some(&name))
+                .map(|(k, c)| {
+                    let units = &res.after.units;
+                    let pop: f64 = units.iter().map(|u| u.population).sum();
+                    let covered: f64 = units
+                        .iter()
+                        .map(|u| u.categories[k].population_covered)
+                        .sum();
+                    report::LevelCategory {
+                        category: c.category.name.clone(),
+                        units: units.len(),
+                        units_with_site: units
+                            .iter()
+                            .filter(|u| u.categories[k].sites_in_unit > 0)
+                            .count(),
+                        units_without_site: units
+                            .iter()
+                            .filter(|u| u.categories[k].sites_in_unit == 0)
+                            .map(|u| u.id.clone())
+                            .collect(),
+                        population_share: report::round_share(crate::analysis::coverage::share(
+                            covered, pop,
+                        )),
+                        sites_outside_level: res
+                            .after
+                            .outside_site_ids
+                            .iter()
+                            .filter(|(kk, _)| *kk == k)
+                            .map(|(_, id)| id.clone())
+                            .collect(),
+                    }
+                })
+                .collect();
+            report::LevelSummary {
+                level: name,
+                parent_level: above.and_then(|a| a.name.clone()).unwrap_or_default(),
+                units: units_summary(&level.file, &res.after),
+                straddling,
+                categories,
+            }
+        })
+        .collect()
 }
 
 fn access_summary(method: crate::analysis::access::Method, c: &Computed) -> report::AccessSummary {
@@ -441,10 +558,12 @@ fn write_small_files(r: &Results<'_>, outputs: &mut OutputSet) -> Result<()> {
         outputs.write("whatif_cells.csv", |w| {
             export::whatif_cells_csv(w, cells, b, cov)
         })?;
-        if let (Some(ub), Some(ua)) = (&r.units.before, &r.units.after) {
-            outputs.write("whatif_units.csv", |w| {
-                export::whatif_units_csv(w, ub, ua, cov)
-            })?;
+        for (level, res) in r.study.levels.iter().zip(&r.units.levels) {
+            if let Some(ub) = &res.before {
+                outputs.write(&format!("whatif_{}.csv", level.stem()), |w| {
+                    export::whatif_units_csv(w, ub, &res.after, cov)
+                })?;
+            }
         }
     }
     if let Some(method) = r.opts.access {
@@ -457,10 +576,22 @@ fn write_small_files(r: &Results<'_>, outputs: &mut OutputSet) -> Result<()> {
             write_service_areas(w, areas, *buffer_m, r.study.mode)
         })?;
     }
-    if let Some(rep) = &r.units.after {
-        outputs.write("units.csv", |w| export::units_csv(w, rep, cov, has_elderly))?;
-        outputs.write("units.geojson", |w| {
-            export::units_geojson(w, rep, &r.study.units, cov, has_elderly)
+    for (li, (level, res)) in r.study.levels.iter().zip(&r.units.levels).enumerate() {
+        let stem = level.stem();
+        let links = level_links(r.study, li);
+        let rep = &res.after;
+        outputs.write(&format!("{stem}.csv"), |w| {
+            export::units_csv(w, rep, cov, has_elderly, links.as_ref())
+        })?;
+        outputs.write(&format!("{stem}.geojson"), |w| {
+            export::units_geojson(
+                w,
+                rep,
+                &level.units,
+                cov,
+                has_elderly,
+                links.as_ref().map(|l| (stem.as_str(), l)),
+            )
         })?;
     }
     if !r.study.config.targets.is_empty() {
@@ -485,12 +616,24 @@ fn gpkg_styles(r: &Results<'_>) -> Vec<export::qgis_style::LayerStyle> {
         })
         .collect();
     let mut styles = qgis_style::cells_styles(&cats, r.gaps.spacing_m);
-    if r.units.after.is_some() {
+    // The unnamed level's layer is `units`; named levels (`units_<level>`) are
+    // not styled yet.
+    if r.study.levels.iter().any(|l| l.name.is_none()) {
         styles.push(qgis_style::units_style());
     }
     styles.push(qgis_style::gaps_style());
     styles.push(qgis_style::sites_style(&cats));
     styles
+}
+
+/// The parent columns of level `li` (`None` for the unnamed level).
+fn level_links(study: &Study, li: usize) -> Option<export::Links<'_>> {
+    let level = &study.levels[li];
+    level.name.as_ref()?;
+    Some(export::Links {
+        above: li.checked_sub(1).map(|i| &study.levels[i]),
+        parents: &level.parents,
+    })
 }
 
 /// learncircle.gpkg: cells, units, gap zones, sites and service areas as layers.
@@ -508,8 +651,15 @@ fn write_gpkg(
             has_elderly,
             &r.method,
         )];
-        if let Some(rep) = &r.units.after {
-            layers.push(export::units_layer(rep, &study.units, cov, has_elderly));
+        for (li, (level, res)) in study.levels.iter().zip(&r.units.levels).enumerate() {
+            let stem = level.stem();
+            layers.push(export::units_layer(
+                &res.after,
+                &level.units,
+                cov,
+                has_elderly,
+                level_links(study, li).map(|l| (stem.as_str(), l)),
+            ));
         }
         layers.push(export::gaps_layer(
             &r.gaps.zones,

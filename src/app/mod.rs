@@ -15,16 +15,23 @@ pub mod demo;
 mod export_network;
 mod finish;
 mod grid;
+mod merge;
 mod recommend;
+mod route;
 mod study;
 pub mod tile;
 
-pub use coverage::{Computed, run_coverage};
+pub use coverage::{Computed, run_coverage, run_coverage_on};
 pub use export_network::{ExportNetworkOptions, export_network};
 pub use finish::finish_run;
 pub use grid::{GridOptions, write_grid};
-pub use recommend::{CandidateSource, RecommendOptions, RecommendOutcome, run_recommend};
-pub use study::{Engines, Study, load_study, load_study_with};
+pub use recommend::{
+    CandidateSource, RecommendOptions, RecommendOutcome, run_recommend, run_recommend_on,
+};
+pub use route::{
+    Route, RouteOptions, RouteTarget, parse_lonlat, route_line, run_route, write_routes_geojson,
+};
+pub use study::{Engines, Study, WalkingNetwork, load_study, load_study_on, load_study_with};
 
 /// Distance engine choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,9 +81,12 @@ pub struct CoverageOptions {
     pub out: PathBuf,
     /// Treat rejected records as fatal.
     pub strict: bool,
-    /// Planning units (districts, streets) for per-unit results and targets.
-    pub units: Option<PathBuf>,
-    /// Datum of the units file.
+    /// Planning units (districts, streets) for per-unit results and targets: one
+    /// unnamed file, or several levels coarsest first (`--units street=FILE`).
+    /// Empty: the config's `[[units]]`, if any.
+    #[serde(with = "crate::input::units::serde_sources")]
+    pub units: Vec<crate::input::units::UnitsSource>,
+    /// Datum of the units files (unless a source names its own).
     pub units_crs: InputCrs,
     /// How cells are assigned to units.
     pub unit_assignment: crate::analysis::units::Assignment,
@@ -95,6 +105,66 @@ pub struct CoverageOptions {
     /// Per-cell output formats (`cells.csv`, `cells.geojson`, `learncircle.gpkg`).
     #[serde(default)]
     pub formats: export::Formats,
+    /// Which sheet of each workbook input (`.xlsx`, `.xls`, `.ods`) is read.
+    #[serde(default)]
+    pub sheets: Sheets,
+}
+
+/// Which sheet of each workbook input a run reads (`--sheet [INPUT=]NAME`): one
+/// name for every workbook, or one per input; the first sheet where none is named.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sheets {
+    /// Sheet of every workbook input without its own.
+    pub all: Option<String>,
+    /// Per input: `sites`, `population`, `planned` or `candidates` → sheet.
+    pub by_input: std::collections::BTreeMap<String, String>,
+}
+
+impl Sheets {
+    /// The inputs a sheet can be named for.
+    pub const INPUTS: [&str; 4] = ["sites", "population", "planned", "candidates"];
+
+    /// Add `NAME` (every workbook input) or `INPUT=NAME` (one input); a later
+    /// value for the same input replaces the earlier one.
+    ///
+    /// # Errors
+    /// An empty name, or `X=NAME` where `X` is not one of [`Sheets::INPUTS`] but
+    /// looks like an input name (letters only).
+    pub fn add(&mut self, spec: &str) -> Result<(), String> {
+        let (input, name) = match spec.split_once('=') {
+            Some((input, name)) if Self::INPUTS.contains(&input.trim()) => {
+                (Some(input.trim()), name)
+            }
+            Some((input, _))
+                if !input.is_empty() && input.chars().all(|c| c.is_ascii_alphabetic()) =>
+            {
+                return Err(format!(
+                    "{input:?} is not an input with sheets (use NAME for every workbook, or {}=NAME)",
+                    Self::INPUTS.join("|")
+                ));
+            }
+            _ => (None, spec),
+        };
+        if name.trim().is_empty() {
+            return Err("the sheet name is empty".into());
+        }
+        match input {
+            Some(i) => {
+                self.by_input.insert(i.to_owned(), name.to_owned());
+            }
+            None => self.all = Some(name.to_owned()),
+        }
+        Ok(())
+    }
+
+    /// The sheet to read from `input`'s workbook (`None`: the first sheet).
+    #[must_use]
+    pub fn of(&self, input: &str) -> Option<&str> {
+        self.by_input
+            .get(input)
+            .or(self.all.as_ref())
+            .map(String::as_str)
+    }
 }
 
 /// Options for raster / GeoPackage / shapefile population inputs.
@@ -134,7 +204,7 @@ impl CoverageOptions {
             walk_min: None,
             out,
             strict: false,
-            units: None,
+            units: Vec::new(),
             units_crs: InputCrs::Wgs84,
             unit_assignment: crate::analysis::units::Assignment::Centroid,
             gap_link_m: None,
@@ -144,6 +214,7 @@ impl CoverageOptions {
             planned: None,
             planned_crs: InputCrs::Wgs84,
             formats: export::Formats::default(),
+            sheets: Sheets::default(),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::export::{self, OutputSet};
 use crate::present::report;
 
 use super::CoverageOptions;
-use super::study::{Study, load_study};
+use super::study::{Study, WalkingNetwork, load_study_on};
 
 /// Where generated candidates come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -76,10 +76,21 @@ pub struct RecommendOutcome {
 /// # Errors
 /// Fatal input problems, an unknown category, or an exact instance too large.
 pub fn run_recommend(opts: &RecommendOptions) -> Result<RecommendOutcome> {
+    run_recommend_on(opts, None)
+}
+
+/// [`run_recommend`] on a network read before (see [`super::load_study_on`]).
+///
+/// # Errors
+/// As [`run_recommend`].
+pub fn run_recommend_on(
+    opts: &RecommendOptions,
+    network: Option<&WalkingNetwork>,
+) -> Result<RecommendOutcome> {
     let mut timer = Timer::new();
     let mut outputs = OutputSet::prepare(&opts.study.out)?;
     check_options(opts)?;
-    let study = load_study(&opts.study, &mut timer)?;
+    let study = load_study_on(&opts.study, &mut timer, network)?;
     let mut rejected = study.rejected.clone();
     let cat = find_category(&study, &opts.category)?;
     let engines = study.engines();
@@ -168,10 +179,10 @@ fn check_options(opts: &RecommendOptions) -> Result<()> {
     if opts.k > MAX_K {
         bail!("-k {}: at most {MAX_K} new sites per run", opts.k);
     }
-    if let Some(c) = opts.capacity {
-        if !(c.is_finite() && c > 0.0) {
-            bail!("--capacity {c}: must be a positive number of persons");
-        }
+    if let Some(c) = opts.capacity
+        && !(c.is_finite() && c > 0.0)
+    {
+        bail!("--capacity {c}: must be a positive number of persons");
     }
     Ok(())
 }
@@ -240,7 +251,11 @@ fn read_candidates(
     path: &std::path::Path,
     rejected: &mut Vec<Rejected>,
 ) -> Result<Vec<Candidate>> {
-    let read = crate::input::sites::read_candidates(path, opts.candidates_crs)?;
+    let read = crate::input::sites::read_candidates(
+        path,
+        opts.study.sheets.of("candidates"),
+        opts.candidates_crs,
+    )?;
     rejected.extend(read.rejected);
     let file = path.display().to_string();
     let mut out = Vec::new();

@@ -11,12 +11,13 @@ use crate::base::progress::Progress;
 use crate::base::timing::Timer;
 use crate::config::{Category, Config, Layer, PLANNING_SPEED_M_PER_MIN, RunSettings};
 use crate::crs::{InputCrs, LocalProjection};
-use crate::input::{population::read_population, sites::read_sites};
+use crate::input::workbook::is_workbook;
+use crate::input::{population::read_population_in, sites::read_sites_in};
 use crate::present::report;
 
 use super::{ConfigSource, CoverageOptions, Mode, PopulationFormatOptions};
 
-fn load_config(src: &ConfigSource) -> Result<Config> {
+pub(super) fn load_config(src: &ConfigSource) -> Result<Config> {
     Ok(match src {
         ConfigSource::File(p) => Config::from_path(p)?,
         ConfigSource::Preset(name) => Config::preset(name)?,
@@ -26,7 +27,7 @@ fn load_config(src: &ConfigSource) -> Result<Config> {
 
 /// Resolve the categories of a run and assign each site to one; sites whose
 /// category is not analysed are rejected.
-fn assign_categories(
+pub(super) fn assign_categories(
     config: &Config,
     raw: Vec<RawSite>,
     threshold_m: f64,
@@ -199,7 +200,7 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
         .unwrap_or("")
         .to_ascii_lowercase();
     let f = &opts.population_format;
-    if matches!(ext.as_str(), "csv" | "txt" | "tsv" | "geojson" | "json") {
+    if matches!(ext.as_str(), "csv" | "txt" | "tsv" | "geojson" | "json") || is_workbook(path) {
         if !f.elderly_rasters.is_empty()
             || f.layer.is_some()
             || !f.elderly_columns.is_empty()
@@ -248,7 +249,7 @@ fn read_population_any(opts: &CoverageOptions) -> Result<PopulationInput> {
 /// An unreadable file, or no cell inside the clip area.
 fn read_population_points(opts: &CoverageOptions) -> Result<PopulationInput> {
     let (path, f) = (&opts.population, &opts.population_format);
-    let r = read_population(path, opts.population_crs)?;
+    let r = read_population_in(path, opts.sheets.of("population"), opts.population_crs)?;
     let mut input = PopulationInput {
         has_elderly: r.has_elderly,
         input_total: r.input_total,
@@ -364,8 +365,8 @@ pub struct Study {
     pub cells_xy: Vec<[f64; 2]>,
     /// Sites (local metres).
     pub sites: Vec<Site>,
-    /// Units (local metres), if any.
-    pub units: Vec<crate::analysis::units::Unit>,
+    /// Unit levels (local metres), coarsest first; empty without `--units`.
+    pub levels: Vec<crate::analysis::units::UnitLevel>,
     /// The local projection.
     pub proj: LocalProjection,
     /// The walking graph (network mode).
@@ -441,10 +442,11 @@ impl Study {
     pub fn read_more_sites(
         &self,
         path: &std::path::Path,
+        sheet: Option<&str>,
         crs: InputCrs,
         rejected: &mut Vec<Rejected>,
     ) -> Result<Vec<Site>> {
-        let read = read_sites(path, crs)?;
+        let read = read_sites_in(path, sheet, crs)?;
         let file = path.display().to_string();
         rejected.extend(read.rejected);
         let mut kept = Vec::with_capacity(read.sites.len());
@@ -479,13 +481,72 @@ impl Study {
     }
 }
 
+/// An OSM extract read once — its walkable ways and the nodes they reference, in
+/// WGS84 — so several runs on one city need not decode the file again (the Python
+/// package's `read_network`). Each run builds its graph with its own projection,
+/// exactly as [`crate::network::Graph::from_osm_file`] would.
+pub struct WalkingNetwork {
+    path: std::path::PathBuf,
+    data: crate::network::osm::OsmData,
+}
+
+impl WalkingNetwork {
+    /// Read the walkable part of an OSM PBF or XML file.
+    ///
+    /// # Errors
+    /// When the file cannot be read (the same errors as a run reading it).
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        Ok(Self {
+            path: path.to_path_buf(),
+            data: crate::network::read_walkable(path)?,
+        })
+    }
+
+    /// The file it was read from.
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Nodes and walkable ways kept.
+    #[must_use]
+    pub fn counts(&self) -> (usize, usize) {
+        (self.data.nodes.len(), self.data.ways.len())
+    }
+}
+
 /// Read, validate and project everything a run needs (and the network in network
 /// mode). Fatal problems are errors; row problems are in `Study::rejected`.
 ///
 /// # Errors
 /// Any fatal input or configuration problem.
 pub fn load_study(opts: &CoverageOptions, timer: &mut Timer) -> Result<Study> {
-    load_study_with(opts, timer, true)
+    load(opts, timer, Net::File)
+}
+
+/// [`load_study`] with the network already read: its graph is built from
+/// `network` instead of reading `opts.network` (which still selects the engine and
+/// names the file in the outputs). `None` reads the file as [`load_study`] does.
+///
+/// # Errors
+/// Any fatal input or configuration problem.
+pub fn load_study_on(
+    opts: &CoverageOptions,
+    timer: &mut Timer,
+    network: Option<&WalkingNetwork>,
+) -> Result<Study> {
+    load(opts, timer, network.map_or(Net::File, Net::Read))
+}
+
+/// Where a study's graph comes from.
+#[derive(Clone, Copy)]
+enum Net<'a> {
+    /// Read `opts.network`.
+    File,
+    /// Not built (tile plans and merges).
+    Skip,
+    /// Built from a network read before.
+    Read(&'a WalkingNetwork),
 }
 
 /// [`load_study`], optionally without reading the network (`Study::graph` is then
@@ -498,11 +559,19 @@ pub fn load_study_with(
     timer: &mut Timer,
     with_network: bool,
 ) -> Result<Study> {
+    load(
+        opts,
+        timer,
+        if with_network { Net::File } else { Net::Skip },
+    )
+}
+
+fn load(opts: &CoverageOptions, timer: &mut Timer, net: Net<'_>) -> Result<Study> {
     let mut warnings: Vec<String> = Vec::new();
     let config = load_config(&opts.config)?;
     let (run, threshold_m, mode) = run_settings(opts, &config)?;
     timer.stage("config");
-    let read = read_inputs(opts)?;
+    let read = read_inputs(opts, &config)?;
     timer.stage("read inputs");
     let p = validate_and_project(opts, &config, threshold_m, read, &mut warnings)?;
     timer.stage("validate and project");
@@ -518,11 +587,11 @@ pub fn load_study_with(
     }
     let progress = Progress::stage("reading the walking network");
     let cells_xy: Vec<[f64; 2]> = p.cells.iter().map(|c| c.xy).collect();
-    let graph = if with_network {
-        read_graph(opts, mode, &p.proj, timer, &mut warnings)?
-    } else {
+    let graph = if let Net::Skip = net {
         straight_mode_warning(opts, mode, &mut warnings);
         None
+    } else {
+        read_graph(opts, mode, &p.proj, timer, &mut warnings, net)?
     };
     progress.finish();
     Ok(Study {
@@ -533,7 +602,7 @@ pub fn load_study_with(
         cells: p.cells,
         cells_xy,
         sites: p.sites,
-        units: p.units,
+        levels: p.levels,
         proj: p.proj,
         graph,
         rejected: p.rejected,
@@ -584,7 +653,10 @@ fn run_settings(opts: &CoverageOptions, config: &Config) -> Result<(RunSettings,
 struct ReadInputs {
     sites: Vec<RawSite>,
     pop: PopulationInput,
-    units: Option<crate::input::units::UnitsRead>,
+    units: Vec<(
+        crate::input::units::UnitsSource,
+        crate::input::units::UnitsRead,
+    )>,
     rejected: Vec<Rejected>,
     /// Site rows read (used + rejected at read time).
     sites_read: usize,
@@ -594,17 +666,30 @@ struct ReadInputs {
 ///
 /// # Errors
 /// A file that cannot be read at all.
-fn read_inputs(opts: &CoverageOptions) -> Result<ReadInputs> {
+fn read_inputs(opts: &CoverageOptions, config: &Config) -> Result<ReadInputs> {
     let progress = Progress::stage("reading inputs");
-    let sites_read = read_sites(&opts.sites, opts.sites_crs)?;
+    let sites_read = read_sites_in(&opts.sites, opts.sheets.of("sites"), opts.sites_crs)?;
     let mut pop = read_population_any(opts)?;
     if opts.population_format.integer {
         require_integers(&mut pop, &opts.population.display().to_string())?;
     }
-    let units = match &opts.units {
-        Some(p) => Some(crate::input::units::read_units(p, opts.units_crs)?),
-        None => None,
+    crate::input::units::check_sources(&opts.units).map_err(anyhow::Error::msg)?;
+    let sources = if opts.units.is_empty() {
+        &config.units
+    } else {
+        &opts.units
     };
+    let units = sources
+        .iter()
+        .map(|s| {
+            let read = crate::input::units::read_units_with(
+                &s.path,
+                s.crs.unwrap_or(opts.units_crs),
+                &s.fields,
+            )?;
+            Ok((s.clone(), read))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut rejected: Vec<Rejected> = sites_read.rejected;
     let n_sites = sites_read.sites.len() + rejected.len();
     rejected.append(&mut pop.rejected);
@@ -623,7 +708,7 @@ struct Projected {
     categories: Vec<Category>,
     cells: Vec<Cell>,
     sites: Vec<Site>,
-    units: Vec<crate::analysis::units::Unit>,
+    levels: Vec<crate::analysis::units::UnitLevel>,
     proj: LocalProjection,
     rejected: Vec<Rejected>,
     sites_read: usize,
@@ -690,27 +775,117 @@ fn validate_and_project(
             ));
         }
     }
-    let units = match units_read {
-        None => Vec::new(),
-        Some(u) => {
-            warnings.extend(u.warnings);
-            rejected.extend(u.rejected);
-            u.units
-                .into_iter()
-                .map(|raw| crate::analysis::units::Unit::project(raw, &proj))
-                .collect::<Result<_, _>>()?
-        }
-    };
+    let levels = project_levels(units_read, &proj, &categories, warnings, &mut rejected)?;
     Ok(Projected {
         categories,
         cells,
         sites,
-        units,
+        levels,
         proj,
         rejected,
         sites_read,
         pop,
     })
+}
+
+/// Unit levels projected, each linked to the level above by area share;
+/// straddling units and categories bound to a level the run lacks are warnings.
+///
+/// # Errors
+/// A vertex that cannot be projected.
+fn project_levels(
+    read: Vec<(
+        crate::input::units::UnitsSource,
+        crate::input::units::UnitsRead,
+    )>,
+    proj: &LocalProjection,
+    categories: &[Category],
+    warnings: &mut Vec<String>,
+    rejected: &mut Vec<Rejected>,
+) -> Result<Vec<crate::analysis::units::UnitLevel>> {
+    use crate::analysis::units::{STRADDLE_SHARE, Unit, UnitLevel, find_parents};
+    let mut levels: Vec<UnitLevel> = Vec::with_capacity(read.len());
+    for (source, u) in read {
+        warnings.extend(u.warnings);
+        rejected.extend(u.rejected);
+        let units: Vec<Unit> = u
+            .units
+            .into_iter()
+            .map(|raw| Unit::project(raw, proj))
+            .collect::<Result<_, _>>()?;
+        let parents = match levels.last() {
+            Some(above) => find_parents(&units, &above.units),
+            None => Vec::new(),
+        };
+        let level = UnitLevel {
+            name: source.level.clone(),
+            file: source.path.display().to_string(),
+            units,
+            parents,
+        };
+        if let Some(above) = levels.last() {
+            let straddling: Vec<String> = level
+                .units
+                .iter()
+                .zip(&level.parents)
+                .filter_map(|(c, p)| match p {
+                    Some(p) if p.straddles() => Some(format!(
+                        "{} ({:.0} % in {})",
+                        c.id,
+                        p.share * 100.0,
+                        above.units[p.index as usize].id
+                    )),
+                    Some(_) => None,
+                    None => Some(format!(
+                        "{} (in no {})",
+                        c.id,
+                        above.name.as_deref().unwrap_or("")
+                    )),
+                })
+                .collect();
+            if !straddling.is_empty() {
+                warnings.push(format!(
+                    "unit level {:?}: {} of {} units straddle their parent {:?} (less than {:.0} % of the area inside one; see parent_share in {}.csv): {}",
+                    level.name.as_deref().unwrap_or(""),
+                    straddling.len(),
+                    level.units.len(),
+                    above.name.as_deref().unwrap_or(""),
+                    STRADDLE_SHARE * 100.0,
+                    level.stem(),
+                    first_few(&straddling)
+                ));
+            }
+        }
+        levels.push(level);
+    }
+    if levels.iter().any(|l| l.name.is_some()) {
+        for c in categories {
+            if let Some(l) = &c.level
+                && !levels.iter().any(|x| x.name.as_ref() == Some(l))
+            {
+                warnings.push(format!(
+                    "category {:?} belongs to unit level {l:?}, which this run does not have (levels: {}); its has_site is not judged per {l}",
+                    c.name,
+                    levels.iter().filter_map(|x| x.name.as_deref()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+    }
+    Ok(levels)
+}
+
+/// The first ten items, then `… (N more)`.
+fn first_few(items: &[String]) -> String {
+    let mut s = items
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > 10 {
+        s.push_str(&format!(", … ({} more)", items.len() - 10));
+    }
+    s
 }
 
 /// Sites whose lon/lat look swapped are an error; sites far from the population
@@ -744,13 +919,17 @@ fn read_graph(
     proj: &LocalProjection,
     timer: &mut Timer,
     warnings: &mut Vec<String>,
+    net: Net<'_>,
 ) -> Result<Option<crate::network::Graph>> {
     let (Mode::Network, Some(path)) = (mode, &opts.network) else {
         straight_mode_warning(opts, mode, warnings);
         return Ok(None);
     };
-    let g =
-        crate::network::Graph::from_osm_file(path, proj, &crate::network::GraphOptions::default())?;
+    let graph_opts = crate::network::GraphOptions::default();
+    let g = match net {
+        Net::Read(n) => crate::network::Graph::from_osm_data(path, &n.data, proj, &graph_opts)?,
+        Net::File | Net::Skip => crate::network::Graph::from_osm_file(path, proj, &graph_opts)?,
+    };
     timer.stage("read network");
     let st = g.stats();
     if let Some(example) = st.missing_node_example() {

@@ -11,7 +11,7 @@
 //!   walkable ways with a node within the halo; writes per-cell engine results at
 //!   full precision (`tile_cells.jsonl`) and the snapping result of the sites assigned
 //!   to the tile (`tile_sites.jsonl`).
-//! * `merge DIR…`: checks that every tile of one plan is present exactly once,
+//! * `merge DIR…` (`app/merge.rs`): checks that every tile of one plan is present exactly once,
 //!   re-reads the (small) inputs, assembles the coverage from the tiles and writes the
 //!   outputs through the same code as a one-machine run — byte-identical files.
 //!
@@ -26,18 +26,33 @@
 //! `halo = B + max_snap_m + 50 m + 1000 m` (e.g. 2 × 1000 m + 300 + 50 + 1000 =
 //! 3350 m): at least the largest threshold's walking distance plus the snap distance.
 //!
-//! Not supported in tile runs (an error): `--planned`, `--access`, `--service-areas`.
+//! What-if runs (`--planned`) tile like any run: each tile computes its core cells
+//! with all sites and with the existing sites only (`tile_cells_before.jsonl`).
+//!
+//! 2SFCA (`--access`): a site's ratio needs every cell within the threshold `T` of
+//! it, and a core cell's score needs the ratios of every site within `T` of it. A
+//! tile therefore takes the sites within `T` of its core (and the sites it owns),
+//! the cells within `2T` of its core, and computes both steps on them: a core
+//! cell's score sums the same sites in the same order as one machine, and an owned
+//! site's ratio sums the same cells. The search bound of the halo rule becomes
+//! `max(search bound, 2T)`. Tiles write the core cells' scores
+//! (`tile_access.jsonl`) and their sites' ratios (`tile_access_sites.jsonl`);
+//! `merge` fills the totals as one machine does.
+//!
+//! Not supported in tile runs (an error): `--service-areas` (the service area of a
+//! category is one polygon union over the whole city; a union of per-tile unions
+//! does not give the one-machine polygon bit for bit).
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::{Computed, CoverageOptions, Mode, RunOutcome, Study, finish_run, load_study_with};
+use super::coverage::{category_access, sites_with_plan};
+use super::{CoverageOptions, Mode, Study, load_study_with};
 use crate::analysis::distance::{CategoryReach, Euclidean, Reach, Walking};
-use crate::base::model::Rejected;
+use crate::base::model::{Cell, Site};
 use crate::base::timing::Timer;
 use crate::export::{Formats, OutputSet};
 use crate::network::{Graph, GraphOptions, GraphSummary, SnapOptions, osm};
@@ -136,16 +151,30 @@ fn tile_index(xy: [f64; 2], tile_m: f64) -> (i64, i64) {
 }
 
 fn unsupported(opts: &CoverageOptions) -> Result<()> {
-    if opts.planned.is_some() {
-        bail!("--planned is not supported with tiles (run the what-if on one machine)");
-    }
-    if opts.access.is_some() {
-        bail!("--access is not supported with tiles (2SFCA catchments cross tile edges)");
-    }
     if opts.service_buffer_m.is_some() {
-        bail!("--service-areas is not supported with tiles");
+        bail!(
+            "--service-areas is not supported with tiles (a category's service area is one \
+             polygon union over the whole city): run it on one machine"
+        );
     }
     Ok(())
+}
+
+/// The search bound of the halo rule: the largest threshold × search factor, and
+/// with `--access` at least twice the largest threshold (see the module docs).
+fn search_bound_m(opts: &CoverageOptions, study: &Study) -> f64 {
+    let fold = |f: &dyn Fn(f64) -> f64| {
+        study
+            .categories
+            .iter()
+            .map(|c| f(c.threshold_m))
+            .fold(0.0, f64::max)
+    };
+    let bound = fold(&|t| t * study.run.search_factor);
+    match opts.access {
+        Some(_) => bound.max(fold(&|t| 2.0 * t)),
+        None => bound,
+    }
 }
 
 /// `learncircle plan`: split the study area into tiles.
@@ -160,11 +189,7 @@ pub fn make_plan(opts: &CoverageOptions, tile_km: f64, out: &Path) -> Result<Pla
     let mut timer = Timer::new();
     let study = load_study_with(opts, &mut timer, false)?;
     let tile_m = tile_km * 1000.0;
-    let bound_m = study
-        .categories
-        .iter()
-        .map(|c| c.threshold_m * study.run.search_factor)
-        .fold(0.0, f64::max);
+    let bound_m = search_bound_m(opts, &study);
     let halo_m = bound_m + study.run.max_snap_m + SNAP_SURFACE_MARGIN_M + MIN_COMPONENT_M;
     let network = match (study.mode, &opts.network) {
         (Mode::Network, Some(path)) => {
@@ -247,7 +272,12 @@ pub fn make_plan(opts: &CoverageOptions, tile_km: f64, out: &Path) -> Result<Pla
         tile_m,
         halo_m,
         halo_rule: format!(
-            "search bound {bound_m} m (largest threshold × search factor) + snap {} m + surface margin {SNAP_SURFACE_MARGIN_M} m + minimum component {MIN_COMPONENT_M} m",
+            "search bound {bound_m} m ({}) + snap {} m + surface margin {SNAP_SURFACE_MARGIN_M} m + minimum component {MIN_COMPONENT_M} m",
+            if opts.access.is_some() {
+                "largest of threshold × search factor and 2 × threshold, for 2SFCA"
+            } else {
+                "largest threshold × search factor"
+            },
             study.run.max_snap_m
         ),
         network,
@@ -282,7 +312,7 @@ pub fn read_plan(path: &Path) -> Result<Plan> {
     Ok(plan)
 }
 
-fn check_study(study: &Study, plan: &Plan, what: &str) -> Result<()> {
+pub(super) fn check_study(study: &Study, plan: &Plan, what: &str) -> Result<()> {
     let (lon, lat) = study.proj.origin();
     let fp = fingerprint(study);
     if (lon, lat) != (plan.projection.lon_0, plan.projection.lat_0) || fp != plan.fingerprint {
@@ -297,19 +327,40 @@ fn check_study(study: &Study, plan: &Plan, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// The tile run asks for the same what-if and 2SFCA as the plan (which `merge`
+/// follows).
+///
+/// # Errors
+/// `--planned`, `--planned-crs` or `--access` differ from the plan's.
+fn check_extras(opts: &CoverageOptions, plan: &Plan, index: usize) -> Result<()> {
+    let p = &plan.options;
+    if opts.planned != p.planned || opts.planned_crs != p.planned_crs || opts.access != p.access {
+        bail!(
+            "tile {index}: --planned/--planned-crs/--access must be the ones the plan was made with \
+             (plan: --planned {}, --access {}): give `plan` the same flags",
+            p.planned
+                .as_ref()
+                .map_or("none".into(), |f| f.display().to_string()),
+            p.access
+                .map_or("none", crate::analysis::access::Method::name)
+        );
+    }
+    Ok(())
+}
+
 /// `tile.json` of a tile directory.
 #[derive(Debug, Serialize, Deserialize)]
-struct TileMeta {
-    plan: Plan,
-    tile: usize,
-    cells: usize,
-    sites_checked: usize,
+pub(super) struct TileMeta {
+    pub(super) plan: Plan,
+    pub(super) tile: usize,
+    pub(super) cells: usize,
+    pub(super) sites_checked: usize,
     /// Stage times of this tile run (not used by `merge`).
     #[serde(default)]
-    timings_ms: Vec<crate::present::report::StageTiming>,
+    pub(super) timings_ms: Vec<crate::present::report::StageTiming>,
     /// The tile run's `--format`: what `merge` writes unless told otherwise.
     #[serde(default)]
-    formats: Formats,
+    pub(super) formats: Formats,
 }
 
 /// What a tile run hands back to `main`.
@@ -353,31 +404,45 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
             plan.tiles.len().saturating_sub(1)
         );
     };
+    check_extras(opts, &plan, index)?;
     let mut outputs = OutputSet::prepare(&opts.out)?;
     let mut timer = Timer::new();
     let study = load_study_with(opts, &mut timer, false)?;
     check_study(&study, &plan, &format!("tile {index}"))?;
+    // Planned sites join the existing ones (what-if); their rejections are
+    // reported by `merge`, which reads them again.
+    let (sites, n_existing, _) = sites_with_plan(opts, &study, &mut Vec::new())?;
     let core: Vec<usize> = (0..study.cells.len())
         .filter(|&i| tile_index(study.cells[i].xy, plan.tile_m) == (spec.ix, spec.iy))
         .collect();
-    let core_xy: Vec<[f64; 2]> = core.iter().map(|&i| study.cells_xy[i]).collect();
-    let my_sites: Vec<usize> = (0..study.sites.len())
-        .filter(|&k| site_tile(study.sites[k].xy, &plan) == index)
+    let my_sites: Vec<usize> = (0..sites.len())
+        .filter(|&k| site_tile(sites[k].xy, &plan) == index)
         .collect();
     let graph = match (study.mode, &opts.network) {
-        (Mode::Network, Some(path)) => Some(tile_graph(path, &study, &spec, &plan, &my_sites)?),
+        (Mode::Network, Some(path)) => {
+            Some(tile_graph(path, &study, &sites, &spec, &plan, &my_sites)?)
+        }
         _ => None,
     };
     timer.stage("read network");
-    let tile = TileDistances::compute(
-        &study,
-        graph.as_ref(),
-        &core_xy,
-        &spec,
-        plan.halo_m,
-        &my_sites,
-    );
+    let input = TileInput {
+        study: &study,
+        sites: &sites,
+        graph: graph.as_ref(),
+        spec: &spec,
+        halo_m: plan.halo_m,
+        core: &core,
+        my_sites: &my_sites,
+    };
+    let what_if = opts.planned.is_some().then_some(n_existing);
+    let tile = TileDistances::compute(&input, what_if);
     timer.stage("distances");
+    let access = opts
+        .access
+        .map(|method| TileAccess::compute(&input, method));
+    if access.is_some() {
+        timer.stage("access (2SFCA)");
+    }
     let meta = TileMeta {
         plan,
         tile: index,
@@ -387,6 +452,9 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
         formats: opts.formats,
     };
     write_tile(&mut outputs, &meta, &core, &tile)?;
+    if let Some(a) = &access {
+        a.write(&mut outputs, &core)?;
+    }
     outputs.commit()?;
     Ok(TileOutcome {
         cells: core.len(),
@@ -402,6 +470,7 @@ pub fn run_tile(opts: &CoverageOptions, plan_path: &Path, index: usize) -> Resul
 fn tile_graph(
     path: &Path,
     study: &Study,
+    sites: &[Site],
     spec: &TileSpec,
     plan: &Plan,
     my_sites: &[usize],
@@ -416,7 +485,7 @@ fn tile_graph(
     let site_index = rstar::RTree::bulk_load(
         my_sites
             .iter()
-            .map(|&k| study.sites[k].xy)
+            .map(|&k| sites[k].xy)
             .collect::<Vec<[f64; 2]>>(),
     );
     let keep_node = |lon: f64, lat: f64| -> bool {
@@ -450,78 +519,211 @@ fn tile_graph(
     )?)
 }
 
-/// Distances of a tile's core cells to the sites within its halo, and the
-/// snapping check of the sites the tile owns.
+/// What one tile computes on: the study, the sites (existing, then planned), the
+/// tile's graph, its core cells and the sites it owns.
+struct TileInput<'a> {
+    study: &'a Study,
+    sites: &'a [Site],
+    graph: Option<&'a Graph>,
+    spec: &'a TileSpec,
+    halo_m: f64,
+    core: &'a [usize],
+    my_sites: &'a [usize],
+}
+
+impl TileInput<'_> {
+    fn snap_options(&self) -> SnapOptions {
+        SnapOptions {
+            max_snap_m: self.study.run.max_snap_m,
+            ..SnapOptions::default()
+        }
+    }
+
+    /// The run's engine over the cells `xy`: walking on the tile graph, else
+    /// straight lines.
+    fn engine<'g>(&'g self, xy: &'g [[f64; 2]]) -> Box<dyn Reach + 'g> {
+        match self.graph {
+            Some(g) => Box::new(Walking::new(g, xy, self.snap_options())),
+            None => Box::new(Euclidean::new(xy, self.study.run.circuity)),
+        }
+    }
+
+    /// Each category's reach of `sites` (those within the halo) at the core cells.
+    fn reaches(&self, engine: &dyn Reach, sites: &[Site]) -> Vec<CategoryReach> {
+        let study = self.study;
+        study
+            .categories
+            .iter()
+            .map(|cat| {
+                let xy: Vec<[f64; 2]> = sites
+                    .iter()
+                    .filter(|s| {
+                        s.category == cat.name && within(s.xy, self.spec.core_xy, self.halo_m)
+                    })
+                    .map(|s| s.xy)
+                    .collect();
+                engine.category_reach(
+                    &xy,
+                    &cat.profile,
+                    cat.threshold_m,
+                    cat.threshold_m * study.run.search_factor,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Distances of a tile's core cells to the sites within its halo (with the
+/// planned sites and, in what-if runs, without), and the snapping check of the
+/// sites the tile owns.
 struct TileDistances {
     reaches: Vec<CategoryReach>,
+    /// What-if runs: the reaches of the existing sites only.
+    before: Option<Vec<CategoryReach>>,
     off: Vec<bool>,
     /// (site index, snapping error) of the sites this tile checks.
     site_checks: Vec<(usize, Option<String>)>,
 }
 
 impl TileDistances {
-    fn compute(
-        study: &Study,
-        graph: Option<&Graph>,
-        core_xy: &[[f64; 2]],
-        spec: &TileSpec,
-        halo: f64,
-        my_sites: &[usize],
-    ) -> Self {
-        let walking = graph.map(|g| {
-            Walking::new(
-                g,
-                core_xy,
-                SnapOptions {
-                    max_snap_m: study.run.max_snap_m,
-                    ..SnapOptions::default()
-                },
-            )
-        });
-        let euclidean = Euclidean::new(core_xy, study.run.circuity);
+    /// `what_if`: the number of existing sites, when planned sites follow them.
+    fn compute(input: &TileInput<'_>, what_if: Option<usize>) -> Self {
+        let core_xy: Vec<[f64; 2]> = input
+            .core
+            .iter()
+            .map(|&i| input.study.cells_xy[i])
+            .collect();
+        let walking = input
+            .graph
+            .map(|g| Walking::new(g, &core_xy, input.snap_options()));
+        let euclidean;
         let engine: &dyn Reach = match &walking {
             Some(w) => w,
-            None => &euclidean,
+            None => {
+                euclidean = Euclidean::new(&core_xy, input.study.run.circuity);
+                &euclidean
+            }
         };
-        let reaches = study
-            .categories
-            .iter()
-            .map(|cat| {
-                let sites: Vec<[f64; 2]> = study
-                    .sites
-                    .iter()
-                    .filter(|s| s.category == cat.name && within(s.xy, spec.core_xy, halo))
-                    .map(|s| s.xy)
-                    .collect();
-                engine.category_reach(
-                    &sites,
-                    &cat.profile,
-                    cat.threshold_m,
-                    cat.threshold_m * study.run.search_factor,
-                )
-            })
-            .collect();
-        let off = engine.cell_off_network();
         let site_checks = match &walking {
             Some(w) => {
-                let xy: Vec<[f64; 2]> = my_sites.iter().map(|&k| study.sites[k].xy).collect();
-                my_sites
+                let xy: Vec<[f64; 2]> = input.my_sites.iter().map(|&k| input.sites[k].xy).collect();
+                input
+                    .my_sites
                     .iter()
                     .zip(w.site_snaps(&xy))
                     .map(|(&k, s)| (k, s.err().map(|e| e.to_string())))
                     .collect()
             }
-            None => my_sites.iter().map(|&k| (k, None)).collect(),
+            None => input.my_sites.iter().map(|&k| (k, None)).collect(),
         };
         Self {
-            reaches,
-            off,
+            reaches: input.reaches(engine, input.sites),
+            before: what_if.map(|n| input.reaches(engine, &input.sites[..n])),
+            off: engine.cell_off_network(),
             site_checks,
         }
     }
 }
 
-/// tile.json, tile_cells.jsonl and tile_sites.jsonl.
+/// 2SFCA of one tile (see the module docs): the scores of its core cells and
+/// the ratios of the sites it owns, per category.
+struct TileAccess {
+    /// Per category, per core cell.
+    scores: Vec<Vec<f64>>,
+    /// (site index, ratio) of the owned sites, over all categories.
+    ratios: Vec<(usize, Option<f64>)>,
+}
+
+impl TileAccess {
+    fn compute(input: &TileInput<'_>, method: crate::analysis::access::Method) -> Self {
+        let study = input.study;
+        let core_xy = input.spec.core_xy;
+        let t_max = study
+            .categories
+            .iter()
+            .map(|c| c.threshold_m)
+            .fold(0.0, f64::max);
+        let ext: Vec<usize> = (0..study.cells.len())
+            .filter(|&i| within(study.cells_xy[i], core_xy, 2.0 * t_max))
+            .collect();
+        let ext_cells: Vec<Cell> = ext.iter().map(|&i| study.cells[i].clone()).collect();
+        let ext_xy: Vec<[f64; 2]> = ext.iter().map(|&i| study.cells_xy[i]).collect();
+        // Both lists are in cell order, and the core lies inside the extension.
+        let core_pos: Vec<usize> = input
+            .core
+            .iter()
+            .filter_map(|i| ext.binary_search(i).ok())
+            .collect();
+        debug_assert_eq!(core_pos.len(), input.core.len());
+        let engine = input.engine(&ext_xy);
+        let mut scores = Vec::with_capacity(study.categories.len());
+        let mut ratios = Vec::new();
+        for cat in &study.categories {
+            let own: Vec<usize> = (0..input.sites.len())
+                .filter(|&k| {
+                    let s = &input.sites[k];
+                    s.category == cat.name
+                        && (within(s.xy, core_xy, cat.threshold_m)
+                            || input.my_sites.binary_search(&k).is_ok())
+                })
+                .collect();
+            let refs: Vec<&Site> = own.iter().map(|&k| &input.sites[k]).collect();
+            let r = category_access(method, cat, &ext_cells, &refs, &*engine);
+            scores.push(core_pos.iter().map(|&p| r.score[p]).collect());
+            ratios.extend(
+                own.iter()
+                    .zip(&r.ratio)
+                    .filter(|(k, _)| input.my_sites.binary_search(k).is_ok())
+                    .map(|(&k, &ratio)| (k, ratio)),
+            );
+        }
+        ratios.sort_by_key(|(k, _)| *k);
+        Self { scores, ratios }
+    }
+
+    /// tile_access.jsonl (`[cell, [score…]]`) and tile_access_sites.jsonl
+    /// (`[site, ratio or null]`).
+    fn write(&self, outputs: &mut OutputSet, core: &[usize]) -> Result<()> {
+        outputs.write("tile_access.jsonl", |w| {
+            for (k, &i) in core.iter().enumerate() {
+                let a: Vec<f64> = self.scores.iter().map(|s| s[k]).collect();
+                let line = serde_json::to_string(&(i, a)).map_err(std::io::Error::other)?;
+                writeln!(w, "{line}")?;
+            }
+            Ok(())
+        })?;
+        outputs.write("tile_access_sites.jsonl", |w| {
+            for r in &self.ratios {
+                let line = serde_json::to_string(r).map_err(std::io::Error::other)?;
+                writeln!(w, "{line}")?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+/// One `[cell, off_network, [dist_m…], [sites_within…]]` line per core cell.
+fn write_reaches(
+    outputs: &mut OutputSet,
+    name: &str,
+    core: &[usize],
+    off: &[bool],
+    reaches: &[CategoryReach],
+) -> Result<()> {
+    outputs.write(name, |w| {
+        for (k, &i) in core.iter().enumerate() {
+            let d: Vec<Option<f64>> = reaches.iter().map(|r| r.dist_m[k]).collect();
+            let n: Vec<u32> = reaches.iter().map(|r| r.sites_within[k]).collect();
+            let line = serde_json::to_string(&(i, off[k], d, n)).map_err(std::io::Error::other)?;
+            writeln!(w, "{line}")?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// tile.json, tile_cells.jsonl (tile_cells_before.jsonl) and tile_sites.jsonl.
 fn write_tile(
     outputs: &mut OutputSet,
     meta: &TileMeta,
@@ -533,16 +735,10 @@ fn write_tile(
         w.write_all(meta_json.as_bytes())?;
         w.write_all(b"\n")
     })?;
-    outputs.write("tile_cells.jsonl", |w| {
-        for (k, &i) in core.iter().enumerate() {
-            let d: Vec<Option<f64>> = tile.reaches.iter().map(|r| r.dist_m[k]).collect();
-            let n: Vec<u32> = tile.reaches.iter().map(|r| r.sites_within[k]).collect();
-            let line =
-                serde_json::to_string(&(i, tile.off[k], d, n)).map_err(std::io::Error::other)?;
-            writeln!(w, "{line}")?;
-        }
-        Ok(())
-    })?;
+    write_reaches(outputs, "tile_cells.jsonl", core, &tile.off, &tile.reaches)?;
+    if let Some(before) = &tile.before {
+        write_reaches(outputs, "tile_cells_before.jsonl", core, &tile.off, before)?;
+    }
     outputs.write("tile_sites.jsonl", |w| {
         for (k, err) in &tile.site_checks {
             let line = serde_json::to_string(&(k, err)).map_err(std::io::Error::other)?;
@@ -553,256 +749,4 @@ fn write_tile(
     Ok(())
 }
 
-/// `learncircle merge`: combine tile directories into one run's outputs, in
-/// `formats` (default: the `--format` the tile runs were given, which must agree).
-///
-/// # Errors
-/// Tiles of different plans, missing or duplicate tiles, tiles asking for
-/// different formats (without `formats`), input mismatch, output errors.
-pub fn merge(dirs: &[PathBuf], out: &Path, formats: Option<Formats>) -> Result<RunOutcome> {
-    if dirs.is_empty() {
-        bail!("merge needs the tile directories");
-    }
-    let outputs = OutputSet::prepare(out)?;
-    let mut timer = Timer::new();
-    let metas = read_metas(dirs)?;
-    let plan = metas[0].1.plan.clone();
-    check_tile_set(&metas, &plan)?;
-    let formats = match formats {
-        Some(f) => f,
-        None => common_formats(&metas)?,
-    };
-    let mut opts = plan.options.clone();
-    opts.out = out.to_path_buf();
-    opts.formats = formats;
-    let study = load_study_with(&opts, &mut timer, false)?;
-    check_study(&study, &plan, "merge")?;
-    let mut results = TileResults::empty(&study);
-    for (d, _) in &metas {
-        results.read_cells(&d.join("tile_cells.jsonl"))?;
-        results.read_sites(&d.join("tile_sites.jsonl"))?;
-    }
-    results.check_complete(&study)?;
-    timer.stage("read tiles");
-    let computed = results.into_computed(&study, plan.network);
-    timer.stage("distances and coverage");
-    finish_run(&opts, &study, computed, outputs, timer)
-}
-
-/// Every tile directory's tile.json.
-///
-/// # Errors
-/// A directory without a readable learncircle tile.json.
-fn read_metas(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, TileMeta)>> {
-    let mut metas: Vec<(PathBuf, TileMeta)> = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let p = d.join("tile.json");
-        let text = std::fs::read_to_string(&p).with_context(|| {
-            format!(
-                "{}: not a tile directory (no readable tile.json)",
-                d.display()
-            )
-        })?;
-        let meta: TileMeta = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a learncircle tile", p.display()))?;
-        metas.push((d.clone(), meta));
-    }
-    Ok(metas)
-}
-
-/// Every tile of one plan, each exactly once.
-///
-/// # Errors
-/// A tile of another plan, a tile given twice, a tile outside or missing from the plan.
-fn check_tile_set(metas: &[(PathBuf, TileMeta)], plan: &Plan) -> Result<()> {
-    let mut seen = vec![None::<&Path>; plan.tiles.len()];
-    for (d, m) in metas {
-        if m.plan != *plan {
-            bail!(
-                "{}: tile of a different plan than {}",
-                d.display(),
-                metas[0].0.display()
-            );
-        }
-        match seen.get(m.tile) {
-            None => bail!("{}: tile {} is not in the plan", d.display(), m.tile),
-            Some(Some(other)) => bail!(
-                "tile {} given twice: {} and {}",
-                m.tile,
-                other.display(),
-                d.display()
-            ),
-            Some(None) => seen[m.tile] = Some(d.as_path()),
-        }
-    }
-    let missing: Vec<usize> = seen
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_none())
-        .map(|(i, _)| i)
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "missing tiles {missing:?} of {} (plan of {} tiles)",
-            metas.len(),
-            plan.tiles.len()
-        );
-    }
-    Ok(())
-}
-
-/// The `--format` all tiles were run with.
-///
-/// # Errors
-/// Tiles run with different formats (then `merge --format` must choose).
-fn common_formats(metas: &[(PathBuf, TileMeta)]) -> Result<Formats> {
-    let (d0, m0) = &metas[0];
-    if let Some((d, m)) = metas.iter().find(|(_, m)| m.formats != m0.formats) {
-        bail!(
-            "{} was run with --format {} but {} with --format {}: give merge --format",
-            d0.display(),
-            m0.formats,
-            d.display(),
-            m.formats
-        );
-    }
-    Ok(m0.formats)
-}
-
-/// The tiles' per-cell distances and per-site snapping checks, filled as the
-/// tile files are read.
-struct TileResults {
-    dist: Vec<Vec<Option<f64>>>,
-    within: Vec<Vec<u32>>,
-    off: Vec<bool>,
-    filled: Vec<bool>,
-    site_err: Vec<Option<Option<String>>>,
-}
-
-impl TileResults {
-    fn empty(study: &Study) -> Self {
-        let (n, ncat) = (study.cells.len(), study.categories.len());
-        Self {
-            dist: vec![vec![None; n]; ncat],
-            within: vec![vec![0; n]; ncat],
-            off: vec![false; n],
-            filled: vec![false; n],
-            site_err: vec![None; study.sites.len()],
-        }
-    }
-
-    /// One tile's tile_cells.jsonl: `[cell, off_network, [dist_m…], [sites_within…]]`.
-    fn read_cells(&mut self, p: &Path) -> Result<()> {
-        let (n, ncat) = (self.off.len(), self.dist.len());
-        let f = std::fs::File::open(p).with_context(|| format!("{}: cannot read", p.display()))?;
-        for (ln, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.with_context(|| format!("{}: line {}", p.display(), ln + 1))?;
-            let (i, o, ds, ws): (usize, bool, Vec<Option<f64>>, Vec<u32>) =
-                serde_json::from_str(&line)
-                    .with_context(|| format!("{}: line {}: malformed", p.display(), ln + 1))?;
-            if i >= n || self.filled[i] || ds.len() != ncat || ws.len() != ncat {
-                bail!(
-                    "{}: line {}: cell {i} out of range, repeated, or with the wrong number of categories",
-                    p.display(),
-                    ln + 1
-                );
-            }
-            self.filled[i] = true;
-            self.off[i] = o;
-            for k in 0..ncat {
-                self.dist[k][i] = ds[k];
-                self.within[k][i] = ws[k];
-            }
-        }
-        Ok(())
-    }
-
-    /// One tile's tile_sites.jsonl: `[site, snapping error or null]`.
-    fn read_sites(&mut self, p: &Path) -> Result<()> {
-        let f = std::fs::File::open(p).with_context(|| format!("{}: cannot read", p.display()))?;
-        for (ln, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.with_context(|| format!("{}: line {}", p.display(), ln + 1))?;
-            let (k, err): (usize, Option<String>) = serde_json::from_str(&line)
-                .with_context(|| format!("{}: line {}: malformed", p.display(), ln + 1))?;
-            if k >= self.site_err.len() || self.site_err[k].is_some() {
-                bail!(
-                    "{}: line {}: site {k} out of range or repeated",
-                    p.display(),
-                    ln + 1
-                );
-            }
-            self.site_err[k] = Some(err);
-        }
-        Ok(())
-    }
-
-    fn check_complete(&self, study: &Study) -> Result<()> {
-        if let Some(i) = self.filled.iter().position(|f| !f) {
-            bail!("cell {} ({}) is in no tile result", i, study.cells[i].id);
-        }
-        if let Some(k) = self.site_err.iter().position(Option::is_none) {
-            bail!("site {} was checked by no tile", study.sites[k].id);
-        }
-        Ok(())
-    }
-
-    /// Exactly what `compute_run` produces on one machine.
-    fn into_computed(
-        mut self,
-        study: &Study,
-        network: Option<crate::network::GraphSummary>,
-    ) -> Computed {
-        let mut rejected = study.rejected.clone();
-        let mut warnings = study.warnings.clone();
-        for (s, err) in study.sites.iter().zip(&self.site_err) {
-            if let Some(Some(why)) = err {
-                rejected.push(Rejected::new(
-                    study.sites_file.clone(),
-                    format!("site {}", s.id),
-                    format!("off-network: {why}"),
-                ));
-            }
-        }
-        let off_count = self.off.iter().filter(|o| **o).count();
-        if network.is_some() && off_count > 0 {
-            warnings.push(format!(
-                "{off_count} of {} cells are off-network (no walkable way within {} m, or only on small islands): counted as not covered",
-                self.off.len(),
-                study.run.max_snap_m
-            ));
-        }
-        let reaches: Vec<CategoryReach> = study
-            .categories
-            .iter()
-            .enumerate()
-            .map(|(k, cat)| CategoryReach {
-                dist_m: std::mem::take(&mut self.dist[k]),
-                sites_within: std::mem::take(&mut self.within[k]),
-                site_used: study
-                    .sites
-                    .iter()
-                    .zip(&self.site_err)
-                    .filter(|(s, _)| s.category == cat.name)
-                    .map(|(_, e)| !matches!(e, Some(Some(_))))
-                    .collect(),
-            })
-            .collect();
-        let cov =
-            crate::analysis::coverage::assemble(&study.cells, &study.categories, reaches, self.off);
-        Computed {
-            sites: study.sites.clone(),
-            n_existing: study.sites.len(),
-            planned_file: None,
-            rejected,
-            warnings,
-            cov,
-            before: None,
-            access: Vec::new(),
-            network: network.map(|mut s| {
-                s.off_network_cells = Some(off_count);
-                s
-            }),
-            service_areas: None,
-        }
-    }
-}
+pub use super::merge::merge;

@@ -39,6 +39,11 @@ pub struct Category {
     pub profile_name: String,
     /// Population layer served.
     pub layer: Layer,
+    /// Unit level the category belongs to (`street` for community schools,
+    /// `community` for teaching points): its `has_site` and coverage are judged per
+    /// unit of that level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
 }
 
 impl Category {
@@ -73,6 +78,7 @@ impl Category {
                 profile: WalkProfile::ADULT,
                 profile_name: "adult".into(),
                 layer: Layer::Total,
+                level: None,
             })
             .collect()
     }

@@ -54,6 +54,9 @@ pub enum Command {
     /// Write the cleaned walking graph as GeoJSON, for checking it in QGIS.
     #[command(after_help = EXPORT_NETWORK_EXAMPLES)]
     ExportNetwork(ExportNetworkArgs),
+    /// The walking path from a point to a point, or to the nearest site of a category, as GeoJSON (the same engine and distances as `coverage`).
+    #[command(after_help = ROUTE_EXAMPLES)]
+    Route(Box<RouteArgs>),
     /// Write a regular square grid (cell centres, CSV) over a lon/lat box.
     #[command(after_help = GRID_EXAMPLES)]
     Grid(GridArgs),
@@ -223,10 +226,10 @@ pub struct PrintArgs {
 /// Inputs and settings of a study, shared by `coverage` and `recommend`.
 #[derive(Debug, Args)]
 pub struct StudyArgs {
-    /// Learning sites: CSV (id,name,category,lon,lat[,capacity]; Chinese headers 名称, 类别, 经度, 纬度 accepted) or GeoJSON points.
+    /// Learning sites: CSV (id,name,category,lon,lat[,capacity]; Chinese headers 名称, 类别, 经度, 纬度 accepted), a workbook with the same columns (.xlsx, .xls, .ods; see --sheet) or GeoJSON points.
     #[arg(long, value_name = "FILE")]
     pub sites: PathBuf,
-    /// Resident population: CSV points (lon,lat,population[,elderly][,cell_id]), GeoJSON Point/Polygon cells, a GeoTIFF raster (WorldPop, GHS-POP), a GeoPackage or a shapefile grid.
+    /// Resident population: CSV or workbook points (lon,lat,population[,elderly][,cell_id]), GeoJSON Point/Polygon cells, a GeoTIFF raster (WorldPop, GHS-POP), a GeoPackage or a shapefile grid.
     #[arg(long, value_name = "FILE")]
     pub population: PathBuf,
     /// OpenStreetMap extract (.osm.pbf or .osm XML) for walking distances; makes --mode network the default.
@@ -250,6 +253,9 @@ pub struct StudyArgs {
     /// Walking threshold in minutes at 60 m/min (runs without --config/--preset) [default: 15 = 900 m].
     #[arg(long, value_name = "MIN", conflicts_with_all = ["config", "preset"])]
     pub walk_min: Option<f64>,
+    /// Sheet of the workbook inputs (.xlsx, .xlsm, .xlsb, .xls, .ods): NAME for every workbook, or INPUT=NAME for one of sites, population, planned, candidates (repeatable, e.g. --sheet sites=站点 --sheet population=人口) [default: the first sheet].
+    #[arg(long, value_name = "[INPUT=]NAME", value_parser = values::sheet, action = clap::ArgAction::Append)]
+    pub sheet: Vec<String>,
     /// Datum of the sites file: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu).
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub sites_crs: InputCrs,
@@ -274,10 +280,10 @@ pub struct StudyArgs {
     /// Study area (GeoJSON or shapefile polygon): population outside is clipped out and reported.
     #[arg(long, value_name = "FILE")]
     pub clip: Option<PathBuf>,
-    /// Planning units (districts 区, streets 街道, neighbourhoods): GeoJSON polygons with a name/code; gives units.csv, units.geojson and per-unit targets.
-    #[arg(long, value_name = "FILE")]
-    pub units: Option<PathBuf>,
-    /// Datum of the units file: wgs84, gcj02 or bd09.
+    /// Planning units (districts 区, streets 街道, neighbourhoods): GeoJSON polygons with a name/code; gives units.csv, units.geojson and per-unit targets. Repeat as LEVEL=FILE for several levels, coarsest first (--units district=d.geojson --units street=s.geojson): units_<level>.csv/.geojson with each unit's parent in the level above.
+    #[arg(long, value_name = "[LEVEL=]FILE", value_parser = parse_units)]
+    pub units: Vec<learncircle::input::units::UnitsSource>,
+    /// Datum of the units files: wgs84, gcj02 or bd09.
     #[arg(long, value_name = "CRS", default_value = "wgs84")]
     pub units_crs: InputCrs,
     /// How cells are assigned to units: centroid (default) or area (polygon cells split by area share).
@@ -320,6 +326,15 @@ pub struct PlanArgs {
     /// Tile side, kilometres.
     #[arg(long, value_name = "KM")]
     pub tile_km: f64,
+    /// What-if: planned sites, as the tile runs will be given them (`coverage --planned`).
+    #[arg(long, value_name = "FILE")]
+    pub planned: Option<PathBuf>,
+    /// Datum of the planned-sites file: wgs84, gcj02 or bd09.
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    pub planned_crs: InputCrs,
+    /// 2SFCA method, as the tile runs will be given it (`coverage --access`); widens the halo to twice the largest threshold when needed.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub access: Option<AccessMethod>,
     /// The plan file (JSON).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -354,7 +369,7 @@ pub struct RecommendArgs {
     /// Number of new sites.
     #[arg(short = 'k', long = "k", value_name = "K")]
     pub k: usize,
-    /// Candidate locations (CSV or GeoJSON points: id,name,lon,lat[,capacity][,category]); without it, candidates are generated in the gap zones.
+    /// Candidate locations (CSV, workbook or GeoJSON points: id,name,lon,lat[,capacity][,category]); without it, candidates are generated in the gap zones.
     #[arg(long, value_name = "FILE")]
     pub candidates: Option<PathBuf>,
     /// Datum of the candidates file: wgs84, gcj02 or bd09.
@@ -400,6 +415,72 @@ pub struct ExportNetworkArgs {
     pub out: PathBuf,
 }
 
+const ROUTE_EXAMPLES: &str = "\
+Examples:
+  # from a resident's door to the nearest library, GB 50180 profile of the category
+  learncircle route --network area.osm.pbf --from 121.5031,31.2987 --category library \\
+      --sites sites.csv --preset gb50180 --out route.geojson
+  # point to point, at the elderly walking profile of the preset
+  learncircle route --network area.osm.pbf --from 121.5031,31.2987 --to 121.5102,31.3010 \\
+      --preset gb50180 --category elderly_learning
+
+The route's length_m is the walking distance exactly as cells.csv measures it (door to door:
+access legs, partial segments, steps priced by the profile); walk_min = length_m ÷ the
+category's speed. Exit codes: 0 success, 2 error (a point off the network, no path, an
+unknown category; nothing written).";
+
+/// `learncircle route`.
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// OpenStreetMap extract (.osm.pbf or .osm XML).
+    #[arg(long, value_name = "FILE")]
+    pub network: PathBuf,
+    /// Start point LON,LAT (WGS84); repeat for several walks (one feature each).
+    #[arg(
+        long,
+        value_name = "LON,LAT",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    pub from: Vec<String>,
+    /// Destination point LON,LAT (WGS84).
+    #[arg(
+        long,
+        value_name = "LON,LAT",
+        allow_hyphen_values = true,
+        conflicts_with = "sites",
+        required_unless_present = "sites"
+    )]
+    pub to: Option<String>,
+    /// Walk to the nearest site of this category (with --sites); with --to: walk at this category's profile.
+    #[arg(long, value_name = "NAME", required_unless_present = "to")]
+    pub category: Option<String>,
+    /// Learning sites, as for `coverage --sites` (with --category).
+    #[arg(long, value_name = "FILE", requires = "category")]
+    pub sites: Option<PathBuf>,
+    /// Datum of the sites file: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu).
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    pub sites_crs: InputCrs,
+    /// Category configuration (TOML): the category's walking profile (speed, steps) and threshold, max_snap_m.
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub config: Option<PathBuf>,
+    /// Built-in configuration: gb50180.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Walking threshold in metres (runs without --config/--preset), for within_threshold.
+    #[arg(long, value_name = "M", conflicts_with_all = ["walk_min", "config", "preset"])]
+    pub threshold_m: Option<f64>,
+    /// Walking threshold in minutes at 60 m/min (runs without --config/--preset) [default: 15 = 900 m].
+    #[arg(long, value_name = "MIN", conflicts_with_all = ["config", "preset"])]
+    pub walk_min: Option<f64>,
+    /// Output GeoJSON file (FeatureCollection of LineStrings) [default: GeoJSON on stdout, summary on stderr].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// No summary line (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// `learncircle grid`.
 #[derive(Debug, Args)]
 pub struct GridArgs {
@@ -421,4 +502,9 @@ pub struct GridArgs {
     /// Output CSV (cell_id,lon,lat,population).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// `--units [LEVEL=]FILE`.
+fn parse_units(value: &str) -> Result<learncircle::input::units::UnitsSource, String> {
+    learncircle::input::units::UnitsSource::parse(value)
 }

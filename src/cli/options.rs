@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use learncircle::app::{self, ConfigSource, CoverageOptions};
 use learncircle::osm::{buildings, sites};
 
-use super::{ExportNetworkArgs, FromBuildingsArgs, GridArgs, SitesArgs, StudyArgs};
+use super::{ExportNetworkArgs, FromBuildingsArgs, GridArgs, RouteArgs, SitesArgs, StudyArgs};
 
 /// The shared study flags as options of a run writing to `out`.
 pub fn study(a: StudyArgs, out: PathBuf, strict: bool) -> CoverageOptions {
@@ -15,6 +15,14 @@ pub fn study(a: StudyArgs, out: PathBuf, strict: bool) -> CoverageOptions {
         sites_crs: a.sites_crs,
         population: a.population,
         population_crs: a.population_crs,
+        sheets: {
+            let mut sheets = app::Sheets::default();
+            for spec in &a.sheet {
+                // Each value passed `values::sheet` already; a later one replaces.
+                let _ = sheets.add(spec);
+            }
+            sheets
+        },
         network: a.network,
         config: match (a.config, a.preset) {
             (Some(p), _) => ConfigSource::File(p),
@@ -128,4 +136,44 @@ pub fn export_network(a: &ExportNetworkArgs) -> app::ExportNetworkOptions {
         min_component_m: a.min_component_m,
         out: a.out.clone(),
     }
+}
+
+/// `learncircle route`.
+///
+/// # Errors
+/// A `--from`/`--to` value that is not a valid LON,LAT.
+pub fn route(a: RouteArgs) -> anyhow::Result<app::RouteOptions> {
+    let from = a
+        .from
+        .iter()
+        .map(|s| app::parse_lonlat(s, "--from"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (target, profile_category) = match (&a.to, a.sites, a.category) {
+        (Some(to), _, category) => (
+            app::RouteTarget::Point(app::parse_lonlat(to, "--to")?),
+            category,
+        ),
+        (None, Some(sites), Some(name)) => (
+            app::RouteTarget::Category {
+                name,
+                sites,
+                sites_crs: a.sites_crs,
+            },
+            None,
+        ),
+        (None, _, _) => anyhow::bail!("give --to LON,LAT, or --category NAME with --sites FILE"),
+    };
+    Ok(app::RouteOptions {
+        network: a.network,
+        from,
+        target,
+        config: match (a.config, a.preset) {
+            (Some(p), _) => ConfigSource::File(p),
+            (None, Some(n)) => ConfigSource::Preset(n),
+            (None, None) => ConfigSource::None,
+        },
+        profile_category,
+        threshold_m: a.threshold_m,
+        walk_min: a.walk_min,
+    })
 }

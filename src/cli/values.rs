@@ -130,3 +130,12 @@ impl From<DemoCase> for app::demo::DemoCase {
         }
     }
 }
+
+/// `--sheet [INPUT=]NAME`, checked by [`app::Sheets::add`].
+///
+/// # Errors
+/// The reason [`app::Sheets::add`] gives.
+pub fn sheet(spec: &str) -> Result<String, String> {
+    app::Sheets::default().add(spec)?;
+    Ok(spec.to_owned())
+}

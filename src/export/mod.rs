@@ -25,7 +25,7 @@ pub use cells::{
 };
 pub use gaps::{gap_outlines, gaps_csv, gaps_geojson, gaps_layer};
 pub use output_set::{OutputError, OutputSet, WriteJob, write_file_atomic};
-pub use units::{targets_csv, units_csv, units_geojson, units_layer};
+pub use units::{Links, targets_csv, units_csv, units_geojson, units_layer};
 pub use whatif::{whatif_cells_csv, whatif_units_csv};
 
 /// File name of the GeoPackage output.

@@ -8,6 +8,14 @@
 //! is complete; a kill during the commit loop itself (a few renames) can leave some
 //! files of the new run beside older ones.
 //!
+//! One run at a time per directory: [`OutputSet::prepare`] takes an exclusive
+//! advisory lock on `--out` (on Unix the directory itself, elsewhere a
+//! `.learncircle.lock` file in it) and holds it until the set is committed or
+//! dropped. A second run on the same directory is refused at once with
+//! [`OutputError::Locked`], before it computes anything, so two concurrent runs
+//! never interleave their files. The lock is released by the kernel when a
+//! process dies, so a killed run never leaves a stale lock.
+//!
 //! **Test-only hook:** `LEARNCIRCLE_TEST_PAUSE_MS=N` makes the run sleep N ms
 //! (at most 60 s) after staging each file and before the commit, so that the
 //! crash-safety test (`tests/cli/crash.rs`) can SIGKILL it mid-write. It changes
@@ -25,6 +33,15 @@ pub enum OutputError {
     #[error("{path}: output path exists and is not a directory")]
     NotADirectory {
         /// The path.
+        path: PathBuf,
+    },
+    /// Another run holds the lock on the output directory.
+    #[error(
+        "{path}: another learncircle run is writing to this output directory; \
+         wait for it to finish or choose another --out"
+    )]
+    Locked {
+        /// The output directory.
         path: PathBuf,
     },
     /// The directory cannot be created or written.
@@ -50,6 +67,8 @@ pub struct OutputSet {
     created_out_dir: bool,
     files: Vec<String>,
     committed: bool,
+    /// Held (locked) for the life of the set; closing it releases the lock.
+    _lock: fs::File,
 }
 
 impl OutputSet {
@@ -76,7 +95,11 @@ impl OutputSet {
                 created_out_dir = true;
             }
         }
-        // Remove staging directories left by killed runs.
+        // On failure the directory is left as it is, even when this run created it:
+        // a concurrent run may have created it too and be holding it (empty) now.
+        let lock = lock_dir(out_dir)?;
+        // Remove staging directories left by killed runs (safe: we hold the lock,
+        // so no other run is staging here).
         if let Ok(entries) = fs::read_dir(out_dir) {
             for e in entries.flatten() {
                 if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
@@ -97,6 +120,7 @@ impl OutputSet {
             created_out_dir,
             files: Vec::new(),
             committed: false,
+            _lock: lock,
         })
     }
 
@@ -207,6 +231,30 @@ impl OutputSet {
     }
 }
 
+/// Open and exclusively lock `out_dir` (see the module docs), without waiting.
+fn lock_dir(out_dir: &Path) -> Result<fs::File, OutputError> {
+    let io_err = |source| OutputError::Io {
+        path: out_dir.into(),
+        source,
+    };
+    #[cfg(unix)]
+    let file = fs::File::open(out_dir).map_err(io_err)?;
+    #[cfg(not(unix))]
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out_dir.join(".learncircle.lock"))
+        .map_err(io_err)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(OutputError::Locked {
+            path: out_dir.into(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(io_err(e)),
+    }
+}
+
 /// The test-only pause (see the module docs).
 fn test_pause() {
     if let Some(ms) = std::env::var("LEARNCIRCLE_TEST_PAUSE_MS")
@@ -275,6 +323,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_set_on_the_same_directory_is_refused_until_the_first_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let first = OutputSet::prepare(&out).unwrap();
+        let second = OutputSet::prepare(&out);
+        assert!(
+            matches!(second, Err(OutputError::Locked { .. })),
+            "{second:?}"
+        );
+        assert!(
+            first.staging.is_dir(),
+            "the refused run removed the live staging"
+        );
+        first.commit().unwrap();
+        OutputSet::prepare(&out).unwrap();
+    }
 
     #[test]
     fn nothing_is_visible_before_commit() {

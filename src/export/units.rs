@@ -5,6 +5,10 @@
 //! <cat>_elderly_share,<cat>_sites_in_unit,<cat>_has_site`, then
 //! `covered_all_share`, then the extensions `covered_all_population` and per tier
 //! `tier_<label>_share`. Empty elderly fields when the input has no elderly layer.
+//! A named level (`units_<level>.csv`) adds `parent_level,parent_id,parent_name,
+//! parent_share,straddles_parent` (empty on the first level): the unit of the level
+//! above holding the largest share of its area, and 1 when that share is below
+//! 0.99.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -13,7 +17,58 @@ use super::cells::fmt_population;
 use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
 use crate::analysis::coverage::{Coverage, share};
 use crate::analysis::targets::TargetRow;
-use crate::analysis::units::{Unit, UnitResult, UnitsReport};
+use crate::analysis::units::{Parent, Unit, UnitLevel, UnitResult, UnitsReport};
+
+/// The parent columns of a named level: the level above (`None` for the first
+/// level) and each unit's parent in it.
+#[derive(Clone, Copy)]
+pub struct Links<'a> {
+    /// The level above.
+    pub above: Option<&'a UnitLevel>,
+    /// Per unit, its parent (empty for the first level).
+    pub parents: &'a [Option<Parent>],
+}
+
+impl Links<'_> {
+    fn fields(&self, i: usize, f: &mut Vec<(String, String, ColumnType)>) {
+        use ColumnType::{Integer, Real, Text};
+        let parent = self
+            .above
+            .zip(self.parents.get(i).copied().flatten())
+            .map(|(l, p)| (l, &l.units[p.index as usize], p));
+        f.push((
+            "parent_level".into(),
+            self.above.and_then(|l| l.name.clone()).unwrap_or_default(),
+            Text,
+        ));
+        f.push((
+            "parent_id".into(),
+            parent.map(|(_, u, _)| u.id.clone()).unwrap_or_default(),
+            Text,
+        ));
+        f.push((
+            "parent_name".into(),
+            parent.map(|(_, u, _)| u.name.clone()).unwrap_or_default(),
+            Text,
+        ));
+        f.push((
+            "parent_share".into(),
+            parent
+                .map(|(_, _, p)| format!("{:.6}", p.share))
+                .unwrap_or_default(),
+            Real,
+        ));
+        f.push((
+            "straddles_parent".into(),
+            match (self.above, parent) {
+                (None, _) => String::new(),
+                (Some(_), Some((_, _, p))) => if p.straddles() { "1" } else { "0" }.into(),
+                (Some(_), None) => "1".into(),
+            },
+            Integer,
+        ));
+    }
+}
 
 fn share_text(part: f64, whole: f64) -> String {
     format!("{:.6}", share(part, whole))
@@ -28,6 +83,7 @@ fn unit_fields(
     u: &UnitResult,
     cov: &Coverage,
     has_elderly: bool,
+    links: Option<(&Links<'_>, usize)>,
 ) -> Vec<(String, String, ColumnType)> {
     use ColumnType::{Integer, Real, Text};
     let mut f: Vec<(String, String, ColumnType)> = vec![
@@ -112,6 +168,9 @@ fn unit_fields(
             Real,
         ));
     }
+    if let Some((l, i)) = links {
+        l.fields(i, &mut f);
+    }
     f
 }
 
@@ -134,15 +193,25 @@ pub fn units_csv(
     rep: &UnitsReport,
     cov: &Coverage,
     has_elderly: bool,
+    links: Option<&Links<'_>>,
 ) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     out.write_record(
-        unit_fields(&header_unit(rep, cov), cov, has_elderly)
-            .iter()
-            .map(|f| &f.0),
+        unit_fields(
+            &header_unit(rep, cov),
+            cov,
+            has_elderly,
+            links.map(|l| (l, 0)),
+        )
+        .iter()
+        .map(|f| &f.0),
     )?;
-    for u in &rep.units {
-        out.write_record(unit_fields(u, cov, has_elderly).iter().map(|f| &f.1))?;
+    for (i, u) in rep.units.iter().enumerate() {
+        out.write_record(
+            unit_fields(u, cov, has_elderly, links.map(|l| (l, i)))
+                .iter()
+                .map(|f| &f.1),
+        )?;
     }
     out.flush()
 }
@@ -157,10 +226,13 @@ pub fn units_geojson(
     units: &[Unit],
     cov: &Coverage,
     has_elderly: bool,
+    links: Option<(&str, &Links<'_>)>,
 ) -> io::Result<()> {
+    let name = links.map_or("units", |l| l.0);
     writeln!(
         w,
-        "{{\"type\":\"FeatureCollection\",\"name\":\"units\",\"features\":["
+        "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[",
+        serde_json::to_string(name).map_err(io::Error::other)?
     )?;
     for (i, (u, unit)) in rep.units.iter().zip(units).enumerate() {
         let mut s = String::new();
@@ -171,7 +243,8 @@ pub fn units_geojson(
         let g = geojson::Geometry::from(&unit.polygon);
         s.push_str(&serde_json::to_string(&g).map_err(io::Error::other)?);
         s.push_str(",\"properties\":{");
-        for (k, (name, value, ty)) in unit_fields(u, cov, has_elderly).into_iter().enumerate() {
+        let fields = unit_fields(u, cov, has_elderly, links.map(|l| (l.1, i)));
+        for (k, (name, value, ty)) in fields.into_iter().enumerate() {
             if k > 0 {
                 s.push(',');
             }
@@ -203,20 +276,33 @@ pub fn units_layer<'a>(
     units: &'a [Unit],
     cov: &'a Coverage,
     has_elderly: bool,
+    links: Option<(&str, Links<'a>)>,
 ) -> Layer<'a> {
-    let columns = unit_fields(&header_unit(rep, cov), cov, has_elderly)
-        .into_iter()
-        .map(|(name, _, ty)| Column::new(name, ty))
-        .collect();
-    let features = rep.units.iter().zip(units).map(move |(u, unit)| Feature {
-        shape: Some(Shape::MultiPolygon(unit.polygon.clone())),
-        values: unit_fields(u, cov, has_elderly)
-            .into_iter()
-            .map(|(_, value, ty)| ty.parse(&value))
-            .collect(),
-    });
+    let name = links.as_ref().map_or("units", |l| l.0).to_owned();
+    let links = links.map(|l| l.1);
+    let columns = unit_fields(
+        &header_unit(rep, cov),
+        cov,
+        has_elderly,
+        links.as_ref().map(|l| (l, 0)),
+    )
+    .into_iter()
+    .map(|(name, _, ty)| Column::new(name, ty))
+    .collect();
+    let features = rep
+        .units
+        .iter()
+        .zip(units)
+        .enumerate()
+        .map(move |(i, (u, unit))| Feature {
+            shape: Some(Shape::MultiPolygon(unit.polygon.clone())),
+            values: unit_fields(u, cov, has_elderly, links.as_ref().map(|l| (l, i)))
+                .into_iter()
+                .map(|(_, value, ty)| ty.parse(&value))
+                .collect(),
+        });
     Layer {
-        name: "units".into(),
+        name,
         description: "learncircle: coverage per planning unit (columns of units.csv)".into(),
         geometry_type: GeometryType::MultiPolygon,
         columns,
@@ -224,26 +310,38 @@ pub fn units_layer<'a>(
     }
 }
 
-/// Write `targets.csv`: `target,category,scope,metric,op,value,actual,pass`.
+/// Write `targets.csv`: `target,category,scope,metric,op,value,actual,pass`, and
+/// `level,where` when a check names a unit level or a restriction.
 ///
 /// # Errors
 /// On write errors.
 pub fn targets_csv(w: &mut dyn Write, rows: &[TargetRow]) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
-    out.write_record([
+    let extended = rows
+        .iter()
+        .any(|r| !r.level.is_empty() || !r.restriction.is_empty());
+    let mut head = vec![
         "target", "category", "scope", "metric", "op", "value", "actual", "pass",
-    ])?;
+    ];
+    if extended {
+        head.extend(["level", "where"]);
+    }
+    out.write_record(head)?;
     for r in rows {
-        out.write_record([
-            r.target.as_str(),
-            r.category.as_str(),
-            r.scope.as_str(),
-            r.metric.as_str(),
-            r.op.as_str(),
-            &format!("{}", r.value),
-            &format!("{:.6}", r.actual),
-            if r.pass { "1" } else { "0" },
-        ])?;
+        let mut rec = vec![
+            r.target.clone(),
+            r.category.clone(),
+            r.scope.clone(),
+            r.metric.clone(),
+            r.op.clone(),
+            format!("{}", r.value),
+            format!("{:.6}", r.actual),
+            if r.pass { "1" } else { "0" }.to_owned(),
+        ];
+        if extended {
+            rec.extend([r.level.clone(), r.restriction.clone()]);
+        }
+        out.write_record(rec)?;
     }
     out.flush()
 }

@@ -79,4 +79,23 @@ pub enum InputError {
         /// The file.
         path: PathBuf,
     },
+    /// A spreadsheet workbook that cannot be read (damaged, truncated,
+    /// password-protected, not a workbook).
+    #[error("{path}: cannot read the workbook: {reason}")]
+    Workbook {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--sheet` names a sheet the workbook does not have.
+    #[error("{path}: no sheet named {sheet:?} (sheets: {found})")]
+    NoSheet {
+        /// The file.
+        path: PathBuf,
+        /// The sheet asked for.
+        sheet: String,
+        /// The sheets the workbook has.
+        found: String,
+    },
 }

@@ -5,7 +5,8 @@
 //! anything); a bad row among good ones is a `Rejected` record (the run goes on,
 //! writes `rejected.csv` and exits with code 1).
 //!
-//! * `sites`, `population` (CSV, GeoJSON), `units` (GeoJSON polygons);
+//! * `sites`, `population` (CSV, GeoJSON, spreadsheet workbooks through
+//!   `workbook`), `units` (GeoJSON polygons);
 //! * `raster` (GeoTIFF), `gpkg` (GeoPackage), `shapefile`, behind the
 //!   `population_file` dispatcher, with `clip` areas and shared `vector` code.
 
@@ -21,6 +22,7 @@ pub mod sites;
 mod table;
 pub mod units;
 pub mod vector;
+pub mod workbook;
 
 pub use error::InputError;
 pub use table::{

@@ -13,8 +13,10 @@ use super::InputError;
 use super::features::{as_text, property, read_nonempty_features};
 use super::sites::geometry_name;
 use super::table::{
-    Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
+    Column, CsvFields, Fields, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number,
+    read_text,
 };
+use super::workbook::{is_workbook, read_sheet};
 use crate::base::model::{RawCell, Rejected};
 use crate::crs::InputCrs;
 
@@ -81,12 +83,26 @@ pub struct PopulationRead {
     pub input_total: f64,
 }
 
-/// Read a population file (CSV or GeoJSON), converting `crs` to WGS84.
+/// Read a population file (CSV, GeoJSON or the first sheet of a workbook),
+/// converting `crs` to WGS84.
 ///
 /// # Errors
 /// When the file is unreadable, empty, lacks the coordinate or population columns,
 /// or has no usable row.
 pub fn read_population(path: &Path, crs: InputCrs) -> Result<PopulationRead, InputError> {
+    read_population_in(path, None, crs)
+}
+
+/// [`read_population`] with the sheet of a workbook named (`None`: the first
+/// sheet; ignored for CSV and GeoJSON).
+///
+/// # Errors
+/// As [`read_population`]; [`InputError::NoSheet`] when the workbook has no such sheet.
+pub fn read_population_in(
+    path: &Path,
+    sheet: Option<&str>,
+    crs: InputCrs,
+) -> Result<PopulationRead, InputError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -95,10 +111,11 @@ pub fn read_population(path: &Path, crs: InputCrs) -> Result<PopulationRead, Inp
     let (mut candidates, mut rejected, has_elderly, rows) = match ext.as_str() {
         "csv" | "txt" | "tsv" => read_csv(path)?,
         "geojson" | "json" => read_geojson(path)?,
+        _ if is_workbook(path) => read_workbook(path, sheet)?,
         _ => {
             return Err(InputError::UnsupportedFormat {
                 path: path.into(),
-                expected: ".csv or .geojson (rasters and GeoPackage: see --help)",
+                expected: ".csv, .geojson or a workbook (rasters and GeoPackage: see --help)",
             });
         }
     };
@@ -232,6 +249,59 @@ fn check_counts(population: f64, elderly: Option<f64>) -> Result<(), (String, Op
     Ok(())
 }
 
+/// Where the columns of a population table are.
+struct CellColumns {
+    lon: usize,
+    lat: usize,
+    population: usize,
+    elderly: Option<usize>,
+    id: Option<usize>,
+}
+
+impl CellColumns {
+    fn find(headers: &[String], path: &Path) -> Result<Self, InputError> {
+        Ok(Self {
+            lon: LON.require(headers, path)?,
+            lat: LAT.require(headers, path)?,
+            population: POPULATION.require(headers, path)?,
+            elderly: ELDERLY.find(headers),
+            id: CELL_ID.find(headers),
+        })
+    }
+
+    /// One row as a cell; `Err((reason, population))` keeps the residents of a
+    /// rejected row when they could be read.
+    fn parse(&self, rec: &impl Fields, location: &str) -> Result<RawCell, (String, Option<f64>)> {
+        // The population is read first so that a row rejected for another reason
+        // still carries its residents into the conservation check.
+        let population = rec
+            .number(self.population, "population")
+            .map_err(|e| (e, None))?;
+        let usable = usable(population);
+        let lon = rec.number(self.lon, "lon").map_err(|e| (e, usable))?;
+        let lat = rec.number(self.lat, "lat").map_err(|e| (e, usable))?;
+        check_lon_lat(lon, lat).map_err(|e| (e, usable))?;
+        let elderly = match self.elderly {
+            None => None,
+            Some(i) => Some(rec.number(i, "elderly").map_err(|e| (e, usable))?),
+        };
+        check_counts(population, elderly)?;
+        let id = match self.id {
+            None => None,
+            Some(i) => Some(rec.text(i).map_err(|e| (e, usable))?.into_owned()),
+        };
+        Ok(RawCell {
+            id: id.filter(|s| !s.is_empty()),
+            lon,
+            lat,
+            population,
+            elderly,
+            polygon: None,
+            location: location.to_owned(),
+        })
+    }
+}
+
 fn read_csv(path: &Path) -> Result<Parsed, InputError> {
     let (text, _) = read_text(path)?;
     if text.trim().is_empty() {
@@ -245,11 +315,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers = crate::input::table::csv_headers(&mut rdr, path)?;
-    let lon_i = LON.require(&headers, path)?;
-    let lat_i = LAT.require(&headers, path)?;
-    let pop_i = POPULATION.require(&headers, path)?;
-    let eld_i = ELDERLY.find(&headers);
-    let id_i = CELL_ID.find(&headers);
+    let cols = CellColumns::find(&headers, path)?;
     let file = path.display().to_string();
     let mut cells = Vec::new();
     let mut rejected = Vec::new();
@@ -274,32 +340,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
             rejected.push(Rejected::new(&file, &location, reason));
             continue;
         }
-        let field = |i: usize| rec.get(i).unwrap_or("").trim();
-        // The population is read first so that a row rejected for another reason
-        // still carries its residents into the conservation check.
-        let population = parse_number(field(pop_i), "population");
-        let parsed = (|| -> Result<RawCell, (String, Option<f64>)> {
-            let population = population.clone().map_err(|e| (e, None))?;
-            let usable = usable(population);
-            let lon = parse_number(field(lon_i), "lon").map_err(|e| (e, usable))?;
-            let lat = parse_number(field(lat_i), "lat").map_err(|e| (e, usable))?;
-            check_lon_lat(lon, lat).map_err(|e| (e, usable))?;
-            let elderly = match eld_i {
-                None => None,
-                Some(i) => Some(parse_number(field(i), "elderly").map_err(|e| (e, usable))?),
-            };
-            check_counts(population, elderly)?;
-            Ok(RawCell {
-                id: id_i.map(field).filter(|s| !s.is_empty()).map(str::to_owned),
-                lon,
-                lat,
-                population,
-                elderly,
-                polygon: None,
-                location: location.clone(),
-            })
-        })();
-        match parsed {
+        match cols.parse(&CsvFields(&rec), &location) {
             Ok(c) => cells.push(c),
             Err((reason, pop)) => {
                 rejected.push(Rejected::new(&file, &location, reason).with_population(pop));
@@ -312,7 +353,33 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
             what: "file has a header but no data rows",
         });
     }
-    Ok((cells, rejected, eld_i.is_some(), rows))
+    Ok((cells, rejected, cols.elderly.is_some(), rows))
+}
+
+fn read_workbook(path: &Path, sheet: Option<&str>) -> Result<Parsed, InputError> {
+    let sheet = read_sheet(path, sheet)?;
+    let cols = CellColumns::find(&sheet.headers, path)?;
+    let file = path.display().to_string();
+    let mut cells = Vec::new();
+    let mut rejected = Vec::new();
+    let mut rows = 0usize;
+    for rec in sheet.rows() {
+        rows += 1;
+        let location = sheet.location(rec.number);
+        match cols.parse(&rec, &location) {
+            Ok(c) => cells.push(c),
+            Err((reason, pop)) => {
+                rejected.push(Rejected::new(&file, &location, reason).with_population(pop));
+            }
+        }
+    }
+    if rows == 0 {
+        return Err(InputError::Empty {
+            path: path.into(),
+            what: "sheet has a header but no data rows",
+        });
+    }
+    Ok((cells, rejected, cols.elderly.is_some(), rows))
 }
 
 fn read_geojson(path: &Path) -> Result<Parsed, InputError> {

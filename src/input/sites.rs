@@ -1,14 +1,17 @@
 //! Learning sites: CSV (`id,name,category,lon,lat[,capacity]`, English or Chinese
 //! headers) or GeoJSON Point features with the same properties.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::InputError;
 use super::features::{as_text, property, read_nonempty_features};
 use super::table::{
-    Column, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number, read_text,
+    Column, CsvFields, Fields, LAT, LON, check_lon_lat, check_row_width, delimiter, parse_number,
+    read_text,
 };
+use super::workbook::{is_workbook, read_sheet};
 use crate::base::model::{RawSite, Rejected};
 use crate::crs::InputCrs;
 
@@ -78,7 +81,8 @@ pub struct SitesRead {
     pub encoding: &'static str,
 }
 
-/// Read learning sites from a CSV or GeoJSON file, converting `crs` to WGS84.
+/// Read learning sites from a CSV, GeoJSON or workbook file (the first sheet),
+/// converting `crs` to WGS84.
 ///
 /// Row problems (bad coordinates, empty category, duplicate id, …) become
 /// [`Rejected`] records; duplicate ids keep the first row.
@@ -86,20 +90,38 @@ pub struct SitesRead {
 /// # Errors
 /// When the file is unreadable, empty, lacks a required column, or has no usable row.
 pub fn read_sites(path: &Path, crs: InputCrs) -> Result<SitesRead, InputError> {
-    read_points(path, crs, true)
+    read_points(path, None, crs, true)
+}
+
+/// [`read_sites`] with the sheet of a workbook named (`None`: the first sheet;
+/// ignored for CSV and GeoJSON).
+///
+/// # Errors
+/// As [`read_sites`]; [`InputError::NoSheet`] when the workbook has no such sheet.
+pub fn read_sites_in(
+    path: &Path,
+    sheet: Option<&str>,
+    crs: InputCrs,
+) -> Result<SitesRead, InputError> {
+    read_points(path, sheet, crs, true)
 }
 
 /// Read candidate locations: the sites format with the category optional (an
 /// empty category is allowed; the caller assigns one).
 ///
 /// # Errors
-/// As [`read_sites`].
-pub fn read_candidates(path: &Path, crs: InputCrs) -> Result<SitesRead, InputError> {
-    read_points(path, crs, false)
+/// As [`read_sites_in`].
+pub fn read_candidates(
+    path: &Path,
+    sheet: Option<&str>,
+    crs: InputCrs,
+) -> Result<SitesRead, InputError> {
+    read_points(path, sheet, crs, false)
 }
 
 fn read_points(
     path: &Path,
+    sheet: Option<&str>,
     crs: InputCrs,
     require_category: bool,
 ) -> Result<SitesRead, InputError> {
@@ -111,10 +133,11 @@ fn read_points(
     let (candidates, mut rejected, encoding, rows) = match ext.as_str() {
         "csv" | "txt" | "tsv" => read_csv(path, require_category)?,
         "geojson" | "json" => read_geojson(path, require_category)?,
+        _ if is_workbook(path) => read_workbook(path, sheet, require_category)?,
         _ => {
             return Err(InputError::UnsupportedFormat {
                 path: path.into(),
-                expected: ".csv or .geojson",
+                expected: ".csv, .geojson or a workbook (.xlsx, .xls, .ods)",
             });
         }
     };
@@ -157,6 +180,76 @@ fn read_points(
 
 type Parsed = (Vec<RawSite>, Vec<Rejected>, &'static str, usize);
 
+/// Where the columns of a sites table are.
+struct SiteColumns {
+    lon: usize,
+    lat: usize,
+    category: Option<usize>,
+    id: Option<usize>,
+    name: Option<usize>,
+    capacity: Option<usize>,
+}
+
+impl SiteColumns {
+    fn find(headers: &[String], path: &Path, require_category: bool) -> Result<Self, InputError> {
+        Ok(Self {
+            lon: LON.require(headers, path)?,
+            lat: LAT.require(headers, path)?,
+            category: if require_category {
+                Some(CATEGORY.require(headers, path)?)
+            } else {
+                CATEGORY.find(headers)
+            },
+            id: ID.find(headers),
+            name: NAME.find(headers),
+            capacity: CAPACITY.find(headers),
+        })
+    }
+
+    /// One row as a site; `default_id` when the row has no id.
+    fn parse(
+        &self,
+        rec: &impl Fields,
+        default_id: impl FnOnce() -> String,
+        location: &str,
+        require_category: bool,
+    ) -> Result<RawSite, String> {
+        let text = |i: Option<usize>| -> Result<String, String> {
+            i.map_or_else(|| Ok(String::new()), |i| rec.text(i).map(Cow::into_owned))
+        };
+        let lon = rec.number(self.lon, "lon")?;
+        let lat = rec.number(self.lat, "lat")?;
+        let category = text(self.category)?;
+        if require_category && category.is_empty() {
+            let reason = "category is empty".to_owned();
+            return Err(self
+                .category
+                .map_or_else(|| reason.clone(), |i| rec.at(i, &reason)));
+        }
+        let id = text(self.id)?;
+        let id = if id.is_empty() { default_id() } else { id };
+        let capacity = match self.capacity.filter(|i| !rec.is_blank(*i)) {
+            None => None,
+            Some(i) => {
+                let v = rec.number(i, "capacity")?;
+                if v < 0.0 {
+                    return Err(rec.at(i, &format!("capacity is negative ({v})")));
+                }
+                Some(v)
+            }
+        };
+        Ok(RawSite {
+            id,
+            name: text(self.name)?,
+            category,
+            lon,
+            lat,
+            capacity,
+            location: location.to_owned(),
+        })
+    }
+}
+
 fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
     let (text, encoding) = read_text(path)?;
     if text.trim().is_empty() {
@@ -171,16 +264,7 @@ fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers = crate::input::table::csv_headers(&mut rdr, path)?;
-    let lon_i = LON.require(&headers, path)?;
-    let lat_i = LAT.require(&headers, path)?;
-    let cat_i = if require_category {
-        Some(CATEGORY.require(&headers, path)?)
-    } else {
-        CATEGORY.find(&headers)
-    };
-    let id_i = ID.find(&headers);
-    let name_i = NAME.find(&headers);
-    let cap_i = CAPACITY.find(&headers);
+    let cols = SiteColumns::find(&headers, path, require_category)?;
     let file = path.display().to_string();
     let mut sites = Vec::new();
     let mut rejected = Vec::new();
@@ -204,39 +288,12 @@ fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
             rejected.push(Rejected::new(&file, &location, reason));
             continue;
         }
-        let field = |i: usize| rec.get(i).unwrap_or("").trim();
-        let parsed = (|| -> Result<RawSite, String> {
-            let lon = parse_number(field(lon_i), "lon")?;
-            let lat = parse_number(field(lat_i), "lat")?;
-            let category = cat_i.map(field).unwrap_or("").to_owned();
-            if require_category && category.is_empty() {
-                return Err("category is empty".into());
-            }
-            let id = id_i
-                .map(field)
-                .filter(|s| !s.is_empty())
-                .map_or_else(|| format!("r{row}"), str::to_owned);
-            let capacity = match cap_i.map(field).filter(|s| !s.is_empty()) {
-                None => None,
-                Some(c) => {
-                    let v = parse_number(c, "capacity")?;
-                    if v < 0.0 {
-                        return Err(format!("capacity is negative ({v})"));
-                    }
-                    Some(v)
-                }
-            };
-            Ok(RawSite {
-                id,
-                name: name_i.map(field).unwrap_or("").to_owned(),
-                category,
-                lon,
-                lat,
-                capacity,
-                location: location.clone(),
-            })
-        })();
-        match parsed {
+        match cols.parse(
+            &CsvFields(&rec),
+            || format!("r{row}"),
+            &location,
+            require_category,
+        ) {
             Ok(s) => sites.push(s),
             Err(reason) => rejected.push(Rejected::new(&file, &location, reason)),
         }
@@ -248,6 +305,39 @@ fn read_csv(path: &Path, require_category: bool) -> Result<Parsed, InputError> {
         });
     }
     Ok((sites, rejected, encoding, rows))
+}
+
+fn read_workbook(
+    path: &Path,
+    sheet: Option<&str>,
+    require_category: bool,
+) -> Result<Parsed, InputError> {
+    let sheet = read_sheet(path, sheet)?;
+    let cols = SiteColumns::find(&sheet.headers, path, require_category)?;
+    let file = path.display().to_string();
+    let mut sites = Vec::new();
+    let mut rejected = Vec::new();
+    let mut rows = 0usize;
+    for rec in sheet.rows() {
+        rows += 1;
+        let location = sheet.location(rec.number);
+        match cols.parse(
+            &rec,
+            || format!("r{}", rec.number),
+            &location,
+            require_category,
+        ) {
+            Ok(s) => sites.push(s),
+            Err(reason) => rejected.push(Rejected::new(&file, &location, reason)),
+        }
+    }
+    if rows == 0 {
+        return Err(InputError::Empty {
+            path: path.into(),
+            what: "sheet has a header but no data rows",
+        });
+    }
+    Ok((sites, rejected, "workbook", rows))
 }
 
 fn read_geojson(path: &Path, require_category: bool) -> Result<Parsed, InputError> {

@@ -2,6 +2,7 @@
 //! BOM, else GB18030/GBK as Chinese spreadsheet exports often are), header aliases
 //! in English and Chinese, and numeric field parsing with row-level reasons.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::InputError;
@@ -208,6 +209,55 @@ pub fn check_row_width(record: &csv::StringRecord, header_fields: usize) -> Resu
         ));
     }
     Ok(())
+}
+
+/// The fields of one table row, whatever the file: a CSV record ([`CsvFields`]) or
+/// a spreadsheet row ([`super::workbook::SheetRow`]). Reasons are row-level
+/// rejection reasons; a spreadsheet row's name the column.
+pub trait Fields {
+    /// The trimmed text of field `i` (`""` when the row is shorter).
+    ///
+    /// # Errors
+    /// A reason when the field cannot be text (a spreadsheet error cell).
+    fn text(&self, i: usize) -> Result<Cow<'_, str>, String>;
+
+    /// Field `i` as a finite number (see [`parse_number`]); `what` names it in the reason.
+    ///
+    /// # Errors
+    /// A reason when the field is empty, not a number, NaN or infinite.
+    fn number(&self, i: usize, what: &str) -> Result<f64, String>;
+
+    /// Whether field `i` is empty or only white space.
+    fn is_blank(&self, i: usize) -> bool;
+
+    /// A reason about field `i`: as is for CSV, with the column for a spreadsheet.
+    fn at(&self, i: usize, reason: &str) -> String {
+        let _ = i;
+        reason.to_owned()
+    }
+}
+
+/// A CSV record as [`Fields`].
+pub struct CsvFields<'a>(pub &'a csv::StringRecord);
+
+impl CsvFields<'_> {
+    fn field(&self, i: usize) -> &str {
+        self.0.get(i).unwrap_or("").trim()
+    }
+}
+
+impl Fields for CsvFields<'_> {
+    fn text(&self, i: usize) -> Result<Cow<'_, str>, String> {
+        Ok(Cow::Borrowed(self.field(i)))
+    }
+
+    fn number(&self, i: usize, what: &str) -> Result<f64, String> {
+        parse_number(self.field(i), what)
+    }
+
+    fn is_blank(&self, i: usize) -> bool {
+        self.field(i).is_empty()
+    }
 }
 
 /// Approximate distance in km from a lon/lat point to a lon/lat box (0 inside).

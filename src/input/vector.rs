@@ -455,11 +455,12 @@ fn parse_values(rows: &[FeatureRow], plan: &ColumnPlan) -> (Vec<RowValues>, Opti
         } else {
             None
         };
-        if let (Ok(Some(p)), Some(e)) = (&pop, elderly_sum) {
-            if p.is_finite() && *p > 0.0 {
-                share_num += e;
-                share_den += p;
-            }
+        if let (Ok(Some(p)), Some(e)) = (&pop, elderly_sum)
+            && p.is_finite()
+            && *p > 0.0
+        {
+            share_num += e;
+            share_den += p;
         }
         parsed.push(RowValues {
             pop,

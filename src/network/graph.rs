@@ -204,10 +204,10 @@ impl GraphBuilder {
             let mut missing = 0u64;
             let mut kept = 0usize;
             missing += positions.iter().filter(|p| p.is_none()).count() as u64;
-            if stats.first_missing_node.is_none() {
-                if let Some(i) = positions.iter().position(Option::is_none) {
-                    stats.first_missing_node = Some((info.osm_id, refs[i]));
-                }
+            if stats.first_missing_node.is_none()
+                && let Some(i) = positions.iter().position(Option::is_none)
+            {
+                stats.first_missing_node = Some((info.osm_id, refs[i]));
             }
             for pair in positions.windows(2) {
                 let (Some(p), Some(q)) = (pair[0], pair[1]) else {

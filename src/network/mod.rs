@@ -37,6 +37,20 @@ pub use pedestrian::{EdgeFlags, FootDirection, Walkable, walkable};
 pub use search::{SearchScratch, SearchStats, dijkstra_bounded};
 pub use snap::{OffNetwork, Snap, SnapIndex, SnapOptions};
 
+/// Reads the walkable ways of an OSM PBF or XML file and the nodes they reference
+/// (WGS84, not yet projected): the input of [`Graph::from_osm_data`].
+///
+/// # Errors
+/// Any [`NetworkError`] from reading the file.
+pub fn read_walkable(path: &Path) -> Result<osm::OsmData, NetworkError> {
+    let is_walkable = |tags: &[(&str, &str)]| walkable(tags).is_some();
+    let selection = osm::OsmSelection {
+        ways: Some(&is_walkable),
+        ..osm::OsmSelection::default()
+    };
+    osm::read_osm(path, &selection)
+}
+
 impl Graph {
     /// Reads an OSM PBF or XML file (format detected from its content), keeps the
     /// walkable ways and their nodes, projects them with `proj`, and builds the graph.
@@ -53,12 +67,7 @@ impl Graph {
         proj: &LocalProjection,
         opts: &GraphOptions,
     ) -> Result<Graph, NetworkError> {
-        let is_walkable = |tags: &[(&str, &str)]| walkable(tags).is_some();
-        let selection = osm::OsmSelection {
-            ways: Some(&is_walkable),
-            ..osm::OsmSelection::default()
-        };
-        let data = osm::read_osm(path, &selection)?;
+        let data = read_walkable(path)?;
         Self::from_osm_data(path, &data, proj, opts)
     }
 

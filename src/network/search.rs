@@ -176,7 +176,75 @@ pub(crate) fn bounded_search<A: Arcs + ?Sized>(
     seeds: &[(u32, f64)],
     bound_m: f64,
     scratch: &mut SearchScratch,
+    on_settle: impl FnMut(u32, f64),
+) -> SearchStats {
+    search(first, arcs, seeds, bound_m, scratch, on_settle, &mut NoTree)
+}
+
+/// Records the search tree while a search runs (see [`bounded_search_tree`]).
+trait TreeSink {
+    /// Node `v` took its distance from seed number `seed`.
+    fn seeded(&mut self, v: u32, seed: usize);
+    /// Node `w` took its distance through arc `u → w`.
+    fn relaxed(&mut self, w: u32, u: u32);
+}
+
+/// No tree: the plain search (compiled away).
+struct NoTree;
+
+impl TreeSink for NoTree {
+    #[inline]
+    fn seeded(&mut self, _: u32, _: usize) {}
+    #[inline]
+    fn relaxed(&mut self, _: u32, _: u32) {}
+}
+
+/// Per-node parent arrays of a shortest-path tree (see [`bounded_search_tree`]).
+pub(crate) struct TreeArrays<'a> {
+    /// Per node: the node it was reached from, `u32::MAX` for seeds and unreached nodes.
+    pub(crate) parent: &'a mut [u32],
+    /// Per node: the seed (index into `seeds`) it took its distance from, `u32::MAX`
+    /// when it was reached through an arc or not at all.
+    pub(crate) seed: &'a mut [u32],
+}
+
+impl TreeSink for TreeArrays<'_> {
+    #[inline]
+    fn seeded(&mut self, v: u32, seed: usize) {
+        self.parent[v as usize] = u32::MAX;
+        self.seed[v as usize] = u32::try_from(seed).expect("fewer than 2^32 seeds");
+    }
+    #[inline]
+    fn relaxed(&mut self, w: u32, u: u32) {
+        self.parent[w as usize] = u;
+        self.seed[w as usize] = u32::MAX;
+    }
+}
+
+/// [`bounded_search`] that also records the shortest-path tree in `tree` (arrays of
+/// the graph's node count, filled with `u32::MAX` by the caller). The distances are
+/// the same bits as [`bounded_search`]'s: the tree only watches. An arc's far end
+/// records the node it was improved from; a seeded node the seed it kept (the first
+/// of equal seeds).
+pub(crate) fn bounded_search_tree<A: Arcs + ?Sized>(
+    first: &[u32],
+    arcs: &A,
+    seeds: &[(u32, f64)],
+    bound_m: f64,
+    scratch: &mut SearchScratch,
+    tree: &mut TreeArrays<'_>,
+) -> SearchStats {
+    search(first, arcs, seeds, bound_m, scratch, |_, _| {}, tree)
+}
+
+fn search<A: Arcs + ?Sized, T: TreeSink>(
+    first: &[u32],
+    arcs: &A,
+    seeds: &[(u32, f64)],
+    bound_m: f64,
+    scratch: &mut SearchScratch,
     mut on_settle: impl FnMut(u32, f64),
+    tree: &mut T,
 ) -> SearchStats {
     scratch.reset();
     let mut stats = SearchStats::default();
@@ -185,12 +253,13 @@ pub(crate) fn bounded_search<A: Arcs + ?Sized>(
         touched,
         heap,
     } = scratch;
-    for &(v, d) in seeds {
+    for (i, &(v, d)) in seeds.iter().enumerate() {
         if d <= bound_m && d < dist[v as usize] {
             if dist[v as usize].is_infinite() {
                 touched.push(v);
             }
             dist[v as usize] = d;
+            tree.seeded(v, i);
             heap.push(d.to_bits(), v);
         }
     }
@@ -211,6 +280,7 @@ pub(crate) fn bounded_search<A: Arcs + ?Sized>(
                     touched.push(w);
                 }
                 dist[w as usize] = nd;
+                tree.relaxed(w, u);
                 heap.push(nd.to_bits(), w);
             }
         }

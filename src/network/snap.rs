@@ -24,6 +24,20 @@
 //! from a street to that street even when a tunnel is 1 m away, but not one 26 m away,
 //! a cliff with no physical meaning; a margin relative to `d0` scales with the local
 //! mapping density.
+//!
+//! # Ties
+//! A point can be equally near to several segments: every segment meeting at the
+//! junction it is nearest to, two parallel streets either side of it, a symmetric
+//! spot of a regular street grid. Which one it "takes" must not change a walking
+//! distance, because a resident standing there walks out whichever way is shorter.
+//! So a point attaches to **every** segment of the chosen kind (preferred, or any
+//! eligible one when no preferred segment qualifies) whose distance is within
+//! [`TIE_TOLERANCE_M`] (1 cm) of the chosen distance, each attachment with its own
+//! offset and access leg, and the walking engine takes the minimum over them. The
+//! attachments are listed nearest first, then by the OSM node ids of the segment
+//! (lower pair first); the first is the *canonical* one ([`SnapIndex::snap`]).
+//! Both the set and the order are properties of the OSM data alone, so a tile that
+//! loads a subset of the city's ways attaches its points as the whole city does.
 
 use super::graph::Graph;
 
@@ -134,6 +148,19 @@ pub fn closest_on_segment(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> (f64, [f64; 
 /// never stop a search one ring too early.
 const RING_SLACK_M: f64 = 1e-3;
 
+/// Segments whose distances from a point differ by at most this much are tied, and
+/// the point attaches to all of them (see the module documentation), metres. Far
+/// above the rounding of the distance arithmetic (≈ 1e-11 m at city scale) and far
+/// below anything a resident could tell apart.
+pub const TIE_TOLERANCE_M: f64 = 0.01;
+
+/// The squared distance a segment may have to be tied with one at squared distance
+/// `d2`.
+#[inline]
+fn tie_bound_2(d2: f64) -> f64 {
+    (d2.sqrt() + TIE_TOLERANCE_M).powi(2)
+}
+
 /// Segments bucketed on a uniform square grid, each listed in every bucket its
 /// bounding box overlaps.
 ///
@@ -145,8 +172,8 @@ const RING_SLACK_M: f64 = 1e-3;
 /// inside a city, so fixed buckets of a few segments each answer nearest queries
 /// with a handful of bucket visits. The answers are the same as the R-tree's: the
 /// search visits square rings of buckets around the point until no unvisited
-/// segment can be nearer than the answer (see [`SegGrid::search`]), and ties are
-/// broken by the OSM node ids of the segments (see [`better`]).
+/// segment can be nearer than the answer (see [`SegGrid::search`]), and tied
+/// segments are ordered by their OSM node ids (see [`better`]).
 #[derive(Debug, Default)]
 struct SegGrid {
     x0: f64,
@@ -346,8 +373,11 @@ pub struct SnapIndex {
     small: SegGrid,
     opts: SnapOptions,
     component_len_m: Vec<f64>,
-    /// Per segment, the OSM ids of its ends, lower first: the tie-break key.
+    /// Per segment, the OSM ids of its ends, lower first: the order of tied
+    /// attachments (the lowest is the canonical one).
     osm_key: Vec<[i64; 2]>,
+    /// Per segment, whether it is preferred for snapping.
+    preferred: Vec<bool>,
 }
 
 impl SnapIndex {
@@ -364,6 +394,7 @@ impl SnapIndex {
         let comp = graph.node_component();
         let ids = graph.osm_id();
         let mut osm_key = Vec::with_capacity(graph.segments().len());
+        let mut preferred = Vec::with_capacity(graph.segments().len());
         for (i, s) in graph.segments().iter().enumerate() {
             let seg = u32::try_from(i).expect("fewer than 2^32 segments");
             let obj = SegObj {
@@ -380,6 +411,7 @@ impl SnapIndex {
             component_len_m.push(graph.components()[comp[s.nodes[0] as usize] as usize].len_m);
             let (a, b) = (ids[s.nodes[0] as usize], ids[s.nodes[1] as usize]);
             osm_key.push([a.min(b), a.max(b)]);
+            preferred.push(obj.preferred);
         }
         Self {
             eligible: SegGrid::new(&eligible),
@@ -387,6 +419,7 @@ impl SnapIndex {
             opts,
             component_len_m,
             osm_key,
+            preferred,
         }
     }
 
@@ -396,64 +429,111 @@ impl SnapIndex {
         self.opts
     }
 
-    /// Attaches one point (local metres), or says why it cannot be.
+    /// Attaches one point (local metres) to its canonical segment (the first of
+    /// [`SnapIndex::snap_tied`]), or says why it cannot be.
     ///
     /// # Errors
     /// [`OffNetwork`] when no eligible segment is within `max_snap_m`.
     pub fn snap(&self, p: [f64; 2]) -> Result<Snap, OffNetwork> {
+        let mut all = Vec::new();
+        self.snap_tied(p, &mut all)?;
+        Ok(all[0])
+    }
+
+    /// Attaches one point (local metres) to every tied segment: `out` is cleared and
+    /// receives one [`Snap`] per segment of the chosen kind (preferred, or any
+    /// eligible) whose distance is within [`TIE_TOLERANCE_M`] of the chosen
+    /// distance, each with its own offset and access leg; the canonical one (nearest,
+    /// then lowest OSM node-id pair) first, the others by that same order.
+    ///
+    /// # Errors
+    /// [`OffNetwork`] when no eligible segment is within `max_snap_m` (`out` is
+    /// then empty).
+    pub fn snap_tied(&self, p: [f64; 2], out: &mut Vec<Snap>) -> Result<(), OffNetwork> {
+        out.clear();
         let max = self.opts.max_snap_m;
         let margin = self.opts.surface_margin_m;
         if !(p[0].is_finite() && p[1].is_finite()) {
             return Err(OffNetwork::TooFar { nearest_m: None });
         }
-        // `any`: the nearest eligible segment; `pref`: the nearest preferred one. The
+        // Squared distances of the nearest eligible segment (`any`) and the nearest
+        // preferred one (`pref`), and the squared tie bounds that go with them. The
         // preferred one is taken when it lies within `min(d0 + margin, max)`.
-        let any: std::cell::Cell<Option<(f64, &SegObj)>> = std::cell::Cell::new(None);
-        let pref: std::cell::Cell<Option<(f64, &SegObj)>> = std::cell::Cell::new(None);
+        let any = std::cell::Cell::new(f64::INFINITY);
+        let pref = std::cell::Cell::new(f64::INFINITY);
+        let (mut any_tie2, mut pref_tie2) = (f64::INFINITY, f64::INFINITY);
         self.eligible.search(
             p,
             |obj, d2| {
-                if better(d2, obj, any.get(), &self.osm_key) {
-                    any.set(Some((d2, obj)));
+                if d2 < any.get() {
+                    any.set(d2);
+                    any_tie2 = tie_bound_2(d2);
                 }
-                if obj.preferred && better(d2, obj, pref.get(), &self.osm_key) {
-                    pref.set(Some((d2, obj)));
+                if obj.preferred && d2 < pref.get() {
+                    pref.set(d2);
+                    pref_tie2 = tie_bound_2(d2);
+                }
+                // Anything within the tie bound of the best so far may be tied with
+                // the final choice (the bounds only shrink): keep it for the end.
+                if d2 <= any_tie2 || (obj.preferred && d2 <= pref_tie2) {
+                    let (offset_m, point) = closest_on_segment(obj.a, obj.b, p);
+                    out.push(Snap {
+                        segment: obj.seg,
+                        offset_m,
+                        access_m: (point[0] - p[0]).hypot(point[1] - p[1]),
+                        point,
+                    });
                 }
             },
-            || match any.get() {
-                None => f64::INFINITY,
-                Some((d0_2, _)) => {
-                    let d0 = d0_2.sqrt();
-                    if d0 > max {
-                        d0
-                    } else {
-                        let limit = (d0 + margin).min(max);
-                        pref.get().map_or(limit, |(pd2, _)| pd2.sqrt().min(limit))
-                    }
+            || {
+                let d0_2 = any.get();
+                if d0_2.is_infinite() {
+                    return f64::INFINITY;
                 }
+                let d0 = d0_2.sqrt();
+                let r = if d0 > max {
+                    d0
+                } else {
+                    let limit = (d0 + margin).min(max);
+                    pref.get().sqrt().min(limit)
+                };
+                r + TIE_TOLERANCE_M
             },
         );
-        let Some((d0_2, nearest)) = any.get() else {
+        let d0_2 = any.get();
+        if d0_2.is_infinite() {
+            out.clear();
             return Err(self.off_network(p, None));
-        };
+        }
         let d0 = d0_2.sqrt();
         if d0 > max {
+            out.clear();
             return Err(self.off_network(p, Some(d0)));
         }
         let limit = (d0 + margin).min(max);
-        let limit_2 = limit * limit;
-        let obj = match pref.get() {
-            Some((pd2, pobj)) if pd2 <= limit_2 => pobj,
-            _ => nearest,
+        let (preferred_only, bound_2) = if pref.get() <= limit * limit {
+            (true, tie_bound_2(pref.get()))
+        } else {
+            (false, tie_bound_2(d0_2))
         };
-        let (offset_m, point) = closest_on_segment(obj.a, obj.b, p);
-        let access_m = (point[0] - p[0]).hypot(point[1] - p[1]);
-        Ok(Snap {
-            segment: obj.seg,
-            offset_m,
-            access_m,
-            point,
-        })
+        let d2_of = |s: &Snap| (s.point[0] - p[0]).powi(2) + (s.point[1] - p[1]).powi(2);
+        out.retain(|s| {
+            d2_of(s) <= bound_2 && (!preferred_only || self.preferred[s.segment as usize])
+        });
+        out.sort_by(|x, y| {
+            d2_of(x)
+                .total_cmp(&d2_of(y))
+                .then_with(|| {
+                    self.osm_key[x.segment as usize].cmp(&self.osm_key[y.segment as usize])
+                })
+                .then(x.segment.cmp(&y.segment))
+        });
+        out.dedup_by_key(|s| s.segment);
+        debug_assert!(
+            !out.is_empty(),
+            "the chosen segment is among the candidates"
+        );
+        Ok(())
     }
 
     fn off_network(&self, p: [f64; 2], nearest_m: Option<f64>) -> OffNetwork {
@@ -547,8 +627,43 @@ mod tests {
         Some((seg, offset))
     }
 
+    /// Every segment of the chosen kind within 1 cm of the chosen distance, sorted.
+    fn brute_tied(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<Vec<u32>> {
+        let xy = g.node_xy();
+        let d: Vec<(u32, f64, bool)> = g
+            .segments()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| g.segment_eligible(*i as u32))
+            .map(|(i, s)| {
+                let (_, q) =
+                    closest_on_segment(xy[s.nodes[0] as usize], xy[s.nodes[1] as usize], p);
+                let d = (q[0] - p[0]).hypot(q[1] - p[1]);
+                (i as u32, d, s.flags.is_preferred_for_snapping())
+            })
+            .collect();
+        let d0 = d.iter().map(|x| x.1).fold(f64::INFINITY, f64::min);
+        if d0 > opts.max_snap_m {
+            return None;
+        }
+        let limit = (d0 + opts.surface_margin_m).min(opts.max_snap_m);
+        let dp = d
+            .iter()
+            .filter(|x| x.2)
+            .map(|x| x.1)
+            .fold(f64::INFINITY, f64::min);
+        let (only_pref, chosen) = if dp <= limit { (true, dp) } else { (false, d0) };
+        Some(
+            d.iter()
+                .filter(|x| x.1 <= chosen + TIE_TOLERANCE_M && (x.2 || !only_pref))
+                .map(|x| x.0)
+                .collect(),
+        )
+    }
+
     #[test]
     fn grid_snap_matches_brute_force() {
+        let mut ties = 0;
         let mut st = 0x5EED_0003_u64;
         for round in 0..12 {
             let n = 20 + 15 * round;
@@ -590,8 +705,19 @@ mod tests {
                 }
                 let got = index.snap(p).ok().map(|s| (s.segment, s.offset_m));
                 assert_eq!(got, brute(&g, opts, p), "round {round} point {p:?}");
+                let mut all = Vec::new();
+                let tied = index.snap_tied(p, &mut all).ok().map(|()| {
+                    let mut segs: Vec<u32> = all.iter().map(|s| s.segment).collect();
+                    segs.sort_unstable();
+                    segs
+                });
+                assert_eq!(tied, brute_tied(&g, opts, p), "round {round} point {p:?}");
+                if tied.as_ref().is_some_and(|t| t.len() > 1) {
+                    ties += 1;
+                }
             }
         }
+        assert!(ties > 100, "the lattice makes many ties: {ties}");
     }
 
     /// A point nearest to a junction is equally near to every segment meeting there;

@@ -10,6 +10,9 @@ use crate::util::{Dir, POP, REJECTED_HEADER, SITES, files_in, fixture};
 enum Expect {
     /// Exit 2; stderr has every fragment; `--out` untouched.
     Fatal(&'static [&'static str]),
+    /// Exit 2; stderr has every fragment; every file (`--out`'s earlier outputs
+    /// included) is untouched.
+    FatalKeepsOut(&'static [&'static str]),
     /// Exit 1; `rejected.csv` is exactly this after its header.
     Rejected(&'static str),
     /// Exit 0; stderr has every fragment (warnings).
@@ -26,6 +29,9 @@ struct Case {
     /// Arguments after `coverage`; `--sites sites.csv --population pop.csv --out out`
     /// are added unless given.
     args: Vec<&'static str>,
+    /// Another run holds the lock on `--out` (simulated by the test process
+    /// holding it) for the whole run.
+    out_locked: bool,
     expect: Expect,
 }
 
@@ -34,6 +40,7 @@ fn case(name: &'static str, expect: Expect) -> Case {
         name,
         files: Vec::new(),
         args: Vec::new(),
+        out_locked: false,
         expect,
     }
 }
@@ -51,6 +58,10 @@ impl Case {
     }
     fn args(mut self, args: &[&'static str]) -> Self {
         self.args.extend_from_slice(args);
+        self
+    }
+    fn out_locked(mut self) -> Self {
+        self.out_locked = true;
         self
     }
 }
@@ -202,6 +213,7 @@ fn square_feature(id: &str, x0: f64, y0: f64, x1: f64, y1: f64) -> String {
 fn cases() -> Vec<Case> {
     use Expect::*;
     let tongji_pbf = std::fs::read(fixture("tongji_clip.osm.pbf")).unwrap();
+    let pop_xlsx = std::fs::read(fixture("excel/population.xlsx")).unwrap();
     let pop_geojson_no_geometry = br#"{"type":"FeatureCollection","features":[
         {"type":"Feature","geometry":{"type":"Point","coordinates":[121.5,31.3]},"properties":{"population":100}},
         {"type":"Feature","properties":{"population":80}}]}"#;
@@ -223,7 +235,7 @@ fn cases() -> Vec<Case> {
             .args(&["--population", "pop.geojson"]),
         case("binary bytes, neither UTF-8 nor GBK", Fatal(&["sites.csv", "text is neither UTF-8 nor GB18030/GBK"]))
             .sites(b"id,category\x80\xff\x00\x81\n".to_vec()),
-        case("sites as a spreadsheet", Fatal(&["sites.xlsx", "unsupported file type"]))
+        case("sites as a zip header only (.xlsx)", Fatal(&["sites.xlsx: cannot read the workbook", "damaged or truncated"]))
             .file("sites.xlsx", "PK\x03\x04")
             .args(&["--sites", "sites.xlsx"]),
         // --- rows: coordinates, numbers, ids, shape ----------------------------------
@@ -356,6 +368,9 @@ fn cases() -> Vec<Case> {
             .args(&["--out", "afile/run"]),
         case("--out on a read-only file system", Fatal(&["/proc/learncircle-out: cannot write output"]))
             .args(&["--out", "/proc/learncircle-out"]),
+        case("--out being written by another run", FatalKeepsOut(&["out: another learncircle run is writing to this output directory", "choose another --out"]))
+            .file("out/summary.json", "{\"earlier\": true}\n")
+            .out_locked(),
         // --- encodings and line endings (accepted, same results as UTF-8) ------------
         case("GBK-encoded sites", SameAsUtf8).sites(gbk.into_owned()),
         case("UTF-8 BOM on both files", SameAsUtf8)
@@ -371,6 +386,30 @@ fn cases() -> Vec<Case> {
         case("tab-separated population", SameAsUtf8)
             .file("pop.tsv", POP.replace(',', "\t"))
             .args(&["--population", "pop.tsv"]),
+        // --- spreadsheet workbooks (issue 14; fixtures: tests/fixtures/excel/) --------
+        case("population workbook written by openpyxl", SameAsUtf8)
+            .file("pop.xlsx", pop_xlsx.clone())
+            .args(&["--population", "pop.xlsx"]),
+        case("truncated workbook", Fatal(&["pop.xlsx: cannot read the workbook", "damaged or truncated"]))
+            .file("pop.xlsx", pop_xlsx[..pop_xlsx.len() / 2].to_vec())
+            .args(&["--population", "pop.xlsx"]),
+        case("sheet that does not exist", Fatal(&["pop.xlsx: no sheet named \"不存在\" (sheets: 人口)"]))
+            .file("pop.xlsx", pop_xlsx.clone())
+            .args(&["--population", "pop.xlsx", "--sheet", "population=不存在"]),
+        case("one --sheet for every workbook, missing in one", Fatal(&["pop.xlsx: no sheet named \"站点\""]))
+            .file("pop.xlsx", pop_xlsx.clone())
+            .args(&["--population", "pop.xlsx", "--sheet", "站点"]),
+        case("password-protected workbook", Fatal(&["encrypted.xlsx: cannot read the workbook", "password-protected"]))
+            .file("encrypted.xlsx", std::fs::read(fixture("excel/encrypted.xlsx")).unwrap())
+            .args(&["--population", "encrypted.xlsx"]),
+        case("CSV text saved as .xlsx", Fatal(&["sites.xlsx: cannot read the workbook"]))
+            .file("sites.xlsx", SITES)
+            .args(&["--sites", "sites.xlsx"]),
+        case("first sheet holds notes, not the table", Fatal(&["sites.xlsx: missing column \"lon\"", "坐标系"]))
+            .file("sites.xlsx", std::fs::read(fixture("excel/sites_gcj02.xlsx")).unwrap())
+            .args(&["--sites", "sites.xlsx"]),
+        case("--sheet for an input that has none", Fatal(&["--sheet", "\"parcels\" is not an input with sheets"]))
+            .args(&["--sheet", "parcels=x"]),
     ]
 }
 
@@ -446,7 +485,13 @@ fn check(c: &Case) {
         setup(&d, c);
         let out = out_arg(&c.args);
         let before = files_in(d.tmp.path());
+        let lock = c.out_locked.then(|| {
+            let f = std::fs::File::open(d.path(out)).unwrap();
+            f.try_lock().unwrap();
+            f
+        });
         let r = d.coverage(&c.args);
+        drop(lock);
         r.assert_no_panic(c.name);
         match &c.expect {
             Expect::Fatal(fragments) => {
@@ -460,6 +505,16 @@ fn check(c: &Case) {
                 assert!(
                     !d.path(out).is_dir(),
                     "{}: output directory {out} left behind",
+                    c.name
+                );
+            }
+            Expect::FatalKeepsOut(fragments) => {
+                r.assert_exit(c.name, 2, fragments);
+                assert_eq!(files_in(d.tmp.path()), before, "{}: files changed", c.name);
+                assert_eq!(
+                    d.read("out/summary.json"),
+                    "{\"earlier\": true}\n",
+                    "{}",
                     c.name
                 );
             }

@@ -6,7 +6,7 @@
 //! that differs between any two runs, tiled or not — see METHODS.md §13), and
 //! everything else in it must be equal.
 
-use crate::util::{Dir, assert_same_outputs, files_in, sample_study, shared};
+use crate::util::{Dir, assert_same_outputs, files_in, sample_args, sample_study, shared};
 
 /// Run the tile tasks as separate, concurrent processes (as a scheduler would).
 fn run_tiles(d: &Dir, study: &[&str], n: usize) {
@@ -139,4 +139,90 @@ fn shanghai_small_tiles_with_units_merge_byte_identical() {
     assert!(files_in(&d.path("merged")).contains(&"units.csv".to_string()));
     let n = std::fs::read_dir(d.path("tiles")).unwrap().count();
     assert!(n >= 6, "{n} tiles");
+}
+
+/// What-if (`--planned`) and 2SFCA (`--access`) in tile runs: small tiles (the
+/// 2SFCA catchments of most sites span several tiles) merge to the same files as
+/// one machine — whatif files, access.csv and the totals in summary.json.
+#[test]
+fn shanghai_tiles_with_planned_sites_and_access_merge_byte_identical() {
+    let d = Dir::new();
+    d.write(
+        "planned.csv",
+        "id,name,category,lon,lat,capacity\n\
+         p1,规划社区学校,library,121.5080,31.3020,40\n\
+         p2,规划老年学堂,culture_centre,121.4990,31.2960,25\n\
+         p3,新建学校,school,121.5120,31.3050,\n",
+    );
+    for method in ["2sfca", "e2sfca-gaussian"] {
+        let mut study = sample_study("shanghai");
+        study.extend(["--planned", "planned.csv", "--access", method].map(str::to_owned));
+        let study: Vec<&str> = study.iter().map(String::as_str).collect();
+        coverage_and_tiles(&d, &study, "0.6", None);
+        let files = files_in(&d.path("merged"));
+        for f in ["access.csv", "whatif_cells.csv"] {
+            assert!(files.iter().any(|x| x == f), "{f} in {files:?}");
+        }
+        for dir in ["single", "merged", "tiles", "tiles.json"] {
+            let p = d.path(dir);
+            if p.is_dir() {
+                std::fs::remove_dir_all(p).unwrap();
+            } else {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn service_areas_in_tile_runs_are_refused_with_the_reason() {
+    let d = Dir::new();
+    let r = d.run_owned(&sample_args(
+        "plan",
+        "shanghai",
+        &["--tile-km", "1", "--out", "tiles.json"],
+    ));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let args = sample_args(
+        "coverage",
+        "shanghai",
+        &[
+            "--service-areas",
+            "--tiles",
+            "tiles.json",
+            "--tile",
+            "0",
+            "--out",
+            "t0",
+        ],
+    );
+    let r = d.run_owned(&args);
+    r.assert_exit(
+        "coverage --tile --service-areas",
+        2,
+        &["--service-areas is not supported with tiles", "one machine"],
+    );
+    assert!(!d.path("t0").exists());
+    // A tile run must ask for the plan's what-if and 2SFCA.
+    let args = sample_args(
+        "coverage",
+        "shanghai",
+        &[
+            "--access",
+            "2sfca",
+            "--tiles",
+            "tiles.json",
+            "--tile",
+            "0",
+            "--out",
+            "t0",
+        ],
+    );
+    let r = d.run_owned(&args);
+    r.assert_exit(
+        "tile --access, plan without",
+        2,
+        &["tile 0: --planned/--planned-crs/--access must be the ones the plan was made with"],
+    );
+    assert!(!d.path("t0").exists());
 }

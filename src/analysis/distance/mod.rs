@@ -14,7 +14,7 @@ mod real_data_tests;
 mod walking;
 
 pub use euclidean::{Euclidean, squared_radius};
-pub use walking::Walking;
+pub use walking::{ShortestPathTree, WalkPath, Walking};
 
 pub use crate::base::category::WalkProfile;
 

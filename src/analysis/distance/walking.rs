@@ -10,14 +10,18 @@
 //! Cells are snapped once, in parallel, at construction; sites are snapped per call.
 //! A snapped point sits on a segment `a–b` at offset `t`; walking from the point to
 //! `a` costs `access + t`, to `b` `access + (len − t)` (door to door), each allowed
-//! only in the segment's walkable direction.
+//! only in the segment's walkable direction. A point equally near (within 1 cm) to
+//! several segments is attached to all of them ([`crate::network::snap`], "Ties"):
+//! a cell leaves by whichever attachment is shorter, a site is seeded on every one,
+//! so no distance depends on which of the tied segments comes first.
 //!
 //! * **Nearest site** (`dist_m`): ONE multi-source Dijkstra per category on the
 //!   *reversed* graph (so `oneway:foot` is honoured from the resident's side), seeded
-//!   with both ends of every site's segment at their entry cost, stopped at
-//!   `bound_m`. A cell's distance is the minimum over its two exits of
-//!   `exit cost + node distance`, or the direct distance along the segment when a site
-//!   sits on the cell's own segment. Beyond `bound_m`: `None`, stated, not guessed.
+//!   with both ends of every site attachment's segment at their entry cost, stopped
+//!   at `bound_m`. A cell's distance is the minimum over the two exits of each of its
+//!   attachments of `exit cost + node distance`, or the direct distance along the
+//!   segment when a site is attached to a segment the cell is attached to. Beyond
+//!   `bound_m`: `None`, stated, not guessed.
 //! * **Sites within the threshold** (`sites_within`): one bounded Dijkstra per site
 //!   (stopped at `threshold_m`), in parallel over sites with per-thread scratch
 //!   (distances, touched list, heap, a per-cell "last counted" stamp). Cells are found
@@ -65,7 +69,13 @@ use crate::network::snap::{OffNetwork, Snap, SnapIndex, SnapOptions};
 pub struct Walking<'g> {
     graph: &'g Graph,
     index: SnapIndex,
+    /// Canonical attachment per cell (the first of its tied ones), or why none.
     cell_snaps: Vec<Result<Snap, OffNetwork>>,
+    /// The cell's other tied attachments: `cell_ties[cell_ties_first[c]..cell_ties_first[c + 1]]`.
+    cell_ties_first: Vec<u32>,
+    cell_ties: Vec<Snap>,
+    /// The cells' points, local metres (the start of their walking paths).
+    cell_xy: Vec<[f64; 2]>,
     /// Reversed CSR: edges entering node `v` are `in_first[v]..in_first[v + 1]`.
     in_first: Vec<u32>,
     /// Tail node of each entering edge.
@@ -77,11 +87,27 @@ pub struct Walking<'g> {
     exit_cell: Vec<u32>,
     /// Distance walked along the segment from the cell's snap point to the node.
     exit_along_m: Vec<f64>,
-    /// `(segment, cell)` for every snapped cell, sorted: cells sharing a site's segment.
+    /// Access leg of the attachment each exit leaves from.
+    exit_access_m: Vec<f64>,
+    /// Segment of the attachment each exit leaves from.
+    exit_segment: Vec<u32>,
+    /// `(segment, cell)` for every attachment of a snapped cell, sorted: cells
+    /// sharing a site's segment.
     cells_by_segment: Vec<(u32, u32)>,
 }
 
+/// How an attached point reaches its nearest site (see [`Walking::nearest_via`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Via {
+    /// Leaves its segment at this node, then walks to a site through the network.
+    Node(u32),
+    /// Walks along its own segment straight to this site (index into the site list)
+    /// at this one of its attachments.
+    Direct(usize, Snap),
+}
+
 /// Costs of one profile, prepared once per `category_reach` call.
+#[derive(Debug)]
 struct ProfileCosts {
     /// Entering arcs `(tail, cost in metres)`, aligned with `in_tail`, interleaved so
     /// that a relaxation touches one cache line.
@@ -135,8 +161,22 @@ impl<'g> Walking<'g> {
     #[must_use]
     pub fn new(graph: &'g Graph, cells_xy: &[[f64; 2]], opts: SnapOptions) -> Self {
         let index = SnapIndex::new(graph, opts);
-        let cell_snaps: Vec<Result<Snap, OffNetwork>> =
-            cells_xy.par_iter().map(|p| index.snap(*p)).collect();
+        let snapped: Vec<(Result<Snap, OffNetwork>, Vec<Snap>)> = cells_xy
+            .par_iter()
+            .map_init(Vec::new, |all, p| match index.snap_tied(*p, all) {
+                Ok(()) => (Ok(all[0]), all[1..].to_vec()),
+                Err(why) => (Err(why), Vec::new()),
+            })
+            .collect();
+        let mut cell_ties_first = Vec::with_capacity(snapped.len() + 1);
+        cell_ties_first.push(0u32);
+        let mut cell_ties = Vec::new();
+        let mut cell_snaps = Vec::with_capacity(snapped.len());
+        for (canonical, ties) in snapped {
+            cell_snaps.push(canonical);
+            cell_ties.extend(ties);
+            cell_ties_first.push(u32::try_from(cell_ties.len()).expect("fewer than 2^32 ties"));
+        }
 
         let n = graph.node_count();
         let mut in_first = vec![0u32; n + 1];
@@ -159,19 +199,24 @@ impl<'g> Walking<'g> {
             }
         }
 
-        let mut exit_list: Vec<(u32, u32, f64)> = Vec::new();
+        // (node, cell, along, access, segment); a stable sort keeps a cell's exits at
+        // one node in attachment order.
+        let mut exit_list: Vec<(u32, u32, f64, f64, u32)> = Vec::new();
         let mut cells_by_segment = Vec::new();
-        for (c, snap) in cell_snaps.iter().enumerate() {
-            let Ok(snap) = snap else { continue };
+        for (c, canonical) in cell_snaps.iter().enumerate() {
+            let Ok(canonical) = canonical else { continue };
+            let ties = &cell_ties[cell_ties_first[c] as usize..cell_ties_first[c + 1] as usize];
             let c = u32::try_from(c).expect("fewer than 2^32 cells");
-            let seg = &graph.segments()[snap.segment as usize];
-            for (node, along) in exits(seg, segment_len(graph, seg), snap.offset_m)
-                .into_iter()
-                .flatten()
-            {
-                exit_list.push((node, c, along));
+            for snap in std::iter::once(canonical).chain(ties) {
+                let seg = &graph.segments()[snap.segment as usize];
+                for (node, along) in exits(seg, segment_len(graph, seg), snap.offset_m)
+                    .into_iter()
+                    .flatten()
+                {
+                    exit_list.push((node, c, along, snap.access_m, snap.segment));
+                }
+                cells_by_segment.push((snap.segment, c));
             }
-            cells_by_segment.push((snap.segment, c));
         }
         exit_list.sort_by_key(|e| (e.0, e.1));
         cells_by_segment.sort_unstable();
@@ -186,26 +231,60 @@ impl<'g> Walking<'g> {
             graph,
             index,
             cell_snaps,
+            cell_ties_first,
+            cell_ties,
+            cell_xy: cells_xy.to_vec(),
             in_first,
             in_tail,
             in_edge,
             exit_first,
             exit_cell: exit_list.iter().map(|e| e.1).collect(),
             exit_along_m: exit_list.iter().map(|e| e.2).collect(),
+            exit_access_m: exit_list.iter().map(|e| e.3).collect(),
+            exit_segment: exit_list.iter().map(|e| e.4).collect(),
             cells_by_segment,
         }
     }
 
-    /// How each cell was attached (or why not), in cell order.
+    /// How each cell was attached (its canonical attachment) or why not, in cell
+    /// order.
     pub fn cell_snaps(&self) -> &[Result<Snap, OffNetwork>] {
         &self.cell_snaps
     }
 
-    /// How each site would be attached (or why not), in the given order; the same
-    /// rule `category_reach` uses.
+    /// Every attachment of cell `c` (its canonical one first, then the tied ones);
+    /// empty when the cell is off-network.
+    pub fn cell_attachments(&self, c: usize) -> impl Iterator<Item = &Snap> {
+        let ties =
+            &self.cell_ties[self.cell_ties_first[c] as usize..self.cell_ties_first[c + 1] as usize];
+        self.cell_snaps[c].as_ref().ok().into_iter().chain(ties)
+    }
+
+    /// Cell `c`'s attachment on `segment` (one of its attachments is there).
+    fn cell_attachment_on(&self, c: u32, segment: u32) -> &Snap {
+        self.cell_attachments(c as usize)
+            .find(|s| s.segment == segment)
+            .expect("cells_by_segment lists attachments of snapped cells")
+    }
+
+    /// How each site would be attached (its canonical attachment) or why not, in
+    /// the given order; the same rule `category_reach` uses.
     #[must_use]
     pub fn site_snaps(&self, sites_xy: &[[f64; 2]]) -> Vec<Result<Snap, OffNetwork>> {
         sites_xy.par_iter().map(|p| self.index.snap(*p)).collect()
+    }
+
+    /// Every attachment of each site (canonical first), or why it has none, in the
+    /// given order.
+    #[must_use]
+    pub fn site_attachments(&self, sites_xy: &[[f64; 2]]) -> Vec<Result<Vec<Snap>, OffNetwork>> {
+        sites_xy
+            .par_iter()
+            .map(|p| {
+                let mut all = Vec::new();
+                self.index.snap_tied(*p, &mut all).map(|()| all)
+            })
+            .collect()
     }
 
     /// The graph summary with the number of off-network cells filled in.
@@ -242,27 +321,28 @@ impl<'g> Walking<'g> {
             })
             .collect();
         costs.exit_cost_m = self
-            .exit_cell
+            .exit_segment
             .iter()
             .zip(&self.exit_along_m)
-            .map(|(&c, &along)| {
-                let snap = self.cell_snaps[c as usize]
-                    .as_ref()
-                    .expect("exits are built from snapped cells only");
-                snap.access_m + costs.along(&g.segments()[snap.segment as usize], along)
+            .zip(&self.exit_access_m)
+            .map(|((&seg, &along), &access)| {
+                access + costs.along(&g.segments()[seg as usize], along)
             })
             .collect();
         costs
     }
 
-    /// Seeds of one site for the reversed search: `(node, cost from node to site)`.
-    fn site_seeds(&self, snap: &Snap, costs: &ProfileCosts, out: &mut Vec<(u32, f64)>) {
-        let seg = &self.graph.segments()[snap.segment as usize];
-        for (node, along) in entries(seg, segment_len(self.graph, seg), snap.offset_m)
-            .into_iter()
-            .flatten()
-        {
-            out.push((node, snap.access_m + costs.along(seg, along)));
+    /// Seeds of one site (every attachment of it) for the reversed search:
+    /// `(node, cost from node to site)`.
+    fn site_seeds(&self, site: &[Snap], costs: &ProfileCosts, out: &mut Vec<(u32, f64)>) {
+        for snap in site {
+            let seg = &self.graph.segments()[snap.segment as usize];
+            for (node, along) in entries(seg, segment_len(self.graph, seg), snap.offset_m)
+                .into_iter()
+                .flatten()
+            {
+                out.push((node, snap.access_m + costs.along(seg, along)));
+            }
         }
     }
 
@@ -284,7 +364,7 @@ impl<'g> Walking<'g> {
     /// Nearest-site distance per cell: one multi-source search on the reversed graph.
     fn nearest_distances(
         &self,
-        snapped_sites: &[&Snap],
+        snapped_sites: &[&[Snap]],
         costs: &ProfileCosts,
         bound_m: f64,
     ) -> Vec<Option<f64>> {
@@ -302,43 +382,67 @@ impl<'g> Walking<'g> {
             &mut scratch,
             |_, _| {},
         );
-        let mut sites_by_segment: Vec<(u32, usize)> = snapped_sites
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.segment, i))
-            .collect();
-        sites_by_segment.sort_unstable();
+        let sites_by_segment = attachments_by_segment(snapped_sites);
         let node_dist = |v: u32| scratch.dist(v).unwrap_or(f64::INFINITY);
-        self.cell_snaps
-            .par_iter()
-            .map(|snap| {
-                let snap = snap.as_ref().ok()?;
-                let mut best = f64::INFINITY;
-                let seg = &self.graph.segments()[snap.segment as usize];
-                for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
-                    .into_iter()
-                    .flatten()
-                {
-                    let exit = snap.access_m + costs.along(seg, along);
-                    best = best.min(exit + node_dist(node));
-                }
-                let lo = sites_by_segment.partition_point(|e| e.0 < snap.segment);
-                for &(s, i) in sites_by_segment[lo..]
-                    .iter()
-                    .take_while(|e| e.0 == snap.segment)
-                {
-                    debug_assert_eq!(s, snap.segment);
-                    best = best.min(self.same_segment(snap, snapped_sites[i], costs));
-                }
+        (0..self.cell_snaps.len())
+            .into_par_iter()
+            .map(|c| {
+                self.cell_snaps[c].as_ref().ok()?;
+                let best = self
+                    .cell_attachments(c)
+                    .map(|snap| {
+                        self.nearest_via(snap, costs, node_dist, &sites_by_segment)
+                            .0
+                    })
+                    .fold(f64::INFINITY, f64::min);
                 (best <= bound_m).then_some(best)
             })
             .collect()
     }
 
+    /// Nearest-site distance of one attached point and the way it goes: the minimum
+    /// over its two segment exits of `exit cost + node_dist(node)`, and over the
+    /// sites on its own segment (`on_segment`: `(segment, site)` sorted, `site(i)`
+    /// its attachment) of the direct walk along the segment. `None` when nothing is
+    /// reachable. The distance of `cells.csv` and the route of
+    /// [`Walking::cell_path`] both come from here.
+    fn nearest_via(
+        &self,
+        snap: &Snap,
+        costs: &ProfileCosts,
+        node_dist: impl Fn(u32) -> f64,
+        on_segment: &[(u32, usize, Snap)],
+    ) -> (f64, Option<Via>) {
+        let mut best = f64::INFINITY;
+        let mut via = None;
+        let seg = &self.graph.segments()[snap.segment as usize];
+        for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
+            .into_iter()
+            .flatten()
+        {
+            let exit = snap.access_m + costs.along(seg, along);
+            let d = exit + node_dist(node);
+            if d < best {
+                best = d;
+                via = Some(Via::Node(node));
+            }
+        }
+        let lo = on_segment.partition_point(|e| e.0 < snap.segment);
+        for &(s, i, at) in on_segment[lo..].iter().take_while(|e| e.0 == snap.segment) {
+            debug_assert_eq!(s, snap.segment);
+            let d = self.same_segment(snap, &at, costs);
+            if d < best {
+                best = d;
+                via = Some(Via::Direct(i, at));
+            }
+        }
+        (best, via)
+    }
+
     /// Number of sites within `threshold_m` per cell: one bounded search per site.
     fn count_within(
         &self,
-        snapped_sites: &[&Snap],
+        snapped_sites: &[&[Snap]],
         costs: &ProfileCosts,
         threshold_m: f64,
     ) -> Vec<u32> {
@@ -390,11 +494,11 @@ impl<'g> Walking<'g> {
                             }
                         },
                     );
-                    for &(_, c) in self.cells_on(site.segment) {
-                        let cell = self.cell_snaps[c as usize]
-                            .as_ref()
-                            .expect("cells_by_segment holds snapped cells");
-                        count(c, self.same_segment(cell, site, costs));
+                    for att in *site {
+                        for &(_, c) in self.cells_on(att.segment) {
+                            let cell = self.cell_attachment_on(c, att.segment);
+                            count(c, self.same_segment(cell, att, costs));
+                        }
                     }
                     acc
                 },
@@ -422,8 +526,11 @@ impl<'g> Walking<'g> {
         profile: &WalkProfile,
         limit_m: f64,
     ) -> Vec<(u32, f64, f64)> {
-        let snaps = self.site_snaps(sites_xy);
-        let sites: Vec<&Snap> = snaps.iter().filter_map(|s| s.as_ref().ok()).collect();
+        let snaps = self.site_attachments(sites_xy);
+        let sites: Vec<&[Snap]> = snaps
+            .iter()
+            .filter_map(|s| s.as_ref().ok().map(Vec::as_slice))
+            .collect();
         let costs = self.costs(profile);
         let mut seeds = Vec::with_capacity(2 * sites.len());
         for s in &sites {
@@ -438,12 +545,7 @@ impl<'g> Walking<'g> {
             &mut scratch,
             |_, _| {},
         );
-        let mut by_segment: Vec<(u32, usize)> = sites
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.segment, i))
-            .collect();
-        by_segment.sort_unstable();
+        let by_segment = attachments_by_segment(&sites);
         let mut out = Vec::new();
         let mut parts: Vec<(f64, f64)> = Vec::new();
         for (si, seg) in self.graph.segments().iter().enumerate() {
@@ -470,8 +572,7 @@ impl<'g> Walking<'g> {
                 }
             }
             let lo = by_segment.partition_point(|e| e.0 < si);
-            for &(_, i) in by_segment[lo..].iter().take_while(|e| e.0 == si) {
-                let s = sites[i];
+            for &(_, _, s) in by_segment[lo..].iter().take_while(|e| e.0 == si) {
                 let reach = (limit_m - s.access_m) / per_m;
                 if reach >= 0.0 {
                     let from = if seg.a_to_b {
@@ -519,6 +620,18 @@ impl<'g> Walking<'g> {
     }
 }
 
+/// Every attachment of the given sites, keyed by its segment and sorted by it (the
+/// order within a segment does not matter: callers take minima).
+fn attachments_by_segment(sites: &[&[Snap]]) -> Vec<(u32, usize, Snap)> {
+    let mut out: Vec<(u32, usize, Snap)> = sites
+        .iter()
+        .enumerate()
+        .flat_map(|(i, site)| site.iter().map(move |s| (s.segment, i, *s)))
+        .collect();
+    out.sort_by_key(|e| (e.0, e.1));
+    out
+}
+
 /// Segment length from the node coordinates in f64 (the offsets use the same).
 fn segment_len(graph: &Graph, seg: &Segment) -> f64 {
     let a = graph.node_xy()[seg.nodes[0] as usize];
@@ -546,9 +659,12 @@ impl Reach for Walking<'_> {
         threshold_m: f64,
         bound_m: f64,
     ) -> CategoryReach {
-        let site_snaps = self.site_snaps(sites_xy);
+        let site_snaps = self.site_attachments(sites_xy);
         let site_used: Vec<bool> = site_snaps.iter().map(Result::is_ok).collect();
-        let snapped_sites: Vec<&Snap> = site_snaps.iter().filter_map(|s| s.as_ref().ok()).collect();
+        let snapped_sites: Vec<&[Snap]> = site_snaps
+            .iter()
+            .filter_map(|s| s.as_ref().ok().map(Vec::as_slice))
+            .collect();
         let costs = self.costs(profile);
 
         // The sequential multi-source search runs beside the parallel per-site
@@ -574,7 +690,7 @@ impl Reach for Walking<'_> {
         profile: &WalkProfile,
         limit_m: f64,
     ) -> Vec<Catchment> {
-        let snaps = self.site_snaps(points_xy);
+        let snaps = self.site_attachments(points_xy);
         let costs = self.costs(profile);
         let n = self.graph.node_count();
         let n_cells = self.cell_snaps.len();
@@ -635,11 +751,11 @@ impl Reach for Walking<'_> {
                             }
                         },
                     );
-                    for &(_, c) in self.cells_on(site.segment) {
-                        let cell = self.cell_snaps[c as usize]
-                            .as_ref()
-                            .expect("cells_by_segment holds snapped cells");
-                        reach(c, self.same_segment(cell, site, &costs));
+                    for att in site {
+                        for &(_, c) in self.cells_on(att.segment) {
+                            let cell = self.cell_attachment_on(c, att.segment);
+                            reach(c, self.same_segment(cell, att, &costs));
+                        }
                     }
                     touched.sort_unstable();
                     #[allow(clippy::cast_possible_truncation)]
@@ -663,6 +779,14 @@ struct CatchmentScratch {
     seeds: Vec<(u32, f64)>,
 }
 
+#[path = "tree.rs"]
+mod tree;
+pub use tree::{ShortestPathTree, WalkPath};
+
 #[cfg(test)]
 #[path = "walking_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tie_tests.rs"]
+mod tie_tests;

@@ -12,7 +12,7 @@ use crate::network::graph::{GraphBuilder, GraphOptions};
 use crate::network::pedestrian::{EdgeFlags, FootDirection, Walkable};
 use crate::network::snap::closest_on_segment;
 
-fn lcg(state: &mut u64) -> f64 {
+pub(super) fn lcg(state: &mut u64) -> f64 {
     *state = state
         .wrapping_mul(6_364_136_223_846_793_005)
         .wrapping_add(1_442_695_040_888_963_407);
@@ -34,7 +34,7 @@ fn way(direction: FootDirection, flags: EdgeFlags) -> Walkable {
 /// A jittered grid of streets (`side` × `side` nodes, 100 m apart) with random steps,
 /// tunnels, elevated ways and `oneway:foot`, some streets missing, plus a 50 m island
 /// far away. Returns the graph and a description for assertion messages.
-fn random_network(state: &mut u64, side: usize) -> (Graph, String) {
+pub(super) fn random_network(state: &mut u64, side: usize) -> (Graph, String) {
     let mut b = GraphBuilder::new();
     let id = |i: usize, j: usize| (i * side + j) as i64;
     for i in 0..side {
@@ -98,9 +98,10 @@ fn random_network(state: &mut u64, side: usize) -> (Graph, String) {
 // ---------------------------------------------------------------------------------
 
 /// Brute-force snapping with the documented rule: nearest eligible segment `d0`;
-/// the nearest preferred one if within `d0 + margin` (and `max`); ties → the lowest
-/// pair of OSM node ids (lower id first).
-fn reference_snap(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<(u32, f64, f64)> {
+/// the nearest preferred one if within `d0 + margin` (and `max`); every segment of
+/// that kind within 1 cm of it is attached too, `(segment, offset, access)` each,
+/// the canonical one (nearest, then lowest pair of OSM node ids) first.
+fn reference_snap(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<Vec<(u32, f64, f64)>> {
     let xy = g.node_xy();
     let mut cands = Vec::new();
     for (i, s) in g.segments().iter().enumerate() {
@@ -132,7 +133,13 @@ fn reference_snap(g: &Graph, opts: SnapOptions, p: [f64; 2]) -> Option<(u32, f64
     let limit = (any.0 + opts.surface_margin_m).min(opts.max_snap_m);
     let pref = best(&mut cands.iter().filter(|c| c.3 && c.0 <= limit));
     let c = pref.unwrap_or(any);
-    Some((c.1, c.2, c.0))
+    let mut all: Vec<(u32, f64, f64)> = cands
+        .iter()
+        .filter(|x| x.0 <= c.0 + 0.01 && (pref.is_none() || x.3) && x.1 != c.1)
+        .map(|x| (x.1, x.2, x.0))
+        .collect();
+    all.insert(0, (c.1, c.2, c.0));
+    Some(all)
 }
 
 /// Cell → nearest site and count of sites within `threshold`, on an explicit graph
@@ -147,11 +154,23 @@ fn reference_reach(
     bound: f64,
 ) -> (Vec<Option<f64>>, Vec<u32>) {
     let n = g.node_count();
-    // Vertices: graph nodes, then per point: [point itself, its snap point].
+    // Vertices: graph nodes, then per point: the point itself, then one per
+    // attachment (its snap point on that segment).
     let points: Vec<[f64; 2]> = cells.iter().chain(sites).copied().collect();
-    let snaps: Vec<Option<(u32, f64, f64)>> =
+    let snaps: Vec<Option<Vec<(u32, f64, f64)>>> =
         points.iter().map(|p| reference_snap(g, opts, *p)).collect();
-    let nv = n + 2 * points.len();
+    let mut own = Vec::new();
+    // (point, vertex, segment, offset, access) per attachment.
+    let mut attach = Vec::new();
+    let mut nv = n;
+    for (pi, sn) in snaps.iter().enumerate() {
+        own.push(nv);
+        nv += 1;
+        for &(seg, off, acc) in sn.iter().flatten() {
+            attach.push((pi, nv, seg, off, acc));
+            nv += 1;
+        }
+    }
     let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nv];
     let xy = g.node_xy();
     let factor = |s: &crate::network::Segment| {
@@ -170,11 +189,9 @@ fn reference_reach(
         let len = (b[0] - a[0]).hypot(b[1] - a[1]);
         // Chain a → snap points (by offset) → b.
         let mut chain: Vec<(f64, usize)> = vec![(0.0, s.nodes[0] as usize)];
-        for (pi, sn) in snaps.iter().enumerate() {
-            if let Some((seg, off, _)) = sn
-                && *seg as usize == si
-            {
-                chain.push((*off, n + 2 * pi + 1));
+        for &(_, v, seg, off, _) in &attach {
+            if seg as usize == si {
+                chain.push((off, v));
             }
         }
         chain.push((len, s.nodes[1] as usize));
@@ -189,14 +206,11 @@ fn reference_reach(
             }
         }
     }
-    for (pi, sn) in snaps.iter().enumerate() {
-        if let Some((_, _, access)) = sn {
-            let (own, snap_v) = (n + 2 * pi, n + 2 * pi + 1);
-            if pi < cells.len() {
-                adj[own].push((snap_v, *access));
-            } else {
-                adj[snap_v].push((own, *access));
-            }
+    for &(pi, v, _, _, access) in &attach {
+        if pi < cells.len() {
+            adj[own[pi]].push((v, access));
+        } else {
+            adj[v].push((own[pi], access));
         }
     }
     let mut dist_out = Vec::new();
@@ -204,7 +218,7 @@ fn reference_reach(
     for ci in 0..cells.len() {
         let mut dist = vec![f64::INFINITY; nv];
         let mut done = vec![false; nv];
-        dist[n + 2 * ci] = 0.0;
+        dist[own[ci]] = 0.0;
         loop {
             let mut u = usize::MAX;
             for v in 0..nv {
@@ -223,7 +237,7 @@ fn reference_reach(
             }
         }
         let site_d: Vec<f64> = (0..sites.len())
-            .map(|si| dist[n + 2 * (cells.len() + si)])
+            .map(|si| dist[own[cells.len() + si]])
             .collect();
         let nearest = site_d.iter().copied().fold(f64::INFINITY, f64::min);
         dist_out.push((snaps[ci].is_some() && nearest <= bound).then_some(nearest));
@@ -236,7 +250,7 @@ fn reference_reach(
     (dist_out, count_out)
 }
 
-fn random_points(state: &mut u64, k: usize, side: usize) -> Vec<[f64; 2]> {
+pub(super) fn random_points(state: &mut u64, k: usize, side: usize) -> Vec<[f64; 2]> {
     let span = side as f64 * 100.0 + 100.0;
     (0..k)
         .map(|_| [lcg(state) * span - 100.0, lcg(state) * span - 100.0])
@@ -272,7 +286,7 @@ fn engine_matches_independent_reference_on_random_networks() {
         let w = Walking::new(&g, &cells, opts);
         // Snaps agree with the brute-force rule.
         for (p, got) in cells.iter().zip(w.cell_snaps()) {
-            let want = reference_snap(&g, opts, *p);
+            let want = reference_snap(&g, opts, *p).map(|all| all[0]);
             match (got, want) {
                 (Ok(sn), Some((seg, off, acc))) => {
                     assert_eq!(sn.segment, seg, "round {round} point {p:?}; {desc}");
@@ -400,7 +414,7 @@ proptest! {
 // Constructed cases.
 // ---------------------------------------------------------------------------------
 
-fn street(b: &mut GraphBuilder, id: i64, flags: EdgeFlags, refs: &[i64]) {
+pub(super) fn street(b: &mut GraphBuilder, id: i64, flags: EdgeFlags, refs: &[i64]) {
     b.add_way(id, way(FootDirection::Both, flags), refs);
 }
 

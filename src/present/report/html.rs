@@ -896,10 +896,10 @@ fn method_items(pg: &Page<'_>) -> Vec<(String, String)> {
             },
         ),
     ];
-    if s.mode != "network" {
-        if let Some(c) = circuity {
-            items.push((pg.t("绕行系数", "Circuity").into(), format!("{c:.2}")));
-        }
+    if s.mode != "network"
+        && let Some(c) = circuity
+    {
+        items.push((pg.t("绕行系数", "Circuity").into(), format!("{c:.2}")));
     }
     items.push((
         pg.t("人口图层", "Population layer").into(),

@@ -35,6 +35,9 @@ pub struct Summary {
     /// Units (`--units`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<UnitsSummary>,
+    /// Named unit levels (`--units LEVEL=FILE`), coarsest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Vec<LevelSummary>>,
     /// Policy targets from the config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<TargetsSummary>,
@@ -101,6 +104,50 @@ pub struct UnitsSummary {
     pub outside_cells: f64,
     /// Sites in no unit.
     pub outside_sites: usize,
+}
+
+/// One named unit level in the summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LevelSummary {
+    /// Level name.
+    pub level: String,
+    /// The level above (empty for the first level).
+    pub parent_level: String,
+    /// The units of this level as in `units.*`.
+    #[serde(flatten)]
+    pub units: UnitsSummary,
+    /// Units with less than 99 % of their area in one parent (or in none).
+    pub straddling: Vec<Straddling>,
+    /// Categories bound to this level: units with a site, coverage, sites outside.
+    pub categories: Vec<LevelCategory>,
+}
+
+/// A unit that straddles the units of the level above.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Straddling {
+    /// The unit.
+    pub unit_id: String,
+    /// Its parent (largest area share; empty when in none).
+    pub parent_id: String,
+    /// Share of its area inside that parent.
+    pub parent_share: f64,
+}
+
+/// A category bound to a level, judged per unit of that level.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LevelCategory {
+    /// Category.
+    pub category: String,
+    /// Units of the level.
+    pub units: usize,
+    /// Units with at least one site of the category inside.
+    pub units_with_site: usize,
+    /// Units without one (codes, file order).
+    pub units_without_site: Vec<String>,
+    /// Share of the residents of the level's units covered.
+    pub population_share: f64,
+    /// Sites of the category in no unit of the level (ids).
+    pub sites_outside_level: Vec<String>,
 }
 
 /// 2SFCA block of the summary.
@@ -346,6 +393,8 @@ pub struct RunFacts {
     pub timings_ms: Vec<StageTiming>,
     /// Units block.
     pub units: Option<UnitsSummary>,
+    /// Named unit levels.
+    pub levels: Option<Vec<LevelSummary>>,
     /// Targets block.
     pub targets: Option<TargetsSummary>,
     /// Gap zones.
@@ -424,6 +473,7 @@ pub fn summarise(facts: RunFacts, coverage: &Coverage) -> Summary {
             })
             .collect(),
         units: facts.units,
+        levels: facts.levels,
         targets: facts.targets,
         gaps: facts.gaps,
         access: facts.access,
@@ -585,18 +635,54 @@ fn table_notes(s: &Summary, out: &mut String) {
             fmt_count(u.outside_population)
         );
     }
+    for l in s.levels.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "level {}: {} units from {}{}; residents outside every unit: {}; {} straddling",
+            l.level,
+            l.units.count,
+            l.units.file,
+            if l.parent_level.is_empty() {
+                String::new()
+            } else {
+                format!(" (parents: {})", l.parent_level)
+            },
+            fmt_count(l.units.outside_population),
+            l.straddling.len()
+        );
+        for c in &l.categories {
+            let _ = writeln!(
+                out,
+                "  {}: {} of {} units have a site, {} of their residents covered{}",
+                c.category,
+                c.units_with_site,
+                c.units,
+                pct(c.population_share),
+                if c.sites_outside_level.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} sites outside every {}",
+                        c.sites_outside_level.len(),
+                        l.level
+                    )
+                }
+            );
+        }
+    }
     if let Some(t) = &s.targets {
         let _ = writeln!(out, "targets: {} passed, {} failed", t.passed, t.failed);
         for c in t.checks.iter().filter(|c| c.scope == "city") {
             let _ = writeln!(
                 out,
-                "  [{}] {} ({} {} {}: actual {:.4})",
+                "  [{}] {} ({} {} {}: actual {:.4}){}",
                 if c.pass { "PASS" } else { "FAIL" },
                 c.target,
                 c.metric,
                 c.op,
                 c.value,
-                c.actual
+                c.actual,
+                check_context(c)
             );
         }
         let unit_checks = t.checks.iter().filter(|c| c.scope != "city").count();
@@ -610,6 +696,41 @@ fn table_notes(s: &Summary, out: &mut String) {
                 out,
                 "  per-unit checks: {unit_checks} ({failed} failed; see targets.csv)"
             );
+            // Per target: its failing units.
+            let mut names: Vec<&str> = Vec::new();
+            for c in t.checks.iter().filter(|c| c.scope != "city") {
+                if !names.contains(&c.target.as_str()) {
+                    names.push(&c.target);
+                }
+            }
+            for name in names {
+                let rows: Vec<_> = t
+                    .checks
+                    .iter()
+                    .filter(|c| c.scope != "city" && c.target == name)
+                    .collect();
+                let fails: Vec<&str> = rows
+                    .iter()
+                    .filter(|c| !c.pass)
+                    .map(|c| c.scope.as_str())
+                    .collect();
+                let mut line = format!(
+                    "  [{}] {}{}: {} of {} units pass",
+                    if fails.is_empty() { "PASS" } else { "FAIL" },
+                    name,
+                    check_context(rows[0]),
+                    rows.len() - fails.len(),
+                    rows.len()
+                );
+                if !fails.is_empty() {
+                    let shown: Vec<&str> = fails.iter().take(8).copied().collect();
+                    line.push_str(&format!("; failing: {}", shown.join(", ")));
+                    if fails.len() > 8 {
+                        line.push_str(&format!(", … ({} more)", fails.len() - 8));
+                    }
+                }
+                let _ = writeln!(out, "{line}");
+            }
         }
     }
     if s.rejected.total > 0 {
@@ -619,6 +740,18 @@ fn table_notes(s: &Summary, out: &mut String) {
             s.rejected.total
         );
     }
+}
+
+/// ` @level where …` of a check (empty for plain checks).
+fn check_context(c: &crate::analysis::targets::TargetRow) -> String {
+    let mut s = String::new();
+    if !c.level.is_empty() {
+        s.push_str(&format!(" @{}", c.level));
+    }
+    if !c.restriction.is_empty() {
+        s.push_str(&format!(" where {}", c.restriction));
+    }
+    s
 }
 
 /// Thousands-separated count, rounded to a person.

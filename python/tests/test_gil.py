@@ -1,0 +1,35 @@
+"""The GIL is released during a run: a Python thread keeps counting meanwhile."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import learncircle as lc
+from conftest import HEL
+
+
+def test_thread_runs_during_a_long_call():
+    ticks = []
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.005)
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        t0 = time.monotonic()
+        net = lc.read_network(HEL / "Helsinki.osm.pbf")
+        lc.coverage(HEL / "sites.csv", HEL / "population.geojson", net, config=HEL / "learncircle.toml")
+        t1 = time.monotonic()
+    finally:
+        stop.set()
+        t.join()
+    during = [x for x in ticks if t0 <= x <= t1]
+    # with the GIL held the thread would be stuck for the whole call: a handful of ticks
+    # at most (between Python-level steps); released, it ticks every ~5 ms
+    assert t1 - t0 > 0.2, "call too short to tell"
+    assert len(during) >= 0.3 * (t1 - t0) / 0.005, (len(during), t1 - t0)
