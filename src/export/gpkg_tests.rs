@@ -206,7 +206,10 @@ fn tiny_file_has_the_geopackage_layout() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(triggers, 6, "GeoPackage 1.2 R-tree triggers: insert, update1–4, delete");
+    assert_eq!(
+        triggers, 6,
+        "GeoPackage 1.2 R-tree triggers: insert, update1–4, delete"
+    );
     // Rows in order, typed, NULL where nothing was given.
     let rows: Vec<(i64, String, Option<f64>, i64)> = conn
         .prepare("SELECT fid, cell_id, dist_m, covered FROM cells ORDER BY fid")
