@@ -119,16 +119,24 @@ fn write_report(
     network: Option<&app::RunNetwork>,
 ) -> Result<()> {
     let opts = learncircle::present::report::html::ReportOptions { lang, out };
+    let run_network = network;
     let network = network
         .map(|n| learncircle::present::charts::context::Network::from_graph(&n.graph, &n.proj));
-    let done = learncircle::present::report::html::write_report_with(run, &opts, network.as_ref())?;
+    let engine = run_network.map(app::RunNetwork::engine);
+    let done = learncircle::present::report::html::write_report_and_map(
+        run,
+        &opts,
+        network.as_ref(),
+        engine.as_ref(),
+    )?;
     if !quiet {
         for w in &done.warnings {
             eprintln!("learncircle: warning: {w}");
         }
         eprintln!(
-            "report: {} ({} chart files in {})",
+            "report: {} and {} ({} chart files in {})",
             done.report.display(),
+            done.map.display(),
             done.charts.len(),
             done.charts
                 .first()

@@ -94,7 +94,7 @@
   // ---------------------------------------------------------------- state
   var D, map, lang, cat = 0, colourBy = 'cells', scenario = 'after';
   var cellsX, cellsY, cellHalf, nodeX, nodeY, cellBand, cellGrid, segGrid, inc;
-  var sitesX, sitesY, selectedSite = null, siteBySeg = null;
+  var sitesX, sitesY, selectedSite = null, siteBySeg = null, tiesByCell = null;
   var route = null, routeLine = null, routeLen = null, popupText = null;
   var layerOn = { network: true, cells: true, sites: true, gaps: true, units: true };
   var unitLayer, gapLayer, recLayer, baseLayer, panel;
@@ -220,10 +220,18 @@
     return k.step_free ? Infinity : Math.fround(len * k.step_factor);
   }
 
-  function rootSite(c, v) {
+  // The root entry of node v in category c's tree: {site, snap} (snap = the site's
+  // attachment whose seed the root took: its canonical snap or one of snap_ties).
+  function rootOf(c, v) {
     var t = D.trees[c], lo = 0, hi = t.root_node.length;
     while (lo < hi) { var mid = (lo + hi) >> 1; if (t.root_node[mid] < v) lo = mid + 1; else hi = mid; }
-    return lo < t.root_node.length && t.root_node[lo] === v ? t.root_site[lo] : -1;
+    if (lo >= t.root_node.length || t.root_node[lo] !== v) return null;
+    var k = t.root_site[lo], j = t.root_snap ? t.root_snap[lo] : 0;
+    return { site: k, snap: siteSnaps(k)[j] };
+  }
+  function siteSnaps(k) {
+    var st = D.sites[k];
+    return st.snap ? [st.snap].concat(st.snap_ties || []) : [];
   }
 
   function nextSeg(c, v) {
@@ -248,48 +256,67 @@
       segs.push(s); nodes.push(v);
       if (pred[v] === 255) throw new Error('map data: tree of category ' + c + ' leads to an unreached node ' + v);
     }
-    var k = rootSite(c, v);
-    if (k < 0) throw new Error('map data: root node ' + v + ' of category ' + c + ' has no site');
-    var site = D.sites[k], sn = site.snap;
+    var ro = rootOf(c, v);
+    if (!ro || !ro.snap) throw new Error('map data: root node ' + v + ' of category ' + c + ' has no site');
+    var sn = ro.snap;
     var e = D.network.seg_a[sn.seg] === v ? sn.along_a_m : sn.along_b_m;
     var d = sn.access_m + along(c, sn.seg, e);
     for (var i = segs.length - 1; i >= 0; i--) d = d + arc(c, segs[i]);
-    return { nodes: nodes, segs: segs, root: v, site: k, d: d };
+    return { nodes: nodes, segs: segs, root: v, site: ro.site, siteSnap: sn, d: d };
   }
 
   function sitesOnSeg(s) {
     if (!siteBySeg) {
       siteBySeg = new Map();
       D.sites.forEach(function (st, k) {
-        if (!st.snap) return;
-        if (!siteBySeg.has(st.snap.seg)) siteBySeg.set(st.snap.seg, []);
-        siteBySeg.get(st.snap.seg).push(k);
+        siteSnaps(k).forEach(function (sn) {
+          if (!siteBySeg.has(sn.seg)) siteBySeg.set(sn.seg, []);
+          siteBySeg.get(sn.seg).push({ k: k, sn: sn });
+        });
       });
     }
     return siteBySeg.get(s) || [];
   }
 
-  // Door-to-door route of cell i for category c (docs/MAP-DATA.md §4).
-  function cellRoute(i, c) {
+  // Every attachment of cell i: the canonical one, then its tied ones (cells.ties).
+  function cellAttachments(i) {
     var C = D.cells, s = C.snap_seg ? C.snap_seg[i] : -1;
-    if (!D.network || !D.trees || s < 0) return null;
-    var acc = C.snap_access_m[i], la = C.snap_along_a_m[i], lb = C.snap_along_b_m[i];
-    var N = D.network, best = null, L, p;
-    if (bToA(s) && D.trees[c].pred[N.seg_a[s]] !== 255) {
-      p = treePath(c, N.seg_a[s]); L = acc + along(c, s, la) + p.d;
-      if (!best || L < best.L) best = { L: L, via: 'a', path: p, site: p.site };
+    if (s < 0) return [];
+    var out = [{ seg: s, access_m: C.snap_access_m[i], along_a_m: C.snap_along_a_m[i], along_b_m: C.snap_along_b_m[i],
+      lon_e7: C.snap_lon_e7[i], lat_e7: C.snap_lat_e7[i] }];
+    if (!tiesByCell) {
+      tiesByCell = new Map();
+      (C.ties || []).forEach(function (t) {
+        if (!tiesByCell.has(t[0])) tiesByCell.set(t[0], []);
+        tiesByCell.get(t[0]).push({ seg: t[1], access_m: t[2], along_a_m: t[3], along_b_m: t[4], lon_e7: t[5], lat_e7: t[6] });
+      });
     }
-    if (aToB(s) && D.trees[c].pred[N.seg_b[s]] !== 255) {
-      p = treePath(c, N.seg_b[s]); L = acc + along(c, s, lb) + p.d;
-      if (!best || L < best.L) best = { L: L, via: 'b', path: p, site: p.site };
-    }
-    sitesOnSeg(s).forEach(function (k) {
-      var st = D.sites[k];
-      if (st.category !== c || (scenario === 'before' && st.planned)) return;
-      var ok = st.snap.along_a_m >= la ? aToB(s) : bToA(s);
-      if (!ok) return;
-      var L2 = acc + along(c, s, Math.abs(st.snap.along_a_m - la)) + st.snap.access_m;
-      if (!best || L2 < best.L) best = { L: L2, via: 'same', path: null, site: k };
+    return out.concat(tiesByCell.get(i) || []);
+  }
+
+  // Door-to-door route of cell i for category c (docs/MAP-DATA.md §4): the minimum
+  // over the cell's attachments (first of equals), each as Walking::nearest_via.
+  function cellRoute(i, c) {
+    if (!D.network || !D.trees) return null;
+    var N = D.network, best = null;
+    cellAttachments(i).forEach(function (at) {
+      var s = at.seg, acc = at.access_m, la = at.along_a_m, lb = at.along_b_m, L, p;
+      if (bToA(s) && D.trees[c].pred[N.seg_a[s]] !== 255) {
+        p = treePath(c, N.seg_a[s]); L = acc + along(c, s, la) + p.d;
+        if (!best || L < best.L) best = { L: L, via: 'a', path: p, site: p.site, siteSnap: p.siteSnap, at: at };
+      }
+      if (aToB(s) && D.trees[c].pred[N.seg_b[s]] !== 255) {
+        p = treePath(c, N.seg_b[s]); L = acc + along(c, s, lb) + p.d;
+        if (!best || L < best.L) best = { L: L, via: 'b', path: p, site: p.site, siteSnap: p.siteSnap, at: at };
+      }
+      sitesOnSeg(s).slice().sort(function (x, y) { return x.k - y.k; }).forEach(function (e) {
+        var st = D.sites[e.k], sn = e.sn;
+        if (st.category !== c || (scenario === 'before' && st.planned)) return;
+        var ok = sn.along_a_m >= la ? aToB(s) : bToA(s);
+        if (!ok) return;
+        var L2 = acc + along(c, s, Math.abs(sn.along_a_m - la)) + sn.access_m;
+        if (!best || L2 < best.L) best = { L: L2, via: 'same', path: null, site: e.k, siteSnap: sn, at: at };
+      });
     });
     if (!best || best.L > D.categories[c].bound_m) return null;
     return best;
@@ -299,10 +326,10 @@
     var C = D.cells, N = D.network, pts = [];
     var ll = function (lon7, lat7) { return [lat7 / 1e7, lon7 / 1e7]; };
     pts.push(ll(C.lon_e7[i], C.lat_e7[i]));
-    pts.push(ll(C.snap_lon_e7[i], C.snap_lat_e7[i]));
+    pts.push(ll(r.at.lon_e7, r.at.lat_e7));
     if (r.path) r.path.nodes.forEach(function (v) { pts.push(ll(N.node_lon_e7[v], N.node_lat_e7[v])); });
     var st = D.sites[r.site];
-    pts.push([st.snap.lat, st.snap.lon]);
+    pts.push([r.siteSnap.lat, r.siteSnap.lon]);
     pts.push([st.lat, st.lon]);
     return pts;
   }
@@ -528,7 +555,7 @@
     route = null; routeLen = null;
   }
 
-  function clickCell(i) {
+  function clickCell(i, extra) {
     clearRoute();
     var r = null;
     if (scenario === 'after' || !D.whatif) r = cellRoute(i, cat);
@@ -537,7 +564,7 @@
       routeLine = L.polyline(routeLatLngs(i, r), { pane: 'lcroute', color: '#d0005a', weight: 4, opacity: 0.9 }).addTo(map);
     }
     var ll = [D.cells.lat_e7[i] / 1e7, D.cells.lon_e7[i] / 1e7];
-    openPopup(ll, cellPopupHtml(i, r));
+    openPopup(ll, cellPopupHtml(i, r) + (extra ? '<hr>' + extra : ''));
     var times = {};
     D.categories.forEach(function (k, c) { var cm = cellDist(c).cmin[i]; times[k.name] = cm === NONE ? null : cm / 100; });
     var dm = cellDist(cat).dm[i];
@@ -555,21 +582,27 @@
     return { index: k, name: st.name };
   }
 
-  function onMapClick(e) {
-    var p = map.project(e.latlng, 0), s = Math.pow(2, map.getZoom()), best = -1, bd = 10 / s;
+  // A click on the map: the site within 10 px, else the cell under the pointer
+  // (with `extra`, e.g. the gap zone clicked, below the cell's popup), else `extra`.
+  function clickAt(latlng, extra) {
+    var p = map.project(latlng, 0), s = Math.pow(2, map.getZoom()), best = -1, bd = 10 / s;
     for (var k = 0; k < D.sites.length; k++) {
       if (!layerOn.sites || (scenario === 'before' && D.sites[k].planned)) continue;
       var d = Math.max(Math.abs(sitesX[k] - p.x), Math.abs(sitesY[k] - p.y));
       if (d < bd) { bd = d; best = k; }
     }
     if (best >= 0) { selectSite(best, false); return; }
-    if (colourBy !== 'cells' || !layerOn.cells) return;
-    var hit = -1, h = cellHalf / Math.cos(e.latlng.lat * Math.PI / 180);
-    gridVisit(cellGrid, p.x - 2 * h, p.y - 2 * h, p.x + 2 * h, p.y + 2 * h, function (i) {
-      if (Math.abs(cellsX[i] - p.x) <= h && Math.abs(cellsY[i] - p.y) <= h) hit = i;
-    });
-    if (hit >= 0) clickCell(hit);
+    var hit = -1;
+    if (colourBy === 'cells' && layerOn.cells) {
+      var h = cellHalf / Math.cos(latlng.lat * Math.PI / 180);
+      gridVisit(cellGrid, p.x - 2 * h, p.y - 2 * h, p.x + 2 * h, p.y + 2 * h, function (i) {
+        if (Math.abs(cellsX[i] - p.x) <= h && Math.abs(cellsY[i] - p.y) <= h) hit = i;
+      });
+    }
+    if (hit >= 0) clickCell(hit, extra);
+    else if (extra) openPopup(latlng, extra);
   }
+  function onMapClick(e) { clickAt(e.latlng, null); }
 
   // ---------------------------------------------------------------- units, gaps, recommendations
   function ringsLatLng(mp) {
@@ -630,7 +663,7 @@
         if (g.category !== cat) return;
         var pg = L.polygon(ringsLatLng(g.outline), { pane: 'lcgaps', color: '#d0005a', weight: 2.2, fill: true, fillOpacity: 0.04 });
         pg.bindTooltip('#' + g.rank, { permanent: true, direction: 'center', className: 'lc-gap-label' });
-        pg.on('click', function (e) { L.DomEvent.stopPropagation(e); openPopup(e.latlng, gapPopupHtml(g)); });
+        pg.on('click', function (e) { L.DomEvent.stopPropagation(e); clickAt(e.latlng, gapPopupHtml(g)); });
         gapLayer.addLayer(pg);
       });
     }

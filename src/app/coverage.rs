@@ -327,10 +327,20 @@ pub fn run_coverage_on(
     let computed = compute_run(opts, &study, &engines, &mut timer)?;
     progress.finish();
     drop(engines);
+    let (sites, n_existing) = (computed.sites.clone(), computed.n_existing);
     let mut outcome = finish_run(opts, &study, computed, outputs, timer)?;
     outcome.network = study.graph.take().map(|graph| super::RunNetwork {
         graph,
         proj: study.proj.clone(),
+        cells: std::mem::take(&mut study.cells),
+        snap: crate::network::SnapOptions {
+            max_snap_m: study.run.max_snap_m,
+            ..crate::network::SnapOptions::default()
+        },
+        categories: study.categories.clone(),
+        search_factor: study.run.search_factor,
+        sites,
+        n_existing,
     });
     Ok(outcome)
 }

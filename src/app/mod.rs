@@ -240,4 +240,33 @@ pub struct RunNetwork {
     pub graph: crate::network::Graph,
     /// The run's local projection.
     pub proj: crate::crs::LocalProjection,
+    /// The run's cells (local metres), in `cells.csv` order.
+    pub cells: Vec<crate::base::model::Cell>,
+    /// How cells and sites were attached.
+    pub snap: crate::network::SnapOptions,
+    /// The categories analysed.
+    pub categories: Vec<crate::base::category::Category>,
+    /// Search bound = threshold × this factor.
+    pub search_factor: f64,
+    /// Every site used (existing, then planned), local metres.
+    pub sites: Vec<crate::base::model::Site>,
+    /// Sites from this index on are planned.
+    pub n_existing: usize,
+}
+
+impl RunNetwork {
+    /// The run's engine inputs as the learning map takes them.
+    #[must_use]
+    pub fn engine(&self) -> crate::present::map::RunEngine<'_> {
+        crate::present::map::RunEngine {
+            graph: &self.graph,
+            proj: &self.proj,
+            cells: &self.cells,
+            snap: self.snap,
+            categories: &self.categories,
+            search_factor: self.search_factor,
+            sites: &self.sites,
+            n_existing: self.n_existing,
+        }
+    }
 }

@@ -3,4 +3,5 @@
 //! directories; imports everything below it; used by `app` and the binary.
 
 pub mod charts;
+pub mod map;
 pub mod report;

@@ -79,6 +79,17 @@ impl ShortestPathTree {
         (s != u32::MAX).then(|| self.seeds[s as usize].site)
     }
 
+    /// The site and the attachment of it whose seed root `v` took, if `v` is a root
+    /// (a site attached to tied segments has several attachments).
+    #[must_use]
+    pub fn root_attachment(&self, v: u32) -> Option<(usize, Snap)> {
+        let s = *self.root_seed.get(v as usize)?;
+        (s != u32::MAX).then(|| {
+            let seed = self.seeds[s as usize];
+            (seed.site, seed.snap)
+        })
+    }
+
     /// Per node: the seeding site of each root, `u32::MAX` elsewhere (the flat form
     /// of [`ShortestPathTree::root_site`], for embedding).
     #[must_use]

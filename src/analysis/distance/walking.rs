@@ -252,6 +252,13 @@ impl<'g> Walking<'g> {
         &self.cell_snaps
     }
 
+    /// Length of segment `segment` as the attachment offsets measure it: the f64
+    /// distance between its two node positions, metres (not the f32 `len_m`).
+    #[must_use]
+    pub fn segment_len_m(&self, segment: u32) -> f64 {
+        segment_len(self.graph, &self.graph.segments()[segment as usize])
+    }
+
     /// Every attachment of cell `c` (its canonical one first, then the tied ones);
     /// empty when the cell is off-network.
     pub fn cell_attachments(&self, c: usize) -> impl Iterator<Item = &Snap> {

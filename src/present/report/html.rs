@@ -58,6 +58,8 @@ pub struct ReportOptions {
 pub struct ReportOutcome {
     /// The report file.
     pub report: PathBuf,
+    /// The learning map (`map.html` beside the report).
+    pub map: PathBuf,
     /// Chart files (SVG and PNG) written beside it.
     pub charts: Vec<PathBuf>,
     /// Warnings (missing glyphs, …).
@@ -83,6 +85,21 @@ pub fn write_report_with(
     run_dir: &Path,
     opts: &ReportOptions,
     network: Option<&charts::context::Network>,
+) -> Result<ReportOutcome, ReportError> {
+    write_report_and_map(run_dir, opts, network, None)
+}
+
+/// [`write_report_with`] that also hands the run's engine to the learning map
+/// (`map.html` beside the report: streets and routes; without an engine the map
+/// has cells, sites, units and gaps only).
+///
+/// # Errors
+/// As [`write_report`].
+pub fn write_report_and_map(
+    run_dir: &Path,
+    opts: &ReportOptions,
+    network: Option<&charts::context::Network>,
+    engine: Option<&crate::present::map::RunEngine<'_>>,
 ) -> Result<ReportOutcome, ReportError> {
     let stage = Progress::stage("reading the run directory");
     let run = RunDir::load(run_dir)?;
@@ -115,10 +132,23 @@ pub fn write_report_with(
         }
     })?;
     stage.finish();
+    let stage = Progress::stage("writing the learning map");
+    let map_file = dir.join("map.html");
+    let page = crate::present::map::render_map(&run, engine, opts.lang)?;
+    crate::export::write_file_atomic(&map_file, |w| w.write_all(page.html.as_bytes())).map_err(
+        |e| ReportError::Write {
+            path: map_file.clone(),
+            reason: e.to_string(),
+        },
+    )?;
+    stage.finish();
+    let mut warnings = set.warnings;
+    warnings.extend(page.warnings);
     Ok(ReportOutcome {
         report,
+        map: map_file,
         charts: written,
-        warnings: set.warnings,
+        warnings,
     })
 }
 
@@ -417,6 +447,14 @@ fn head_section(pg: &mut Page<'_>, font_b64: &str, generated: &str) {
         CSS.replace("FONTS", &fonts)
     );
     let _ = writeln!(pg.out, "<h1>{}</h1>", esc(title));
+    let _ = writeln!(
+        pg.out,
+        "<p class=\"meta\"><a href=\"map.html\">{}</a></p>",
+        pg.t(
+            "打开交互式学习圈地图（map.html：街道、步行时间、路线）",
+            "Open the interactive learning map (map.html: streets, walking times, routes)"
+        ),
+    );
     let _ = writeln!(
         pg.out,
         "<p class=\"meta\">{} <code>{}</code> · {} {} · learncircle {} ({} {})</p>",

@@ -1,0 +1,511 @@
+//! The learning map: `map.html`, one self-contained, offline page of a run
+//! (vendored Leaflet, `assets/map/`), with the run's data inlined as the JSON
+//! object of `docs/MAP-DATA.md`.
+//!
+//! * **Inputs:** the run directory as [`RunDir`] reads it (cells, sites, units,
+//!   gaps, targets, recommendations, what-if columns: what `cells.csv` and the other
+//!   files say, so the page shows exactly the written numbers) and, when the command
+//!   that computed the run hands it down, the run's engine ([`RunEngine`]: graph,
+//!   cells, sites, categories) for the walking network and the routes.
+//! * **Output:** the page's HTML text.
+//!
+//! Without an engine (`report --run DIR`, straight-line runs) the page has no
+//! streets and no routes; everything else is drawn.
+
+mod pack;
+mod routes;
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use self::pack::{pack, pack_delta_i32};
+pub use self::routes::RunEngine;
+use super::charts::run::Cells;
+use super::charts::{ChartError, Lang, RunDir, font};
+use crate::config::Layer;
+use crate::export::qgis_style::{TIER_BOUNDS_MIN, TIER_RGB};
+
+const TEMPLATE: &str = include_str!("../../../assets/map/map.html");
+const MAP_JS: &str = include_str!("../../../assets/map/map.js");
+const MAP_CSS: &str = include_str!("../../../assets/map/map.css");
+const LEAFLET_JS: &str = include_str!("../../../assets/map/vendor/leaflet/leaflet.js");
+const LEAFLET_CSS: &str = include_str!("../../../assets/map/vendor/leaflet/leaflet.css");
+
+/// `NONE` of the packed u32 arrays: an empty field.
+const NONE: u32 = u32::MAX;
+
+/// The page and what could not be included.
+#[derive(Debug)]
+pub struct MapPage {
+    /// The HTML text.
+    pub html: String,
+    /// Why parts are missing (e.g. no routes), for the command's warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Render `map.html` for a run.
+///
+/// # Errors
+/// When the embedded font cannot be loaded.
+pub fn render_map(
+    run: &RunDir,
+    engine: Option<&RunEngine<'_>>,
+    lang: Lang,
+) -> Result<MapPage, ChartError> {
+    let mut warnings = Vec::new();
+    let engine = engine.filter(|e| {
+        let same = run.cells.as_ref().is_some_and(|c| {
+            c.id.len() == e.cells.len() && c.id.iter().zip(e.cells).all(|(a, b)| *a == b.id)
+        });
+        if !same {
+            warnings.push("map.html: cells.csv does not match the run's cells: no routes".into());
+        }
+        same
+    });
+    let routes = match engine.map(routes::encode).transpose() {
+        Ok(r) => r,
+        Err(why) => {
+            warnings.push(format!("map.html: no routes ({why})"));
+            None
+        }
+    };
+    let data = map_data(run, engine, routes, lang);
+    let font_b64 = base64::engine::general_purpose::STANDARD.encode(font::font_bytes()?);
+    let title = title(lang);
+    Ok(MapPage {
+        html: fill_template(&title, lang, &data, &font_b64),
+        warnings,
+    })
+}
+
+fn title(lang: Lang) -> String {
+    match lang {
+        Lang::Zh => "学习圈地图：步行可达的学习场所".to_owned(),
+        Lang::En => "Learning map: places of learning within walking distance".to_owned(),
+    }
+}
+
+/// The template with each placeholder replaced once, scanning the template only
+/// (inserted text is never searched again).
+fn fill_template(title: &str, lang: Lang, data: &Value, font_b64: &str) -> String {
+    let lang_code = match lang {
+        Lang::Zh => "zh",
+        Lang::En => "en",
+    };
+    let data_text = data.to_string().replace('<', "\\u003c");
+    // The title is one of this module's constants: nothing to escape.
+    let parts: [(&str, &str); 8] = [
+        ("{{LC_LANG}}", lang_code),
+        ("{{LC_TITLE}}", title),
+        ("/*{{LC_LEAFLET_CSS}}*/", LEAFLET_CSS),
+        ("/*{{LC_MAP_CSS}}*/", MAP_CSS),
+        ("/*{{LC_LEAFLET_JS}}*/", LEAFLET_JS),
+        ("/*{{LC_MAP_JS}}*/", MAP_JS),
+        ("{{LC_DATA}}", &data_text),
+        ("{{LC_FONT_B64}}", font_b64),
+    ];
+    let mut out =
+        String::with_capacity(TEMPLATE.len() + data_text.len() + font_b64.len() + 300_000);
+    let mut rest = TEMPLATE;
+    while let Some((at, key, value)) = parts
+        .iter()
+        .filter_map(|(k, v)| rest.find(k).map(|at| (at, *k, *v)))
+        .min_by_key(|p| p.0)
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(value);
+        rest = &rest[at + key.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn map_data(
+    run: &RunDir,
+    engine: Option<&RunEngine<'_>>,
+    routes: Option<routes::Routes>,
+    lang: Lang,
+) -> Value {
+    let cats = categories(run, engine);
+    let names: Vec<String> = cats
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let mut cells = run.cells.as_ref().map_or_else(
+        || json!({"n": 0, "ids": []}),
+        |c| cells_json(c, &names, run),
+    );
+    let (network, trees, sites) = match routes {
+        Some(r) => {
+            if let Some(obj) = cells.as_object_mut() {
+                for (k, v) in r.cell_fields {
+                    obj.insert(k.to_owned(), v);
+                }
+            }
+            let e = engine.expect("routes come from an engine");
+            (
+                r.network,
+                Value::Array(r.trees),
+                engine_sites(run, e, &names, &r.site_snaps, &r.within),
+            )
+        }
+        None => (Value::Null, Value::Null, file_sites(run, &names)),
+    };
+    let whatif = whatif_json(run, &names, &sites);
+    json!({
+        "format": "learncircle-map",
+        "version": 1,
+        "meta": meta(run, lang),
+        "categories": cats,
+        "cells": cells,
+        "network": network,
+        "trees": trees,
+        "sites": sites,
+        "units": units_json(run, &names),
+        "gaps": gaps_json(run, &names),
+        "whatif": whatif,
+        "recommendations": recommendations_json(run, &names),
+    })
+}
+
+fn meta(run: &RunDir, lang: Lang) -> Value {
+    let s = &run.summary;
+    let has_elderly = run.cells.as_ref().is_some_and(|c| c.elderly.is_some());
+    let bbox = run.cells.as_ref().map_or(json!(null), |c| {
+        let fold = |v: &[f64], f: fn(f64, f64) -> f64, init: f64| v.iter().copied().fold(init, f);
+        json!([
+            fold(&c.lon, f64::min, f64::INFINITY),
+            fold(&c.lat, f64::min, f64::INFINITY),
+            fold(&c.lon, f64::max, f64::NEG_INFINITY),
+            fold(&c.lat, f64::max, f64::NEG_INFINITY)
+        ])
+    });
+    let colours: Vec<String> = TIER_RGB
+        .iter()
+        .map(|c| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]))
+        .collect();
+    json!({
+        "title": title(lang),
+        "lang": match lang { Lang::Zh => "zh", Lang::En => "en" },
+        "mode": s.mode,
+        "distance_method": s.distance_method,
+        "elderly_label": match lang { Lang::Zh => "老年人", Lang::En => "elderly" },
+        "has_elderly": has_elderly,
+        "bands_min": TIER_BOUNDS_MIN,
+        "band_colors": colours,
+        "tiers": s.tiers.iter().map(|t| json!({"name": t.tier, "categories": t.categories})).collect::<Vec<_>>(),
+        "bbox": bbox,
+        "projection": {"kind": "tmerc", "lon_0": s.projection.lon_0, "lat_0": s.projection.lat_0},
+    })
+}
+
+/// `categories` (§3.3) from `summary.json`, with the walking profile's step rule and
+/// the search bound from the engine when there is one.
+fn categories(run: &RunDir, engine: Option<&RunEngine<'_>>) -> Vec<Value> {
+    let has_elderly = run.cells.as_ref().is_some_and(|c| c.elderly.is_some());
+    run.summary
+        .categories
+        .iter()
+        .map(|c| {
+            let cat = engine.and_then(|e| e.categories.iter().find(|k| k.name == c.name));
+            let threshold = c.threshold_m.unwrap_or(0.0);
+            let layer_elderly = c.layer == Layer::Elderly;
+            json!({
+                "name": c.name,
+                "label_zh": c.label_zh.clone().unwrap_or_else(|| c.name.clone()),
+                "label_en": c.label_en.clone().unwrap_or_else(|| c.name.clone()),
+                "tier": c.tier,
+                "threshold_m": threshold,
+                "speed_m_per_min": c.speed_m_per_s.unwrap_or(1.0) * 60.0,
+                "bound_m": engine.map_or(threshold, |e| threshold * e.search_factor),
+                "step_free": cat.is_some_and(|k| k.profile.step_free),
+                "step_factor": cat.map_or(1.0, |k| k.profile.step_factor),
+                "layer": if layer_elderly { "elderly" } else { "total" },
+                "elderly": layer_elderly && has_elderly,
+            })
+        })
+        .collect()
+}
+
+/// An optional value as tenths or hundredths in u32 (`NONE` when empty).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped first
+fn fixed(v: Option<f64>, scale: f64) -> u32 {
+    v.filter(|x| x.is_finite() && *x >= 0.0).map_or(NONE, |x| {
+        (x * scale).round().min(f64::from(NONE - 1)) as u32
+    })
+}
+
+#[allow(clippy::cast_possible_truncation)] // residents per cell: f32 is the contract
+fn f32s(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+/// Per category: `<cat><suffix>` as fixed-point packed arrays.
+fn per_category(cells: &Cells, names: &[String], suffix: &str, scale: f64) -> Value {
+    let n = cells.len();
+    Value::Array(
+        names
+            .iter()
+            .map(|name| {
+                let col = cells.column(&format!("{name}{suffix}"));
+                let v: Vec<u32> = (0..n)
+                    .map(|i| fixed(col.and_then(|c| c[i]), scale))
+                    .collect();
+                json!(pack(&v))
+            })
+            .collect(),
+    )
+}
+
+/// Bit `c` set when `<cat><suffix>` is 1.
+fn covered_bits(cells: &Cells, names: &[String], suffix: &str) -> Value {
+    let mut bits = vec![0u32; cells.len()];
+    for (c, name) in names.iter().enumerate().take(32) {
+        if let Some(col) = cells.flag(&format!("{name}{suffix}")) {
+            for (b, on) in bits.iter_mut().zip(col) {
+                *b |= u32::from(on) << c;
+            }
+        }
+    }
+    json!(pack(&bits))
+}
+
+fn cells_json(c: &Cells, names: &[String], run: &RunDir) -> Value {
+    let lon: Vec<i32> = c.lon.iter().map(|&x| routes::e7(x)).collect();
+    let lat: Vec<i32> = c.lat.iter().map(|&x| routes::e7(x)).collect();
+    let off: Vec<u8> = c.flag("off_network").map_or_else(
+        || vec![0; c.len()],
+        |f| f.into_iter().map(u8::from).collect(),
+    );
+    let mut out = json!({
+        "n": c.len(),
+        "size_m": run.summary.gaps.spacing_m,
+        "ids": c.id,
+        "lon_e7": pack_delta_i32(&lon),
+        "lat_e7": pack_delta_i32(&lat),
+        "population": pack(&f32s(&c.population)),
+        "dist_dm": per_category(c, names, "_dist_m", 10.0),
+        "walk_cmin": per_category(c, names, "_walk_min", 100.0),
+        "covered": covered_bits(c, names, "_covered"),
+        "off_network": pack(&off),
+    });
+    if let Some(e) = &c.elderly {
+        out["elderly"] = json!(pack(&f32s(e)));
+    }
+    out
+}
+
+fn category_index(names: &[String], name: &str) -> Option<usize> {
+    names.iter().position(|n| n == name)
+}
+
+fn used_by_id(run: &RunDir) -> BTreeMap<&str, Option<bool>> {
+    run.sites
+        .iter()
+        .map(|s| (s.site_id.as_str(), s.used))
+        .collect()
+}
+
+/// Sites as the engine used them (existing, then planned), with attachments and
+/// the residents within each one's threshold.
+fn engine_sites(
+    run: &RunDir,
+    e: &RunEngine<'_>,
+    names: &[String],
+    snaps: &[(Value, Value)],
+    within: &[(f64, Option<f64>)],
+) -> Value {
+    let used = used_by_id(run);
+    let mut out = Vec::new();
+    for (k, s) in e.sites.iter().enumerate() {
+        let Some(c) = category_index(names, &s.category) else {
+            continue;
+        };
+        out.push(json!({
+            "id": s.id,
+            "name": s.name,
+            "category": c,
+            "lon": s.lon,
+            "lat": s.lat,
+            "capacity": s.capacity,
+            "used": used.get(s.id.as_str()).copied().flatten().unwrap_or(!snaps[k].0.is_null()),
+            "planned": k >= e.n_existing,
+            "residents_within": within[k].0,
+            "elderly_within": within[k].1,
+            "snap": snaps[k].0,
+            "snap_ties": snaps[k].1,
+        }));
+    }
+    Value::Array(out)
+}
+
+/// Sites from `sites.csv` (no engine: no attachments, no catchments).
+fn file_sites(run: &RunDir, names: &[String]) -> Value {
+    Value::Array(
+        run.sites
+            .iter()
+            .filter_map(|s| {
+                let c = category_index(names, &s.category)?;
+                Some(json!({
+                    "id": s.site_id, "name": s.name, "category": c, "lon": s.lon, "lat": s.lat,
+                    "capacity": null, "used": s.used.unwrap_or(true),
+                    "planned": false,
+                    "residents_within": null, "elderly_within": null, "snap": null, "snap_ties": [],
+                }))
+            })
+            .collect(),
+    )
+}
+
+/// `whatif` (§3.10): the cells' distances without the planned sites.
+fn whatif_json(run: &RunDir, names: &[String], sites: &Value) -> Value {
+    let Some(c) = run.cells.as_ref() else {
+        return Value::Null;
+    };
+    let Some(first) = names.first() else {
+        return Value::Null;
+    };
+    if run.summary.whatif.is_none() || c.column(&format!("{first}_dist_m_before")).is_none() {
+        return Value::Null;
+    }
+    let planned: Vec<usize> = sites
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .enumerate()
+                .filter(|(_, s)| s["planned"].as_bool() == Some(true))
+                .map(|(k, _)| k)
+                .collect()
+        })
+        .unwrap_or_default();
+    // Walking minutes before: distance ÷ speed, as cells.csv prints them (2 decimals).
+    let speeds: Vec<f64> = run
+        .summary
+        .categories
+        .iter()
+        .map(|k| k.speed_m_per_s.unwrap_or(1.0) * 60.0)
+        .collect();
+    let n = c.len();
+    let walk: Vec<Value> = names
+        .iter()
+        .zip(&speeds)
+        .map(|(name, speed)| {
+            let col = c.column(&format!("{name}_dist_m_before"));
+            let v: Vec<u32> = (0..n)
+                .map(|i| {
+                    fixed(
+                        col.and_then(|d| d[i])
+                            .map(|d| (d / speed * 100.0).round() / 100.0),
+                        100.0,
+                    )
+                })
+                .collect();
+            json!(pack(&v))
+        })
+        .collect();
+    json!({
+        "planned": planned,
+        "before": {
+            "dist_dm": per_category(c, names, "_dist_m_before", 10.0),
+            "walk_cmin": walk,
+            "covered": covered_bits(c, names, "_covered_before"),
+        },
+    })
+}
+
+/// GeoJSON MultiPolygon coordinates, lon/lat rounded to 1e-6.
+fn outline(mp: &geo::MultiPolygon<f64>) -> Value {
+    let ring = |r: &geo::LineString<f64>| -> Value {
+        Value::Array(
+            r.coords()
+                .map(|p| json!([(p.x * 1e6).round() / 1e6, (p.y * 1e6).round() / 1e6]))
+                .collect(),
+        )
+    };
+    Value::Array(
+        mp.0.iter()
+            .map(|p| {
+                let mut rings = vec![ring(p.exterior())];
+                rings.extend(p.interiors().iter().map(ring));
+                Value::Array(rings)
+            })
+            .collect(),
+    )
+}
+
+fn units_json(run: &RunDir, names: &[String]) -> Value {
+    let shapes: BTreeMap<&str, &geo::MultiPolygon<f64>> = run
+        .unit_shapes
+        .iter()
+        .map(|u| (u.unit_id.as_str(), &u.shape))
+        .collect();
+    Value::Array(
+        run.units
+            .iter()
+            .map(|u| {
+                let targets: Vec<Value> = run
+                    .targets
+                    .iter()
+                    .filter(|t| t.scope == u.unit_id)
+                    .map(|t| {
+                        json!({
+                            "label_zh": t.target, "label_en": t.target,
+                            "category": category_index(names, &t.category),
+                            "target": t.value, "value": t.actual, "pass": t.pass,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "id": u.unit_id,
+                    "name": u.unit_name,
+                    "population": u.population,
+                    "elderly": u.elderly,
+                    "outline": shapes.get(u.unit_id.as_str()).map_or(json!([]), |s| outline(s)),
+                    "share": names.iter().map(|n| u.categories.get(n).and_then(|c| c.share)).collect::<Vec<_>>(),
+                    "covered_all_share": u.covered_all_share,
+                    "targets": targets,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn gaps_json(run: &RunDir, names: &[String]) -> Value {
+    let shapes: BTreeMap<&str, &geo::MultiPolygon<f64>> = run
+        .gap_shapes
+        .iter()
+        .map(|g| (g.gap_id.as_str(), &g.shape))
+        .collect();
+    Value::Array(
+        run.gaps
+            .iter()
+            .filter_map(|g| {
+                let c = category_index(names, &g.category)?;
+                Some(json!({
+                    "id": g.gap_id, "category": c, "rank": g.rank, "cells": g.cells,
+                    "population": g.population, "elderly": g.elderly,
+                    "worst_walk_min": g.worst_walk_min,
+                    "outline": shapes.get(g.gap_id.as_str()).map_or(json!([]), |s| outline(s)),
+                }))
+            })
+            .collect(),
+    )
+}
+
+fn recommendations_json(run: &RunDir, names: &[String]) -> Value {
+    Value::Array(
+        run.recommend
+            .iter()
+            .filter_map(|r| {
+                let c = category_index(names, &r.category)?;
+                Some(json!({
+                    "rank": r.rank, "category": c, "candidate_id": r.candidate_id, "name": null,
+                    "lon": r.lon, "lat": r.lat, "gain_population": r.gain_population,
+                    "gain_elderly": r.gain_elderly, "cumulative_share": r.cumulative_share,
+                }))
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,223 @@
+//! The learning map (`map.html`) in real headless Chromium, driven over the
+//! DevTools protocol (`support/cdp.rs`): the Shanghai demo's page loads offline with
+//! no console error and no request but its own file; the category switcher changes
+//! the legend; a real click on a cell opens a popup whose walking times are
+//! `cells.csv`'s and draws the route whose length is the cell's distance (0.1 m);
+//! searching a site by its Chinese name selects it.
+//!
+//! `LEARNCIRCLE_UPDATE_DOCS=1` also writes the screenshots `docs/map-*.png`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/cdp.rs"]
+mod cdp;
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{Dir, chromium_or_skip, column, read_csv};
+
+/// Walking minutes and distance of one cell per category, as `cells.csv` prints them.
+struct CellRow {
+    id: String,
+    minutes: Vec<Option<f64>>,
+    dist_m: Vec<Option<f64>>,
+}
+
+fn cells_csv(dir: &Dir, out: &str, categories: &[String]) -> Vec<CellRow> {
+    let (head, rows) = read_csv(&dir.read(&format!("{out}/cells.csv")));
+    let opt = |s: &str| s.parse::<f64>().ok();
+    rows.iter()
+        .map(|r| CellRow {
+            id: r[column(&head, "cell_id")].clone(),
+            minutes: categories
+                .iter()
+                .map(|c| opt(&r[column(&head, &format!("{c}_walk_min"))]))
+                .collect(),
+            dist_m: categories
+                .iter()
+                .map(|c| opt(&r[column(&head, &format!("{c}_dist_m"))]))
+                .collect(),
+        })
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Open the demo's map and wait until it is drawn.
+fn open_demo_map(chromium: &Path, dir: &Dir) -> cdp::Browser {
+    let r = dir.run(&["demo", "--report", "--quiet", "--out", "run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::canonicalize(dir.path("run/map.html")).unwrap();
+    let mut b = cdp::Browser::launch(chromium, 1280, 860);
+    b.navigate(&format!("file://{}", page.display()));
+    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    b
+}
+
+#[test]
+fn demo_map_works_offline_in_headless_chromium() {
+    let Some(chromium) = chromium_or_skip("demo_map_works_offline_in_headless_chromium") else {
+        return;
+    };
+    let dir = Dir::new();
+    let mut b = open_demo_map(&chromium, &dir);
+    let page_url = b.eval("location.href").as_str().unwrap().to_owned();
+
+    // Categories and legend: switching changes what the legend counts.
+    let cats = strings(&b.eval("lcMap.categories()"));
+    assert!(cats.len() >= 2, "{cats:?}");
+    let legends: Vec<Value> = (0..cats.len())
+        .map(|c| {
+            b.eval(&format!("lcMap.setCategory({c})"));
+            assert_eq!(b.eval("lcMap.category()").as_str(), Some(cats[c].as_str()));
+            b.eval("JSON.parse(JSON.stringify(lcMap.legend().map(r => r.population)))")
+        })
+        .collect();
+    assert!(
+        legends.windows(2).any(|w| w[0] != w[1]),
+        "the legend did not change with the category: {legends:?}"
+    );
+
+    // Every category's walking time of a cell with a route, by a real click.
+    let rows = cells_csv(&dir, "run", &cats);
+    let c = 0;
+    b.eval(&format!("lcMap.setCategory({c})"));
+    let cell = rows
+        .iter()
+        .find(|r| r.dist_m[c].is_some_and(|d| d > 200.0))
+        .expect("a cell with a walking distance");
+    let xy = b.eval(&format!(
+        "(() => {{ const D = lcMap.data(), i = D.cells.ids.indexOf({:?}); \
+         const m = lcMap.map(); m.setView([D.cells.lat_e7[i] / 1e7, D.cells.lon_e7[i] / 1e7], 17, {{animate: false}}); \
+         const p = m.latLngToContainerPoint([D.cells.lat_e7[i] / 1e7, D.cells.lon_e7[i] / 1e7]); \
+         const r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }})()",
+        cell.id
+    ));
+    b.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
+    b.click(xy[0].as_f64().unwrap(), xy[1].as_f64().unwrap());
+    let popup = b.eval("lcMap.popupText()");
+    let popup = popup
+        .as_str()
+        .unwrap_or_else(|| panic!("no popup after the click"));
+    assert!(popup.contains(&cell.id), "popup of another cell: {popup}");
+    for (k, m) in cell.minutes.iter().enumerate() {
+        if let Some(m) = m {
+            assert!(
+                popup.contains(&format!("{m:.2}")),
+                "{}: {m:.2} min not in {popup}",
+                cats[k]
+            );
+        }
+    }
+    let route_m = b
+        .eval("lcMap.routeLength()")
+        .as_f64()
+        .expect("a route is drawn");
+    let want = cell.dist_m[c].unwrap();
+    assert!(
+        (route_m - want).abs() <= 0.05 + 1e-9,
+        "route {route_m} m, cells.csv {want} m"
+    );
+    let drawn = b.eval("lcMap.route() && lcMap.route().path ? lcMap.route().path.nodes.length : 0");
+    assert!(
+        drawn.as_u64().unwrap_or(0) >= 1,
+        "the route does not follow the network"
+    );
+
+    // Routes of many cells and every category agree with cells.csv.
+    let mut checked = 0;
+    for (k, _) in cats.iter().enumerate() {
+        b.eval(&format!("lcMap.setCategory({k})"));
+        for r in rows.iter().step_by(7) {
+            let got = b.eval(&format!("lcMap.clickCell({:?})", r.id));
+            let times = &got["times"];
+            for (j, name) in cats.iter().enumerate() {
+                let t = times[name].as_f64();
+                match (t, r.minutes[j]) {
+                    (Some(t), Some(m)) => {
+                        assert!((t - m).abs() < 0.005, "{} {name}: {t} vs {m}", r.id)
+                    }
+                    (None, None) => {}
+                    other => panic!("{} {name}: {other:?}", r.id),
+                }
+            }
+            match (got["route_m"].as_f64(), r.dist_m[k]) {
+                (Some(l), Some(d)) => {
+                    assert!(
+                        (l - d).abs() <= 0.05 + 1e-9,
+                        "{} {}: route {l} m, cells.csv {d} m",
+                        r.id,
+                        cats[k]
+                    );
+                    checked += 1;
+                }
+                (None, None) => {}
+                other => panic!("{} {}: route vs distance {other:?}", r.id, cats[k]),
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} routes checked");
+
+    // Search a site by its Chinese name.
+    let (head, sites) = read_csv(&dir.read("run/sites.csv"));
+    let name = sites
+        .iter()
+        .map(|s| s[column(&head, "name")].clone())
+        .find(|n| n.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)))
+        .expect("a site with a Chinese name");
+    let part: String = name.chars().take(4).collect();
+    let found = b.eval(&format!("lcMap.searchSite({part:?})"));
+    assert!(
+        found["name"].as_str().is_some_and(|n| n.contains(&part)),
+        "{found}"
+    );
+    assert_eq!(b.eval("lcMap.selectedSite()")["index"], found["index"]);
+
+    if std::env::var("LEARNCIRCLE_UPDATE_DOCS").as_deref() == Ok("1") {
+        b.eval(&format!(
+            "lcMap.setCategory(0); lcMap.clickCell({:?}); 1",
+            cell.id
+        ));
+        b.eval("new Promise(r => setTimeout(r, 300))");
+        let png = b.screenshot();
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/docs/map-demo-route.png"),
+            png,
+        )
+        .unwrap();
+        b.eval(
+            "(() => { const m = lcMap.map(), b = lcMap.data().meta.bbox; m.closePopup(); \
+             m.fitBounds([[b[1], b[0]], [b[3], b[2]]], {paddingBottomRight: [300, 0], animate: false}); return 1; })()",
+        );
+        b.eval("new Promise(r => setTimeout(r, 300))");
+        let png = b.screenshot();
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/docs/map-demo.png"),
+            png,
+        )
+        .unwrap();
+    }
+
+    // Offline: nothing but the page itself was requested, and nothing went wrong.
+    let requests = b.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|u| *u == page_url || u.starts_with("data:")),
+        "requests beyond the page: {requests:?}"
+    );
+    assert_eq!(
+        b.eval("lcMap.errors.length"),
+        Value::from(0),
+        "{}",
+        b.eval("JSON.stringify(lcMap.errors)")
+    );
+    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+}
