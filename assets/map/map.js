@@ -891,6 +891,13 @@
   lc.legend = function () { return legendRows(); };
   lc.clickCell = function (id) { return clickCell(cellIndex(id)); };
   lc.routeLength = function () { return routeLen; };
+  // Route lengths (metres, f64) of every cell for category c, without drawing: for
+  // tests that compare all of them with cells.csv.
+  lc.routeLengths = function (c) {
+    var out = [];
+    for (var i = 0; i < D.cells.n; i++) { var r = cellRoute(i, c); out.push(r ? r.L : null); }
+    return out;
+  };
   lc.route = function () { return route; };
   lc.popupText = function () { return popupText; };
   lc.searchSite = function (text) { var f = findSites(text, 1); return f.length ? selectSite(f[0], true) : null; };
