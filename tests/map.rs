@@ -313,3 +313,49 @@ fn whatif_and_straight_line_maps_load() {
     assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
     assert!(b.problems().is_empty(), "{:#?}", b.problems());
 }
+
+/// Load time of any `map.html` (docs/PERFORMANCE.md): `LEARNCIRCLE_MAP_PAGE=PATH
+/// cargo test --release --test map -- --ignored --nocapture measure_map_page`.
+/// Prints the page's own timings (`lcMap.stats()`: decoding, first paint after
+/// navigation start) for three loads in a fresh browser each.
+#[test]
+#[ignore = "a measurement: needs LEARNCIRCLE_MAP_PAGE"]
+fn measure_map_page() {
+    let page = std::env::var("LEARNCIRCLE_MAP_PAGE").expect("LEARNCIRCLE_MAP_PAGE=PATH");
+    let chromium = support::chromium().expect("chromium");
+    let page = std::fs::canonicalize(page).unwrap();
+    for run in 1..=3 {
+        let mut b = cdp::Browser::launch(&chromium, 1280, 860);
+        let start = std::time::Instant::now();
+        b.navigate(&format!("file://{}", page.display()));
+        assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+        b.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
+        let wall = start.elapsed().as_secs_f64();
+        let stats = b.eval("JSON.parse(JSON.stringify(lcMap.stats()))");
+        let heap = b.eval("performance.memory ? performance.memory.usedJSHeapSize / 1e6 : null");
+        let t0 = std::time::Instant::now();
+        let n = b.eval("lcMap.data().cells.n").as_u64().unwrap();
+        for k in 0..20 {
+            b.eval(&format!("lcMap.clickCell({}); 1", (k * 7919) % n));
+        }
+        let click_ms = t0.elapsed().as_secs_f64() * 1000.0 / 20.0;
+        if let (1, Ok(shot)) = (run, std::env::var("LEARNCIRCLE_MAP_SHOT")) {
+            b.eval("lcMap.map().closePopup(); new Promise(r => setTimeout(r, 300))");
+            std::fs::write(format!("{shot}-city.png"), b.screenshot()).unwrap();
+            b.eval(&format!(
+                "(() => {{ const D = lcMap.data(), d = D.cells.dist_dm[0]; let i = {};
+                 while (i < D.cells.n && !(d[i] !== 4294967295 && d[i] > 6000)) i++;
+                 lcMap.setCategory(0);
+                 lcMap.map().setView([D.cells.lat_e7[i] / 1e7, D.cells.lon_e7[i] / 1e7], 15, {{animate: false}});
+                 lcMap.clickCell(i); return i; }})()",
+                n / 2
+            ));
+            b.eval("new Promise(r => setTimeout(r, 500))");
+            std::fs::write(format!("{shot}-route.png"), b.screenshot()).unwrap();
+        }
+        println!(
+            "run {run}: load+draw {wall:.2} s (driver), stats {stats}, JS heap {heap} MB, click {click_ms:.1} ms, errors {}",
+            b.problems().len()
+        );
+    }
+}

@@ -374,7 +374,7 @@
       var px0 = Math.floor(mercX(bb[0]) * v.s - pad), px1 = Math.ceil(mercX(bb[2]) * v.s + pad);
       var py0 = Math.floor(mercY(bb[3]) * v.s - pad), py1 = Math.ceil(mercY(bb[1]) * v.s + pad);
       if (px1 - px0 <= CACHE_MAX_PX && py1 - py0 <= CACHE_MAX_PX) {
-        var key = [v.s, cat, colourBy, scenario, layerOn.cells, layerOn.network].join('|');
+        var key = [v.s, cat, colourBy, scenario, layerOn.cells, layerOn.network, layerOn.gaps].join('|');
         if (!baseCache || cacheKey !== key) {
           baseCache = baseCache || document.createElement('canvas');
           baseCache.width = px1 - px0; baseCache.height = py1 - py0;
@@ -394,6 +394,25 @@
     if (layerOn.sites) drawSites(ctx, v, xa, ya, xb, yb);
     stats.last_draw_ms = performance.now() - t;
     stats.cached = done;
+  }
+
+  // Raster mode of the gap zones (large runs, docs/MAP-DATA.md §3.9): stroke the
+  // sides of each cell's square that border a cell outside its zone.
+  function drawGapEdges(ctx, v, xa, ya, xb, yb) {
+    var G = D.cells.gap[cat], E = D.cells.gap_edges[cat], m = cellHalf * 2;
+    ctx.strokeStyle = '#d0005a'; ctx.lineWidth = 1.6; ctx.setLineDash([]);
+    ctx.beginPath();
+    gridVisit(cellGrid, xa - m, ya - m, xb + m, yb + m, function (i) {
+      var e = E[i];
+      if (!G[i] || !e) return;
+      var h = cellHalf / Math.cos(D.cells.lat_e7[i] * 1e-7 * Math.PI / 180) * v.s;
+      var x = cellsX[i] * v.s - v.ox, y = cellsY[i] * v.s - v.oy;
+      if (e & 1) { ctx.moveTo(x + h, y - h); ctx.lineTo(x + h, y + h); }
+      if (e & 2) { ctx.moveTo(x - h, y - h); ctx.lineTo(x + h, y - h); }
+      if (e & 4) { ctx.moveTo(x - h, y - h); ctx.lineTo(x - h, y + h); }
+      if (e & 8) { ctx.moveTo(x - h, y + h); ctx.lineTo(x + h, y + h); }
+    });
+    ctx.stroke();
   }
 
   function drawBase(ctx, v) {
@@ -416,6 +435,7 @@
       }
       ctx.globalAlpha = 1;
     }
+    if (layerOn.gaps && scenario === 'after' && D.cells.gap) drawGapEdges(ctx, v, xa, ya, xb, yb);
     if (layerOn.network && D.network) {
       var N = D.network, fl = N.seg_flags, A = N.seg_a, B = N.seg_b, streets = [], foot = [];
       var r = segGrid.maxHalf;
@@ -564,6 +584,7 @@
       routeLine = L.polyline(routeLatLngs(i, r), { pane: 'lcroute', color: '#d0005a', weight: 4, opacity: 0.9 }).addTo(map);
     }
     var ll = [D.cells.lat_e7[i] / 1e7, D.cells.lon_e7[i] / 1e7];
+    if (!extra && D.cells.gap && scenario === 'after' && layerOn.gaps && D.cells.gap[cat][i]) extra = gapPopupHtml(D.gaps[D.cells.gap[cat][i] - 1]);
     openPopup(ll, cellPopupHtml(i, r) + (extra ? '<hr>' + extra : ''));
     var times = {};
     D.categories.forEach(function (k, c) { var cm = cellDist(c).cmin[i]; times[k.name] = cm === NONE ? null : cm / 100; });
@@ -605,8 +626,17 @@
   function onMapClick(e) { clickAt(e.latlng, null); }
 
   // ---------------------------------------------------------------- units, gaps, recommendations
-  function ringsLatLng(mp) {
-    return mp.map(function (poly) { return poly.map(function (ring) { return ring.map(function (q) { return [q[1], q[0]]; }); }); });
+  // A packed outline (docs/MAP-DATA.md §3.8: rings [[polygon, points]], e7 pairs)
+  // as Leaflet's nested [polygon][ring][lat, lng] arrays.
+  function ringsLatLng(o) {
+    var polys = [], at = 0;
+    (o.rings || []).forEach(function (r) {
+      var ring = [];
+      for (var i = 0; i < r[1]; i++, at += 2) ring.push([o.e7[at + 1] / 1e7, o.e7[at] / 1e7]);
+      while (polys.length <= r[0]) polys.push([]);
+      polys[r[0]].push(ring);
+    });
+    return polys;
   }
   function shareColour(x) {
     var r = ['#f7fbff', '#c6dbef', '#6baed6', '#2171b5', '#08306b'];
@@ -661,6 +691,14 @@
     if (layerOn.gaps && scenario === 'after') {
       D.gaps.forEach(function (g) {
         if (g.category !== cat) return;
+        if (!g.outline) {
+          // Raster mode: the outline is drawn from the cells; label the first ranks.
+          if (g.rank <= 100 && g.label) {
+            gapLayer.addLayer(L.marker([g.label[1], g.label[0]], { pane: 'lcgaps', interactive: false, keyboard: false,
+              icon: L.divIcon({ className: 'lc-gap-marker', html: '<span class="lc-gap-label">#' + g.rank + '</span>', iconSize: [0, 0] }) }));
+          }
+          return;
+        }
         var pg = L.polygon(ringsLatLng(g.outline), { pane: 'lcgaps', color: '#d0005a', weight: 2.2, fill: true, fillOpacity: 0.04 });
         pg.bindTooltip('#' + g.rank, { permanent: true, direction: 'center', className: 'lc-gap-label' });
         pg.on('click', function (e) { L.DomEvent.stopPropagation(e); clickAt(e.latlng, gapPopupHtml(g)); });

@@ -60,7 +60,7 @@ pub enum Command {
     /// Write a regular square grid (cell centres, CSV) over a lon/lat box.
     #[command(after_help = GRID_EXAMPLES)]
     Grid(GridArgs),
-    /// Self-contained HTML report and charts (SVG, PNG) of a finished run directory.
+    /// Self-contained HTML report, charts (SVG, PNG) and learning map of a finished run directory.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
     /// Learning sites from OpenStreetMap tags and names → a sites CSV for `coverage`.
@@ -73,12 +73,14 @@ pub enum Command {
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
-  learncircle report --run run/                  # run/report.html + run/charts/*.svg|png
+  learncircle report --run run/                  # run/report.html, run/map.html, run/charts/*.svg|png
   learncircle report --run run/ --lang en --out share/report-en.html
   learncircle demo --report                      # run the demo, then write its report
 
 Nothing is recomputed: the report reads summary.json, cells.csv/.geojson, sites.csv and,
-when present, units.csv, targets.csv, gaps.csv/.geojson and recommend.csv.";
+when present, units.csv, targets.csv, gaps.csv/.geojson and recommend.csv. map.html (the
+interactive learning map, offline) has streets and routes only when written by the run
+itself (coverage --report, demo --report): a finished directory holds no network.";
 
 /// `learncircle report`.
 #[derive(Debug, Args)]
@@ -89,7 +91,7 @@ pub struct ReportArgs {
     /// Language of the report and charts: zh or en.
     #[arg(long, value_name = "LANG", default_value = "zh")]
     pub lang: learncircle::present::charts::Lang,
-    /// Report file [default: DIR/report.html]; charts are written to charts/ beside it.
+    /// Report file [default: DIR/report.html]; charts/ and map.html are written beside it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// No progress, no warnings on stderr (errors are still printed).
@@ -112,7 +114,7 @@ Outputs in --out: cells.csv, cells.geojson (see --format), summary.json, rejecte
 gaps.csv, gaps.geojson; learncircle.gpkg with --format …,gpkg; units.csv, units.geojson and
 targets.csv with --units / targets in the config; access.csv with --access;
 service_areas.geojson with --service-areas; whatif_cells.csv (and whatif_units.csv) with
---planned; report.html and charts/ with --report. Columns: docs/GUIDE.md.";
+--planned; report.html, map.html and charts/ with --report. Columns: docs/GUIDE.md.";
 
 const DEMO_EXAMPLES: &str = "\
 Examples:
@@ -201,7 +203,7 @@ pub struct CoverageArgs {
     /// How the run reports on the terminal.
     #[command(flatten)]
     pub print: PrintArgs,
-    /// After the run, write DIR/report.html and DIR/charts/ (language zh or en; default zh).
+    /// After the run, write DIR/report.html, DIR/map.html and DIR/charts/ (language zh or en; default zh).
     #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
     pub report: Option<learncircle::present::charts::Lang>,
     /// Output directory (created if missing).
@@ -312,7 +314,7 @@ pub struct DemoArgs {
     /// How the run reports on the terminal.
     #[command(flatten)]
     pub print: PrintArgs,
-    /// After the run, write OUT/report.html and OUT/charts/ (language zh or en; default zh).
+    /// After the run, write OUT/report.html, OUT/map.html and OUT/charts/ (language zh or en; default zh).
     #[arg(long, value_name = "LANG", num_args = 0..=1, default_missing_value = "zh")]
     pub report: Option<learncircle::present::charts::Lang>,
 }

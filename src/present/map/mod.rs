@@ -12,6 +12,7 @@
 //! Without an engine (`report --run DIR`, straight-line runs) the page has no
 //! streets and no routes; everything else is drawn.
 
+mod gap_cells;
 mod pack;
 mod routes;
 
@@ -154,6 +155,12 @@ fn map_data(
         None => (Value::Null, Value::Null, file_sites(run, &names)),
     };
     let whatif = whatif_json(run, &names, &sites);
+    let (gaps, gap_fields) = gaps_json(run, &names);
+    if let Some(obj) = cells.as_object_mut() {
+        for (k, v) in gap_fields {
+            obj.insert(k.to_owned(), v);
+        }
+    }
     json!({
         "format": "learncircle-map",
         "version": 1,
@@ -164,7 +171,7 @@ fn map_data(
         "trees": trees,
         "sites": sites,
         "units": units_json(run, &names),
-        "gaps": gaps_json(run, &names),
+        "gaps": gaps,
         "whatif": whatif,
         "recommendations": recommendations_json(run, &names),
     })
@@ -415,24 +422,51 @@ fn whatif_json(run: &RunDir, names: &[String], sites: &Value) -> Value {
     })
 }
 
-/// GeoJSON MultiPolygon coordinates, lon/lat rounded to 1e-6.
+/// A MultiPolygon outline, packed: `{"rings": [[polygon, points], …], "e7": i32
+/// delta-coded lon, lat pairs (1e-7°)}`, each ring closed, rings of a polygon
+/// exterior first. Points that lie within 1 cm of the line through their kept
+/// neighbours are dropped: a gap zone's outline on the cell lattice is mostly runs
+/// of collinear cell corners (the 1 M-node city's 642 zones: 37 MB as JSON
+/// coordinates before).
 fn outline(mp: &geo::MultiPolygon<f64>) -> Value {
-    let ring = |r: &geo::LineString<f64>| -> Value {
-        Value::Array(
-            r.coords()
-                .map(|p| json!([(p.x * 1e6).round() / 1e6, (p.y * 1e6).round() / 1e6]))
-                .collect(),
-        )
+    let mut rings = Vec::new();
+    let mut e7s: Vec<i32> = Vec::new();
+    for (i, p) in mp.0.iter().enumerate() {
+        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+            let kept = drop_collinear(&r.0, 0.01);
+            rings.push(json!([i, kept.len()]));
+            for q in kept {
+                e7s.extend([routes::e7(q.x), routes::e7(q.y)]);
+            }
+        }
+    }
+    json!({"rings": rings, "e7": pack_delta_i32(&e7s)})
+}
+
+/// The points of `ring` without those within `tol_m` metres of the segment from
+/// the last kept point to the next point (lon/lat, metres by the local scale).
+fn drop_collinear(ring: &[geo::Coord<f64>], tol_m: f64) -> Vec<geo::Coord<f64>> {
+    let Some(first) = ring.first() else {
+        return Vec::new();
     };
-    Value::Array(
-        mp.0.iter()
-            .map(|p| {
-                let mut rings = vec![ring(p.exterior())];
-                rings.extend(p.interiors().iter().map(ring));
-                Value::Array(rings)
-            })
-            .collect(),
-    )
+    let kx = 111_320.0 * first.y.to_radians().cos();
+    let ky = 110_540.0;
+    let mut out: Vec<geo::Coord<f64>> = Vec::with_capacity(ring.len());
+    for (i, &q) in ring.iter().enumerate() {
+        if let (Some(&a), Some(&c)) = (out.last(), ring.get(i + 1))
+            && i > 0
+        {
+            let (ux, uy) = ((c.x - a.x) * kx, (c.y - a.y) * ky);
+            let (vx, vy) = ((q.x - a.x) * kx, (q.y - a.y) * ky);
+            let len = ux.hypot(uy);
+            let inside = vx * ux + vy * uy >= 0.0 && vx * ux + vy * uy <= len * len;
+            if len > 0.0 && inside && (ux * vy - uy * vx).abs() / len < tol_m {
+                continue;
+            }
+        }
+        out.push(q);
+    }
+    out
 }
 
 fn units_json(run: &RunDir, names: &[String]) -> Value {
@@ -472,26 +506,57 @@ fn units_json(run: &RunDir, names: &[String]) -> Value {
     )
 }
 
-fn gaps_json(run: &RunDir, names: &[String]) -> Value {
+/// Above this many outline points the gap zones are drawn from the cells
+/// (`cells.gap`, `cells.gap_edges`) rather than as vector outlines: the 1 M-node
+/// city's 642 zones have 185 k rings and 1.4 M points (most parts are single cells
+/// or small clusters), too many for the page's vector layers and 15 MB of data.
+const GAP_OUTLINE_MAX_POINTS: usize = 50_000;
+
+fn gap_points(run: &RunDir) -> usize {
+    run.gap_shapes
+        .iter()
+        .flat_map(|g| &g.shape.0)
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum()
+}
+
+/// `gaps` (§3.9) and, in raster mode, the per-category cell fields that replace
+/// the outlines.
+fn gaps_json(run: &RunDir, names: &[String]) -> (Value, Vec<(&'static str, Value)>) {
     let shapes: BTreeMap<&str, &geo::MultiPolygon<f64>> = run
         .gap_shapes
         .iter()
         .map(|g| (g.gap_id.as_str(), &g.shape))
         .collect();
-    Value::Array(
-        run.gaps
+    let raster = gap_points(run) > GAP_OUTLINE_MAX_POINTS && run.cells.is_some();
+    let listed: Vec<(&super::charts::run::GapRow, usize)> = run
+        .gaps
+        .iter()
+        .filter_map(|g| Some((g, category_index(names, &g.category)?)))
+        .collect();
+    let gaps = Value::Array(
+        listed
             .iter()
-            .filter_map(|g| {
-                let c = category_index(names, &g.category)?;
-                Some(json!({
+            .map(|(g, c)| {
+                let outline = match shapes.get(g.gap_id.as_str()) {
+                    Some(s) if !raster => outline(s),
+                    _ => Value::Null,
+                };
+                json!({
                     "id": g.gap_id, "category": c, "rank": g.rank, "cells": g.cells,
                     "population": g.population, "elderly": g.elderly,
                     "worst_walk_min": g.worst_walk_min,
-                    "outline": shapes.get(g.gap_id.as_str()).map_or(json!([]), |s| outline(s)),
-                }))
+                    "label": [g.centroid_lon, g.centroid_lat],
+                    "outline": outline,
+                })
             })
             .collect(),
-    )
+    );
+    let fields = match (raster, run.cells.as_ref()) {
+        (true, Some(cells)) => gap_cells::fields(cells, &listed, &shapes, names.len(), run),
+        _ => Vec::new(),
+    };
+    (gaps, fields)
 }
 
 fn recommendations_json(run: &RunDir, names: &[String]) -> Value {
@@ -508,4 +573,46 @@ fn recommendations_json(run: &RunDir, names: &[String]) -> Value {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Coord;
+
+    #[test]
+    fn collinear_corners_are_dropped_and_corners_kept() {
+        // A 200 m × 100 m rectangle traced through every 100 m cell corner.
+        let k = 1.0 / 111_320.0;
+        let c = |x: f64, y: f64| Coord {
+            x: 121.5 + x * k / 31.3_f64.to_radians().cos(),
+            y: 31.3 + y / 110_540.0,
+        };
+        let ring = [
+            c(0., 0.),
+            c(100., 0.),
+            c(200., 0.),
+            c(200., 100.),
+            c(100., 100.),
+            c(0., 100.),
+            c(0., 0.),
+        ];
+        let kept = drop_collinear(&ring, 0.01);
+        assert_eq!(kept, vec![ring[0], ring[2], ring[3], ring[5], ring[6]]);
+        // A 1 m detour is a corner, not noise.
+        let bent = [c(0., 0.), c(100., 1.), c(200., 0.), c(0., 0.)];
+        assert_eq!(drop_collinear(&bent, 0.01).len(), 4);
+    }
+
+    #[test]
+    fn template_placeholders_are_replaced_once_and_data_cannot_close_the_script() {
+        let html = fill_template("t", Lang::En, &json!({"s": "</script><b>"}), "Rk9OVA==");
+        assert!(!html.contains("{{LC_"), "a placeholder is left");
+        assert!(html.contains(r#"{"s":"\u003c/script>\u003cb>"}"#));
+        assert!(html.contains("Rk9OVA=="));
+        assert_eq!(
+            html.matches("<script").count(),
+            TEMPLATE.matches("<script").count()
+        );
+    }
 }
