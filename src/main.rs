@@ -116,6 +116,7 @@ fn write_report(
     lang: learncircle::present::charts::Lang,
     out: Option<std::path::PathBuf>,
     quiet: bool,
+    timings: bool,
     network: Option<&app::RunNetwork>,
 ) -> Result<()> {
     let opts = learncircle::present::report::html::ReportOptions { lang, out };
@@ -129,6 +130,12 @@ fn write_report(
         network.as_ref(),
         engine.as_ref(),
     )?;
+    if timings {
+        let mut err = std::io::stderr().lock();
+        for t in done.timings.iter().filter(|t| t.stage != "total") {
+            writeln!(err, "{:>28}  {:>10.1} ms", t.stage, t.ms)?;
+        }
+    }
     if !quiet {
         for w in &done.warnings {
             eprintln!("learncircle: warning: {w}");
@@ -163,7 +170,7 @@ fn report_timing(start: std::time::Instant, timings: bool) -> Result<()> {
 
 fn report(a: &ReportArgs) -> Result<ExitCode> {
     learncircle::base::progress::set_enabled(!a.quiet);
-    write_report(&a.run, a.lang, a.out.clone(), a.quiet, None)?;
+    write_report(&a.run, a.lang, a.out.clone(), a.quiet, false, None)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -290,6 +297,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
             lang,
             None,
             a.print.quiet,
+            a.print.timings,
             outcome.network.as_ref(),
         )?;
         report_timing(start, a.print.timings)?;
@@ -311,7 +319,14 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
     let code = finish(&outcome, &a.print)?;
     if let Some(lang) = a.report {
         let start = std::time::Instant::now();
-        write_report(&a.out, lang, None, a.print.quiet, outcome.network.as_ref())?;
+        write_report(
+            &a.out,
+            lang,
+            None,
+            a.print.quiet,
+            a.print.timings,
+            outcome.network.as_ref(),
+        )?;
         report_timing(start, a.print.timings)?;
     }
     Ok(code)

@@ -7,6 +7,7 @@
 //! [`encode_tree`] checks, for every reached node, that this recomputation gives
 //! the engine's distance bit for bit.
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::pack::{pack, pack_delta_i32, pack_delta_u32};
@@ -69,41 +70,23 @@ pub(super) fn encode(e: &RunEngine<'_>) -> Result<Routes, String> {
     let cells_xy: Vec<[f64; 2]> = e.cells.iter().map(|c| c.xy).collect();
     let walking = Walking::new(e.graph, &cells_xy, e.snap);
     let inc = Incidence::new(e.graph);
+    // Categories side by side (each tree is one sequential search), collected in
+    // category order.
+    let per_category: Vec<Result<CategoryRoutes, String>> = e
+        .categories
+        .par_iter()
+        .map(|cat| category_routes(e, &walking, &inc, cat))
+        .collect();
     let mut trees = Vec::with_capacity(e.categories.len());
     let mut site_snaps = vec![(Value::Null, json!([])); e.sites.len()];
     let mut within = vec![(0.0, None); e.sites.len()];
-    for (c, cat) in e.categories.iter().enumerate() {
-        let own: Vec<usize> = (0..e.sites.len())
-            .filter(|&k| e.sites[k].category == cat.name)
-            .collect();
-        let own_xy: Vec<[f64; 2]> = own.iter().map(|&k| e.sites[k].xy).collect();
-        let tree = walking.tree(&own_xy, &cat.profile, cat.threshold_m * e.search_factor);
-        let attachments = walking.site_attachments(&own_xy);
-        for (i, &k) in own.iter().enumerate() {
-            if let Ok(all) = &attachments[i] {
-                site_snaps[k] = (
-                    snap_json(&walking, e.proj, &all[0]),
-                    Value::Array(
-                        all[1..]
-                            .iter()
-                            .map(|s| snap_json(&walking, e.proj, s))
-                            .collect(),
-                    ),
-                );
-            }
+    for r in per_category {
+        let r = r?;
+        trees.push(r.tree);
+        for (k, snaps, w) in r.sites {
+            site_snaps[k] = snaps;
+            within[k] = w;
         }
-        trees.push(
-            encode_tree(e.graph, &inc, &tree, &cat.profile, &attachments, &own)
-                .map_err(|why| format!("category {}: {why}", cat.name))?,
-        );
-        for (i, catchment) in walking
-            .catchments(&own_xy, &cat.profile, cat.threshold_m)
-            .iter()
-            .enumerate()
-        {
-            within[own[i]] = residents(e.cells, catchment);
-        }
-        debug_assert!(c < e.categories.len());
     }
     Ok(Routes {
         network: network_json(e.graph, e.proj),
@@ -111,6 +94,53 @@ pub(super) fn encode(e: &RunEngine<'_>) -> Result<Routes, String> {
         cell_fields: cell_snap_fields(&walking, e.proj, e.cells.len()),
         site_snaps,
         within,
+    })
+}
+
+/// One category's tree and, per site of it, its attachments and catchment.
+struct CategoryRoutes {
+    tree: Value,
+    sites: Vec<(usize, (Value, Value), (f64, Option<f64>))>,
+}
+
+fn category_routes(
+    e: &RunEngine<'_>,
+    walking: &Walking<'_>,
+    inc: &Incidence,
+    cat: &Category,
+) -> Result<CategoryRoutes, String> {
+    let own: Vec<usize> = (0..e.sites.len())
+        .filter(|&k| e.sites[k].category == cat.name)
+        .collect();
+    let own_xy: Vec<[f64; 2]> = own.iter().map(|&k| e.sites[k].xy).collect();
+    let tree = walking.tree(&own_xy, &cat.profile, cat.threshold_m * e.search_factor);
+    let attachments = walking.site_attachments(&own_xy);
+    let encoded = encode_tree(e.graph, inc, &tree, &cat.profile, &attachments, &own)
+        .map_err(|why| format!("category {}: {why}", cat.name))?;
+    drop(tree);
+    let catchments = walking.catchments(&own_xy, &cat.profile, cat.threshold_m);
+    let sites = own
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| {
+            let snaps = match &attachments[i] {
+                Ok(all) => (
+                    snap_json(walking, e.proj, &all[0]),
+                    Value::Array(
+                        all[1..]
+                            .iter()
+                            .map(|s| snap_json(walking, e.proj, s))
+                            .collect(),
+                    ),
+                ),
+                Err(_) => (Value::Null, json!([])),
+            };
+            (k, snaps, residents(e.cells, &catchments[i]))
+        })
+        .collect();
+    Ok(CategoryRoutes {
+        tree: encoded,
+        sites,
     })
 }
 

@@ -60,6 +60,8 @@ pub struct ReportOutcome {
     pub report: PathBuf,
     /// The learning map (`map.html` beside the report).
     pub map: PathBuf,
+    /// How long each part took (for `--timings`).
+    pub timings: Vec<crate::base::timing::StageTiming>,
     /// Chart files (SVG and PNG) written beside it.
     pub charts: Vec<PathBuf>,
     /// Warnings (missing glyphs, …).
@@ -101,8 +103,10 @@ pub fn write_report_and_map(
     network: Option<&charts::context::Network>,
     engine: Option<&crate::present::map::RunEngine<'_>>,
 ) -> Result<ReportOutcome, ReportError> {
+    let mut timer = crate::base::timing::Timer::new();
     let stage = Progress::stage("reading the run directory");
     let run = RunDir::load(run_dir)?;
+    timer.stage("report: read the run");
     stage.finish();
     let stage = Progress::stage("drawing charts");
     let set = charts::render_all_with(
@@ -123,6 +127,7 @@ pub fn write_report_and_map(
         _ => PathBuf::from("."),
     };
     let stage = Progress::stage("writing report");
+    timer.stage("report: draw charts");
     let written = charts::write_charts(&set, &dir.join("charts"))?;
     let html = render_html(&run, &set, opts.lang, &generated_at())?;
     crate::export::write_file_atomic(&report, |w| w.write_all(html.as_bytes())).map_err(|e| {
@@ -132,6 +137,7 @@ pub fn write_report_and_map(
         }
     })?;
     stage.finish();
+    timer.stage("report: write charts, report");
     let stage = Progress::stage("writing the learning map");
     let map_file = dir.join("map.html");
     let page = crate::present::map::render_map(&run, engine, opts.lang)?;
@@ -142,6 +148,7 @@ pub fn write_report_and_map(
         },
     )?;
     stage.finish();
+    timer.stage("report: map.html");
     let mut warnings = set.warnings;
     warnings.extend(page.warnings);
     Ok(ReportOutcome {
@@ -149,6 +156,7 @@ pub fn write_report_and_map(
         map: map_file,
         charts: written,
         warnings,
+        timings: timer.finish(),
     })
 }
 
