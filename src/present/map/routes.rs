@@ -56,9 +56,9 @@ pub(super) struct Routes {
     /// The `snap_*` members of `cells` (§3.4) and `ties`.
     pub cell_fields: Vec<(&'static str, Value)>,
     /// Per site of `RunEngine::sites`: its `snap` and `snap_ties` (§3.7).
-    pub site_snaps: Vec<(Value, Value)>,
+    pub site_snaps: Vec<SiteSnaps>,
     /// Per site: residents and elderly within the category's threshold.
-    pub within: Vec<(f64, Option<f64>)>,
+    pub within: Vec<Within>,
 }
 
 /// Encode everything the page needs to draw routes.
@@ -97,10 +97,16 @@ pub(super) fn encode(e: &RunEngine<'_>) -> Result<Routes, String> {
     })
 }
 
-/// One category's tree and, per site of it, its attachments and catchment.
+/// A site's `snap` and `snap_ties` (JSON).
+type SiteSnaps = (Value, Value);
+/// Residents and elderly within a site's threshold.
+type Within = (f64, Option<f64>);
+
+/// One category's tree and, per site of it (index into `RunEngine::sites`), its
+/// attachments and catchment.
 struct CategoryRoutes {
     tree: Value,
-    sites: Vec<(usize, (Value, Value), (f64, Option<f64>))>,
+    sites: Vec<(usize, SiteSnaps, Within)>,
 }
 
 fn category_routes(
