@@ -116,3 +116,27 @@ fn sheet_by_name_for_every_workbook_and_planned_sites() {
         "{s}"
     );
 }
+
+#[test]
+fn formulas_without_a_saved_value_are_rejected_not_read_as_empty() {
+    // openpyxl writes "=E2+0" with no value; calamine reads such a cell as empty.
+    let d = Dir::new();
+    d.write("pop.csv", POP);
+    let sites = path("excel/sites_uncomputed.xlsx");
+    let r = d.coverage(&["--sites", &sites]);
+    r.assert_no_panic("uncomputed formulas");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let why = "has no saved value: the workbook must be saved by a spreadsheet program that computes formulas (Excel, LibreOffice Calc, WPS); tools such as openpyxl write formulas without their results";
+    let want = format!(
+        "{REJECTED_HEADER}\
+{sites},sheet Sites row 3,\"column E (lat): the formula =E2+0 {why}\",\n\
+{sites},sheet Sites row 4,\"column F (capacity): the formula =F2*2 {why}\",\n"
+    );
+    assert_eq!(d.read("out/rejected.csv"), want);
+    // The formula in a column the reader does not use does not matter.
+    let kept = d.read("out/sites.csv");
+    assert!(
+        kept.contains("\ns1,") && kept.contains("\ns4,") && !kept.contains("\ns2,"),
+        "{kept}"
+    );
+}
