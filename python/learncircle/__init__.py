@@ -51,9 +51,11 @@ __all__ = [
     "Network",
     "CoverageResult",
     "RecommendResult",
+    "RouteResult",
     "coverage",
     "recommend",
     "read_network",
+    "route",
     "sites_from_osm",
     "HAS_GEOPANDAS",
 ]
@@ -70,8 +72,8 @@ _CRS = ("wgs84", "gcj02", "bd09")
 def read_network(path: PathLike) -> Network:
     """Read the walkable network of an OSM ``.osm.pbf`` / ``.osm`` file once.
 
-    Pass the returned :class:`Network` as ``network=`` to :func:`coverage` or
-    :func:`recommend`: several runs on one city then decode the file only once.
+    Pass the returned :class:`Network` as ``network=`` to :func:`coverage`,
+    :func:`recommend` or :func:`route`: several runs on one city then decode the file only once.
     Results are identical to passing the path.
     """
     return _native.read_network(os.fspath(path))
@@ -513,3 +515,187 @@ def sites_from_osm(
     g.attrs["lines"] = report["lines"]
     g.attrs["warnings"] = report["warnings"]
     return g
+
+
+# ---------------------------------------------------------------- route
+
+LonLat = tuple[float, float]
+
+
+class RouteResult:
+    """Result of :func:`route`: one walk per start point, in the order given.
+
+    ``length_m`` is the walking distance exactly as ``cells.csv`` measures it (door to
+    door: access legs, partial segments, steps priced by the profile), in metres;
+    ``walk_min`` = ``length_m`` ÷ the profile's speed, in minutes."""
+
+    def __init__(self, outcome: dict) -> None:
+        self._walks: list[dict] = outcome["routes"]
+        self.geojson: str = outcome["geojson"]
+        """The GeoJSON FeatureCollection the CLI writes with ``--out`` (coordinates
+        rounded to 1e-6°, distances to 0.1 m, minutes to 0.01)."""
+        self.lines: list[str] = outcome["lines"]
+        """The CLI's summary line per walk."""
+        self._cache: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._walks)
+
+    def _one(self, what: str) -> dict:
+        if len(self._walks) != 1:
+            raise ValueError(f"{len(self._walks)} walks: use .routes[{what!r}]")
+        return self._walks[0]
+
+    @property
+    def length_m(self) -> float:
+        """Walking distance of the walk (one start point), metres, unrounded."""
+        return float(self._one("length_m")["length_m"])
+
+    @property
+    def walk_min(self) -> float:
+        """Walking time of the walk (one start point), minutes at the profile's speed."""
+        return float(self._one("walk_min")["walk_min"])
+
+    @property
+    def routes(self) -> Frame:
+        """One row per walk: ``from_lon``, ``from_lat``, ``to_lon``, ``to_lat`` (the
+        point, or the site's position), ``category``, ``site_id``, ``site_name``,
+        ``length_m`` (m), ``walk_min`` (min), ``line_m`` (drawn length, m; shorter
+        than ``length_m`` only where the profile prices steps), ``threshold_m`` (m,
+        category routes), ``within_threshold``; unrounded. With geopandas a
+        GeoDataFrame of LineStrings in EPSG:4326."""
+        def make():
+            cols = ("category", "site_id", "site_name", "length_m", "walk_min", "line_m",
+                    "threshold_m", "within_threshold")
+            df = pd.DataFrame([
+                {"from_lon": w["from"][0], "from_lat": w["from"][1], "to_lon": w["to"][0], "to_lat": w["to"][1],
+                 **{c: w[c] for c in cols}}
+                for w in self._walks
+            ])
+            if _gpd is None:
+                return df
+            from shapely.geometry import LineString
+            lines = [LineString(w["lonlat"]) if len(w["lonlat"]) > 1 else None for w in self._walks]
+            return _gpd.GeoDataFrame(df, geometry=lines, crs="EPSG:4326")
+        return self._cached("routes", make)
+
+    @property
+    def path(self) -> Frame:
+        """The vertices of every walk in order: ``route`` (0-based walk index),
+        ``seq``, ``lon``, ``lat`` (WGS84, unrounded); points in EPSG:4326 with
+        geopandas."""
+        def make():
+            rows = [(i, k, p[0], p[1]) for i, w in enumerate(self._walks) for k, p in enumerate(w["lonlat"])]
+            return _with_points(pd.DataFrame(rows, columns=["route", "seq", "lon", "lat"]))
+        return self._cached("path", make)
+
+    def _cached(self, key: str, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def write(self, path: PathLike) -> Path:
+        """Write :attr:`geojson` to ``path``: the bytes ``learncircle route --out path``
+        writes."""
+        p = Path(path)
+        p.write_bytes(self.geojson.encode("utf-8"))
+        return p
+
+    def __repr__(self) -> str:
+        more = f"; … {len(self.lines) - 2} more" if len(self.lines) > 2 else ""
+        return f"<RouteResult {len(self._walks)} walk(s): {'; '.join(self.lines[:2])}{more}>"
+
+
+def _lonlat_text(p: Any) -> str:
+    """A point as the CLI's ``LON,LAT`` text (so it is checked with the CLI's messages)."""
+    if isinstance(p, str):
+        return p
+    try:
+        lon, lat = p
+    except (TypeError, ValueError):
+        raise LearncircleError(f"point {p!r}: expected (lon, lat)") from None
+    return f"{lon},{lat}"
+
+
+def _start_points(from_lonlat: Any) -> list[str]:
+    """``(lon, lat)``, ``"LON,LAT"``, a sequence of those, or a frame of points."""
+    if _is_frame(from_lonlat):
+        df = from_lonlat
+        geom = getattr(df, "_geometry_column_name", None)
+        if geom is not None and geom in df.columns:
+            g = df.to_crs(4326) if df.crs is not None else df
+            return [f"{pt.x},{pt.y}" for pt in g.geometry]
+        if not {"lon", "lat"} <= set(df.columns):
+            raise LearncircleError("from_lonlat: a DataFrame needs lon and lat columns (WGS84)")
+        return [f"{x},{y}" for x, y in zip(df["lon"].astype(float), df["lat"].astype(float))]
+    if isinstance(from_lonlat, str):
+        return [from_lonlat]
+    pts = list(from_lonlat)
+    if len(pts) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pts):
+        return [_lonlat_text(pts)]
+    return [_lonlat_text(p) for p in pts]
+
+
+def route(
+    network: Union[PathLike, Network],
+    from_lonlat: Any,
+    to_lonlat: Optional[Union[LonLat, str]] = None,
+    category: Optional[str] = None,
+    sites: Optional[Input] = None,
+    *,
+    sites_crs: str = "wgs84",
+    preset: Optional[str] = None,
+    config: Optional[PathLike] = None,
+    threshold_m: Optional[float] = None,
+    walk_min: Optional[float] = None,
+) -> RouteResult:
+    """The walking path from a point to a point, or to the nearest site of a category
+    (``learncircle route``), on the same network and engine as :func:`coverage`.
+
+    network: an OSM file path or a :class:`Network` from :func:`read_network`.
+    from_lonlat: start point(s), WGS84: ``(lon, lat)``, ``"LON,LAT"``, a list of
+        those (one walk each, like repeating ``--from``), or a frame of points (a
+        GeoDataFrame with a CRS, or ``lon``/``lat`` columns in WGS84).
+    to_lonlat: destination ``(lon, lat)`` (WGS84); ``category`` then only selects
+        the walking profile (speed, steps) of that category of the config.
+    category + sites: walk to the nearest site of the category instead; ``sites`` is
+        a path or a (Geo)DataFrame as for :func:`coverage`, in ``sites_crs``.
+    preset / config: the categories' walking profiles and thresholds, ``max_snap_m``.
+    threshold_m / walk_min: threshold in metres / minutes at 60 m/min for runs
+        without a config (``within_threshold``); default 15 min = 900 m.
+
+    A start point that cannot be attached to the network, or has no path, raises
+    :class:`LearncircleError` with the CLI's message (as the CLI exits 2).
+    """
+    if config is not None and preset is not None:
+        raise LearncircleError("give config or preset, not both")
+    if (config is not None or preset is not None) and (threshold_m is not None or walk_min is not None):
+        raise LearncircleError("threshold_m / walk_min are for runs without config or preset")
+    if threshold_m is not None and walk_min is not None:
+        raise LearncircleError("give threshold_m or walk_min, not both")
+    if to_lonlat is not None and sites is not None:
+        raise LearncircleError("give to_lonlat, or category with sites, not both")
+    if sites is not None and category is None:
+        raise LearncircleError("sites needs category (the category to walk to)")
+    starts = _start_points(from_lonlat)
+    ins = _Inputs()
+    try:
+        sites_p, s_crs = (None, _check_crs("sites_crs", sites_crs))
+        if sites is not None:
+            sites_p, s_crs = ins.path(sites, "sites", s_crs)
+        net_obj = network if isinstance(network, Network) else None
+        net_path = network.path if net_obj is not None else os.fspath(network)
+        outcome = json.loads(_native.route(
+            net_path, starts,
+            to=None if to_lonlat is None else _lonlat_text(to_lonlat),
+            category=None if category is None else str(category),
+            sites=sites_p, sites_crs=s_crs,
+            config=None if config is None else os.fspath(config),
+            preset=None if preset is None else str(preset),
+            threshold_m=None if threshold_m is None else float(threshold_m),
+            walk_min=None if walk_min is None else float(walk_min),
+            network=net_obj,
+        ))
+        return RouteResult(outcome)
+    finally:
+        ins.close()

@@ -44,3 +44,18 @@ def sites_from_osm(
     exclude: list[str] = ...,
     merge_radius_m: float = ...,
 ) -> str: ...
+def route(
+    network_path: str,
+    from_lonlat: list[str],
+    to: Optional[str] = None,
+    category: Optional[str] = None,
+    sites: Optional[str] = None,
+    sites_crs: str = "wgs84",
+    config: Optional[str] = None,
+    preset: Optional[str] = None,
+    threshold_m: Optional[float] = None,
+    walk_min: Optional[float] = None,
+    network: Optional[Network] = None,
+) -> str:
+    """``learncircle route`` (GIL released); points as ``"LON,LAT"`` text; returns JSON
+    ``{geojson, lines, routes}``."""

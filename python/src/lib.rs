@@ -8,7 +8,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use learncircle::app::{self, CandidateSource, CoverageOptions, RecommendOptions, WalkingNetwork};
+use learncircle::app::{
+    self, CandidateSource, ConfigSource, CoverageOptions, RecommendOptions, Route, RouteOptions,
+    RouteTarget, WalkingNetwork,
+};
 use learncircle::crs::InputCrs;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -213,6 +216,103 @@ fn sites_from_osm(
     Ok(serde_json::Value::Object(v).to_string())
 }
 
+/// Run `route` (GIL released). `from_lonlat` and `to` are `"LON,LAT"` strings,
+/// parsed as the CLI parses `--from`/`--to` (same messages). Returns JSON
+/// `{geojson, lines, routes}`: the GeoJSON the CLI writes (as a string), its summary
+/// lines, and per walk the unrounded values and the path.
+#[pyfunction]
+#[pyo3(signature = (network_path, from_lonlat, to=None, category=None, sites=None,
+    sites_crs="wgs84", config=None, preset=None, threshold_m=None, walk_min=None, network=None))]
+#[allow(clippy::too_many_arguments)]
+fn route(
+    py: Python<'_>,
+    network_path: PathBuf,
+    from_lonlat: Vec<String>,
+    to: Option<String>,
+    category: Option<String>,
+    sites: Option<PathBuf>,
+    sites_crs: &str,
+    config: Option<PathBuf>,
+    preset: Option<String>,
+    threshold_m: Option<f64>,
+    walk_min: Option<f64>,
+    network: Option<&Network>,
+) -> PyResult<String> {
+    let from = from_lonlat
+        .iter()
+        .map(|s| app::parse_lonlat(s, "--from"))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map_err(|e| err(&e))?;
+    let (target, profile_category) = match (to, sites, category) {
+        (Some(to), _, category) => (
+            RouteTarget::Point(app::parse_lonlat(&to, "--to").map_err(|e| err(&e))?),
+            category,
+        ),
+        (None, Some(sites), Some(name)) => (
+            RouteTarget::Category {
+                name,
+                sites,
+                sites_crs: parse_crs("sites_crs", sites_crs)?,
+            },
+            None,
+        ),
+        (None, _, _) => {
+            return Err(LearncircleError::new_err(
+                "give to_lonlat, or category with sites",
+            ));
+        }
+    };
+    let opts = RouteOptions {
+        network: network_path,
+        from,
+        target,
+        config: match (config, preset) {
+            (Some(p), _) => ConfigSource::File(p),
+            (None, Some(n)) => ConfigSource::Preset(n),
+            (None, None) => ConfigSource::None,
+        },
+        profile_category,
+        threshold_m,
+        walk_min,
+    };
+    let net = network.map(|n| Arc::clone(&n.inner));
+    let routes = py
+        .detach(|| {
+            app::run_route_on(&opts, net.as_deref())?
+                .into_iter()
+                .collect::<anyhow::Result<Vec<Route>>>()
+        })
+        .map_err(|e| err(&e))?;
+    let mut geojson = Vec::new();
+    app::write_routes_geojson(&mut geojson, &routes)
+        .map_err(|e| LearncircleError::new_err(format!("route GeoJSON: {e}")))?;
+    let walks: Vec<serde_json::Value> = routes.iter().map(route_json).collect();
+    let lines: Vec<String> = routes.iter().map(app::route_line).collect();
+    let v = serde_json::json!({
+        "geojson": String::from_utf8_lossy(&geojson),
+        "lines": lines,
+        "routes": walks,
+    });
+    Ok(v.to_string())
+}
+
+/// One walk with its unrounded values (the GeoJSON rounds them).
+fn route_json(r: &Route) -> serde_json::Value {
+    serde_json::json!({
+        "from": r.from,
+        "to": r.to,
+        "category": r.category,
+        "site_id": r.site.as_ref().map(|s| &s.0),
+        "site_name": r.site.as_ref().map(|s| &s.1),
+        "length_m": r.path.dist_m,
+        "walk_min": r.walk_min,
+        "line_m": r.path.line_m,
+        "threshold_m": r.threshold_m,
+        "within_threshold": r.threshold_m.map(|t| r.path.dist_m <= t),
+        "lonlat": r.lonlat,
+    })
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LearncircleError", m.py().get_type::<LearncircleError>())?;
@@ -223,5 +323,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(coverage, m)?)?;
     m.add_function(wrap_pyfunction!(recommend, m)?)?;
     m.add_function(wrap_pyfunction!(sites_from_osm, m)?)?;
+    m.add_function(wrap_pyfunction!(route, m)?)?;
     Ok(())
 }

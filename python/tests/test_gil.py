@@ -38,3 +38,30 @@ def test_thread_runs_during_a_long_call():
     # call at most (between Python-level steps); released, it ticks every ~5 ms
     assert t1 - t0 > 0.2, "call too short to tell"
     assert len(during) >= 0.3 * (t1 - t0) / 0.005, (len(during), t1 - t0)
+
+
+def test_thread_runs_during_route_calls():
+    ticks = []
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.005)
+
+    net = lc.read_network(HEL / "Helsinki.osm.pbf")
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        t0 = time.monotonic()
+        calls = 0
+        while time.monotonic() - t0 < 0.6 and calls < 200:
+            lc.route(net, [(24.9384, 60.1699)] * 20, (24.9500, 60.1720))
+            calls += 1
+        t1 = time.monotonic()
+    finally:
+        stop.set()
+        t.join()
+    during = [x for x in ticks if t0 <= x <= t1]
+    assert t1 - t0 > 0.2, "call too short to tell"
+    assert len(during) >= 0.3 * (t1 - t0) / 0.005, (len(during), t1 - t0)

@@ -29,7 +29,8 @@ pub use recommend::{
     CandidateSource, RecommendOptions, RecommendOutcome, run_recommend, run_recommend_on,
 };
 pub use route::{
-    Route, RouteOptions, RouteTarget, parse_lonlat, route_line, run_route, write_routes_geojson,
+    Route, RouteOptions, RouteTarget, parse_lonlat, route_line, run_route, run_route_on,
+    write_routes_geojson,
 };
 pub use study::{Engines, Study, WalkingNetwork, load_study, load_study_on, load_study_with};
 

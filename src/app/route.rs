@@ -7,17 +7,18 @@
 //! shortest-path tree of the destination (unbounded: a site beyond the category's
 //! search bound is still found, and flagged as beyond the threshold).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 use crate::analysis::distance::{WalkPath, WalkProfile, Walking};
 use crate::base::model::{Rejected, bbox_of};
 use crate::crs::{InputCrs, LocalProjection};
-use crate::network::{Graph, GraphOptions, SnapOptions, osm};
+use crate::network::osm::OsmData;
+use crate::network::{Graph, GraphOptions, SnapOptions, read_walkable};
 
 use super::ConfigSource;
-use super::study::{assign_categories, load_config};
+use super::study::{WalkingNetwork, assign_categories, load_config};
 
 /// Where the walks go.
 #[derive(Clone, Debug, PartialEq)]
@@ -228,24 +229,27 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
 /// An unreadable network or sites file, an unknown category, no `--from`, or no
 /// destination that can be attached to the network.
 pub fn run_route(opts: &RouteOptions) -> Result<Vec<Result<Route>>> {
+    run_route_on(opts, None)
+}
+
+/// [`run_route`] on a network read before (the Python package's `read_network`):
+/// the graph is built from `network` (and named after its file) instead of reading
+/// `opts.network`; the result is the same. `None` reads `opts.network`.
+///
+/// # Errors
+/// As [`run_route`].
+pub fn run_route_on(
+    opts: &RouteOptions,
+    network: Option<&WalkingNetwork>,
+) -> Result<Vec<Result<Route>>> {
     if opts.from.is_empty() {
         bail!("--from: give at least one LON,LAT");
     }
-    let is_walkable = |tags: &[(&str, &str)]| crate::network::walkable(tags).is_some();
-    let selection = osm::OsmSelection {
-        ways: Some(&is_walkable),
-        ..osm::OsmSelection::default()
+    // The decoded file (when read here) is dropped once the graph is built.
+    let (graph, proj) = match network {
+        Some(n) => graph_of(n.path(), n.data())?,
+        None => graph_of(&opts.network, &read_walkable(&opts.network)?)?,
     };
-    let data = osm::read_osm(&opts.network, &selection)?;
-    let bbox = bbox_of(data.nodes.iter().map(|n| (n.lon(), n.lat()))).with_context(|| {
-        format!(
-            "{}: no walkable way has nodes in the file",
-            opts.network.display()
-        )
-    })?;
-    let proj = LocalProjection::centred_on(bbox)?;
-    let graph = Graph::from_osm_data(&opts.network, &data, &proj, &GraphOptions::default())?;
-    drop(data);
     let (dest, max_snap_m) = destinations(opts, &proj)?;
     let from_xy = opts
         .from
@@ -256,6 +260,15 @@ pub fn run_route(opts: &RouteOptions) -> Result<Vec<Result<Route>>> {
         })
         .collect::<Result<Vec<_>>>()?;
     routes_on(&graph, &proj, &from_xy, &opts.from, &dest, max_snap_m)
+}
+
+/// The graph of the walkable ways, projected around their own nodes.
+fn graph_of(path: &Path, data: &OsmData) -> Result<(Graph, LocalProjection)> {
+    let bbox = bbox_of(data.nodes.iter().map(|n| (n.lon(), n.lat())))
+        .with_context(|| format!("{}: no walkable way has nodes in the file", path.display()))?;
+    let proj = LocalProjection::centred_on(bbox)?;
+    let graph = Graph::from_osm_data(path, data, &proj, &GraphOptions::default())?;
+    Ok((graph, proj))
 }
 
 fn routes_on(

@@ -513,6 +513,11 @@ impl WalkingNetwork {
     pub fn counts(&self) -> (usize, usize) {
         (self.data.nodes.len(), self.data.ways.len())
     }
+
+    /// The walkable ways and their nodes (WGS84), for `route`.
+    pub(super) fn data(&self) -> &crate::network::osm::OsmData {
+        &self.data
+    }
 }
 
 /// Read, validate and project everything a run needs (and the network in network

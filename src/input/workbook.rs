@@ -5,13 +5,18 @@
 //! Cells keep their type, so the row readers can tell a number from text: a number
 //! cell is used as is, a text cell goes through the same parsing as a CSV field
 //! ([`parse_number`]), a formula cell gives the value the spreadsheet program saved
-//! with it, and a date cell is refused where a number is expected (a coordinate
+//! with it (a formula cell saved without a value — a workbook written by a tool
+//! that does not compute formulas, such as Python's openpyxl — is refused, not
+//! read as empty: calamine gives such a cell as empty, so the reader looks the
+//! formulas up with `worksheet_formula`), and a date cell is refused where a
+//! number is expected (a coordinate
 //! typed into a date-formatted column) but read as ISO text (`2024-05-01`)
 //! elsewhere. Every row-level reason names the column (`column D (经度): …`) and
 //! every location the sheet and the row as the spreadsheet shows it (`sheet 站点
 //! row 5`, the header being row 1 when it is the first row).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 
 use calamine::{Data, Range, Reader};
@@ -42,6 +47,9 @@ pub struct Sheet {
     header_row: u32,
     /// Index (0-based) of the first column of the used range.
     first_col: u32,
+    /// Formula cells saved without a value, by (row, column) 0-based in the sheet:
+    /// their formula text.
+    uncomputed: HashMap<(u32, u32), String>,
 }
 
 /// One data row of a [`Sheet`].
@@ -104,13 +112,51 @@ pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, InputError>
         .next()
         .map(|r| r.iter().map(|c| cell_text(c).into_owned()).collect())
         .unwrap_or_default();
+    let uncomputed = uncomputed_formulas(&mut book, &name, &range);
     Ok(Sheet {
         name,
         headers,
         range,
         header_row: first_row + 1,
         first_col,
+        uncomputed,
     })
+}
+
+/// Formula cells whose saved value is missing (calamine reads them as empty), by
+/// 0-based (row, column). A formula whose saved result is the empty text is not
+/// one of them: Excel marks it `t="str"` and calamine reads it as `""`. Only looked up when the sheet has an empty cell, since
+/// reading the formulas parses the sheet a second time; a workbook whose
+/// formulas cannot be read is taken as having none.
+fn uncomputed_formulas<R: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Sheets<R>,
+    name: &str,
+    range: &Range<Data>,
+) -> HashMap<(u32, u32), String> {
+    let mut found = HashMap::new();
+    if !range
+        .rows()
+        .any(|r| r.iter().any(|c| matches!(c, Data::Empty)))
+    {
+        return found;
+    }
+    let Ok(formulas) = book.worksheet_formula(name) else {
+        return found;
+    };
+    let Some((r0, c0)) = formulas.start() else {
+        return found;
+    };
+    for (r, c, f) in formulas.used_cells() {
+        let at = (
+            r0 + u32::try_from(r).unwrap_or(u32::MAX - r0),
+            c0 + u32::try_from(c).unwrap_or(u32::MAX - c0),
+        );
+        let saved = range.get_value(at).unwrap_or(&Data::Empty);
+        if !f.trim().is_empty() && matches!(saved, Data::Empty) {
+            found.insert(at, f.trim().to_owned());
+        }
+    }
+    found
 }
 
 fn open(
@@ -165,12 +211,12 @@ impl Sheet {
             .rows()
             .enumerate()
             .skip(1)
-            .filter(|(_, cells)| cells.iter().any(|c| !is_blank(c)))
             .map(|(i, cells)| SheetRow {
                 number: self.header_row + u32::try_from(i).unwrap_or(u32::MAX - 1),
                 cells,
                 sheet: self,
             })
+            .filter(|row| (0..row.cells.len()).any(|i| !row.is_blank(i)))
     }
 
     /// `sheet NAME row N`, the location of a rejected row.
@@ -232,10 +278,35 @@ impl SheetRow<'_> {
     fn cell(&self, i: usize) -> &Data {
         self.cells.get(i).unwrap_or(&Data::Empty)
     }
+
+    /// The formula of cell `i` when it was saved without its value.
+    fn uncomputed(&self, i: usize) -> Option<&str> {
+        if self.sheet.uncomputed.is_empty() {
+            return None;
+        }
+        let col = self.sheet.first_col + u32::try_from(i).ok()?;
+        self.sheet
+            .uncomputed
+            .get(&(self.number - 1, col))
+            .map(String::as_str)
+    }
+
+    /// The reason for a formula cell without a saved value.
+    fn uncomputed_reason(&self, i: usize, formula: &str) -> String {
+        self.at(
+            i,
+            &format!(
+                "the formula ={formula} has no saved value: the workbook must be saved by a spreadsheet program that computes formulas (Excel, LibreOffice Calc, WPS); tools such as openpyxl write formulas without their results"
+            ),
+        )
+    }
 }
 
 impl Fields for SheetRow<'_> {
     fn text(&self, i: usize) -> Result<Cow<'_, str>, String> {
+        if let Some(f) = self.uncomputed(i) {
+            return Err(self.uncomputed_reason(i, f));
+        }
         match self.cell(i) {
             Data::Error(e) => Err(self.at(i, &format!("the cell holds the error {e}"))),
             c => Ok(cell_text(c)),
@@ -243,6 +314,9 @@ impl Fields for SheetRow<'_> {
     }
 
     fn number(&self, i: usize, what: &str) -> Result<f64, String> {
+        if let Some(f) = self.uncomputed(i) {
+            return Err(self.uncomputed_reason(i, f));
+        }
         let v = match self.cell(i) {
             Data::Float(f) => *f,
             Data::Int(n) => *n as f64,
@@ -287,8 +361,9 @@ impl Fields for SheetRow<'_> {
         Ok(v)
     }
 
+    /// A formula cell without a saved value is not blank: reading it is an error.
     fn is_blank(&self, i: usize) -> bool {
-        is_blank(self.cell(i))
+        is_blank(self.cell(i)) && self.uncomputed(i).is_none()
     }
 
     /// `column D (经度): reason`.
@@ -313,6 +388,7 @@ mod tests {
             range: Range::empty(),
             header_row: 1,
             first_col,
+            uncomputed: HashMap::new(),
         };
         assert_eq!(sheet(0).column_letters(0), "A");
         assert_eq!(sheet(0).column_letters(25), "Z");

@@ -1,8 +1,8 @@
 //! Spreadsheet workbooks as input (issue 14, item 4). The fixtures in
 //! `tests/fixtures/excel/` were written by other tools (XlsxWriter, openpyxl,
-//! msoffcrypto-tool; `make_workbooks.py`); each run on a workbook must give the
-//! outputs of the run on the same data as CSV. Broken workbooks are in the
-//! bad-input table (`bad_input_more.rs`).
+//! msoffcrypto-tool, odfpy for the `.ods`; `make_workbooks.py`); each run on a
+//! workbook must give the outputs of the run on the same data as CSV. Broken
+//! workbooks are in the bad-input table (`bad_input_more.rs`).
 
 use crate::util::{Dir, POP, REJECTED_HEADER, fixture, summary_without_timings};
 
@@ -40,12 +40,27 @@ fn workbooks_from_other_tools_give_the_csv_results() {
         "xlsx",
     ]);
     assert_eq!(xlsx.code, 0, "{}", xlsx.stderr);
-    let files = crate::util::files_in(&d.path("csv"));
-    assert_eq!(files, crate::util::files_in(&d.path("xlsx")));
+    assert_same_outputs(&d, "csv", "xlsx");
+    // The GCJ-02 pair was converted (the site sits ≈ 0.5 km from the raw numbers),
+    // and the formula's saved value is the capacity.
+    let sites_out = d.read("xlsx/sites.csv");
+    assert!(
+        sites_out.contains("s1,五角场图书馆,library,121.502") && sites_out.contains(",120,"),
+        "{sites_out}"
+    );
+}
+
+/// The files of two runs in `d` are equal, but for the input file names in
+/// `summary.json`.
+fn assert_same_outputs(d: &Dir, a_dir: &str, b_dir: &str) {
+    let files = crate::util::files_in(&d.path(a_dir));
+    assert_eq!(files, crate::util::files_in(&d.path(b_dir)));
     for f in &files {
-        let (a, b) = (d.read(&format!("csv/{f}")), d.read(&format!("xlsx/{f}")));
+        let (a, b) = (
+            d.read(&format!("{a_dir}/{f}")),
+            d.read(&format!("{b_dir}/{f}")),
+        );
         if f == "summary.json" {
-            // Equal but for the input file names.
             let strip = |t: &str| {
                 let mut v = summary_without_timings(t);
                 v["inputs"]["sites_file"] = serde_json::Value::Null;
@@ -54,16 +69,34 @@ fn workbooks_from_other_tools_give_the_csv_results() {
             };
             assert_eq!(strip(&a), strip(&b), "summary.json");
         } else {
-            assert_eq!(a, b, "{f} differs between the CSV and the workbook run");
+            assert_eq!(a, b, "{f} differs between {a_dir} and {b_dir}");
         }
     }
-    // The GCJ-02 pair was converted (the site sits ≈ 0.5 km from the raw numbers),
-    // and the formula's saved value is the capacity.
-    let sites_out = d.read("xlsx/sites.csv");
-    assert!(
-        sites_out.contains("s1,五角场图书馆,library,121.502") && sites_out.contains(",120,"),
-        "{sites_out}"
-    );
+}
+
+/// The same sites as OpenDocument, written by odfpy (not LibreOffice): the same
+/// results as the CSV, formulas through their saved values.
+#[test]
+fn ods_from_odfpy_gives_the_csv_results() {
+    let d = Dir::new();
+    d.write("sites.csv", SITES_GCJ02);
+    d.write("pop.csv", POP);
+    let csv = d.coverage(&["--sites-crs", "gcj02", "--out", "csv"]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let ods = path("excel/sites_gcj02.ods");
+    let r = d.coverage(&[
+        "--sites",
+        &ods,
+        "--sheet",
+        "sites=站点",
+        "--sites-crs",
+        "gcj02",
+        "--out",
+        "ods",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_same_outputs(&d, "csv", "ods");
+    assert!(d.read("ods/sites.csv").contains(",120,"));
 }
 
 #[test]
@@ -114,5 +147,29 @@ fn sheet_by_name_for_every_workbook_and_planned_sites() {
     assert!(
         s.contains("s1,五角场图书馆") && s.contains("s2,社区学校"),
         "{s}"
+    );
+}
+
+#[test]
+fn formulas_without_a_saved_value_are_rejected_not_read_as_empty() {
+    // openpyxl writes "=E2+0" with no value; calamine reads such a cell as empty.
+    let d = Dir::new();
+    d.write("pop.csv", POP);
+    let sites = path("excel/sites_uncomputed.xlsx");
+    let r = d.coverage(&["--sites", &sites]);
+    r.assert_no_panic("uncomputed formulas");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let why = "has no saved value: the workbook must be saved by a spreadsheet program that computes formulas (Excel, LibreOffice Calc, WPS); tools such as openpyxl write formulas without their results";
+    let want = format!(
+        "{REJECTED_HEADER}\
+{sites},sheet Sites row 3,\"column E (lat): the formula =E2+0 {why}\",\n\
+{sites},sheet Sites row 4,\"column F (capacity): the formula =F2*2 {why}\",\n"
+    );
+    assert_eq!(d.read("out/rejected.csv"), want);
+    // The formula in a column the reader does not use does not matter.
+    let kept = d.read("out/sites.csv");
+    assert!(
+        kept.contains("\ns1,") && kept.contains("\ns4,") && !kept.contains("\ns2,"),
+        "{kept}"
     );
 }
