@@ -217,22 +217,75 @@ pub fn zone_polygon(
 ) -> MultiPolygon<f64> {
     let lattice = CellLattice::new(cells, spacing_m);
     match lattice.zone_rings(zone, cells) {
-        Some(rings) => {
-            let subject: Vec<Vec<[f64; 2]>> = rings
-                .iter()
-                .map(|ring| {
-                    ring.iter()
-                        .map(|&v| {
-                            let (lon, lat) = proj.inverse(lattice.xy(v));
-                            [lon, lat]
-                        })
-                        .collect()
-                })
-                .collect();
-            overlay_like_unary_union(&subject)
-        }
-        None => union_of_cells(zone, cells, &lattice, proj),
+        Some(rings) => traced_outline(&rings, &lattice, proj),
+        None => union_of_cells(zone, cells, &lattice, proj, None),
     }
+}
+
+/// [`zone_polygon`] of every zone, in zone order, in parallel (each zone on its
+/// own: the result does not depend on the thread count). Zones on the lattice are
+/// traced; for the others each cell's square is projected once, however many
+/// zonings (categories, `covered_all`) hold the cell. Bit for bit the same as
+/// calling [`zone_polygon`] per zone.
+#[must_use]
+pub fn zone_polygons(
+    zones: &[GapZone],
+    cells: &[Cell],
+    spacing_m: f64,
+    proj: &LocalProjection,
+) -> Vec<MultiPolygon<f64>> {
+    let lattice = CellLattice::new(cells, spacing_m);
+    let rings: Vec<Option<Vec<Vec<Vertex>>>> = zones
+        .par_iter()
+        .map(|z| lattice.zone_rings(z, cells))
+        .collect();
+    let mut needed = vec![false; cells.len()];
+    for (z, r) in zones.iter().zip(&rings) {
+        if r.is_none() {
+            for &i in &z.cells {
+                needed[i as usize] = true;
+            }
+        }
+    }
+    let corners: Vec<[(f64, f64); 4]> = cells
+        .par_iter()
+        .zip(&needed)
+        .map(|(c, &need)| {
+            if need && c.polygon.is_none() {
+                lattice.square_corners(c, proj)
+            } else {
+                [(f64::NAN, f64::NAN); 4]
+            }
+        })
+        .collect();
+    zones
+        .par_iter()
+        .zip(rings)
+        .map(|(z, r)| match r {
+            Some(rings) => traced_outline(&rings, &lattice, proj),
+            None => union_of_cells(z, cells, &lattice, proj, Some(&corners)),
+        })
+        .collect()
+}
+
+/// The outline of traced rings: their vertices projected, through the overlay.
+fn traced_outline(
+    rings: &[Vec<Vertex>],
+    lattice: &CellLattice,
+    proj: &LocalProjection,
+) -> MultiPolygon<f64> {
+    let subject: Vec<Vec<[f64; 2]>> = rings
+        .iter()
+        .map(|ring| {
+            ring.iter()
+                .map(|&v| {
+                    let (lon, lat) = proj.inverse(lattice.xy(v));
+                    [lon, lat]
+                })
+                .collect()
+        })
+        .collect();
+    overlay_like_unary_union(&subject)
 }
 
 /// `geo::unary_union` of counter-clockwise cells, given their outline's rings:
@@ -296,6 +349,17 @@ impl CellLattice {
     /// `v` snapped to the lattice when near it, else `v`.
     fn snap(&self, v: f64, o: f64) -> f64 {
         self.snap_index(v, o).map_or(v, |(_, lattice)| lattice)
+    }
+
+    /// WGS84 corners (counter-clockwise from the lower left) of the square of
+    /// spacing around a point cell, each coordinate snapped to the lattice when near it.
+    fn square_corners(&self, c: &Cell, proj: &LocalProjection) -> [(f64, f64); 4] {
+        let half = 0.5 * self.spacing_m;
+        let [x, y] = c.xy;
+        let [ox, oy] = self.origin;
+        let (x0, x1) = (self.snap(x - half, ox), self.snap(x + half, ox));
+        let (y0, y1) = (self.snap(y - half, oy), self.snap(y + half, oy));
+        [[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map(|p| proj.inverse(p))
     }
 
     /// Local coordinates of a vertex: the same expression as [`Self::snap_index`].
@@ -416,9 +480,8 @@ fn union_of_cells(
     cells: &[Cell],
     lattice: &CellLattice,
     proj: &LocalProjection,
+    corners: Option<&[[(f64, f64); 4]]>,
 ) -> MultiPolygon<f64> {
-    let half = 0.5 * lattice.spacing_m;
-    let origin = lattice.origin;
     let polys: Vec<Polygon<f64>> = zone
         .cells
         .iter()
@@ -427,17 +490,9 @@ fn union_of_cells(
             match &c.polygon {
                 Some(mp) => mp.0.clone(),
                 None => {
-                    let [x, y] = c.xy;
-                    let (x0, x1) = (
-                        lattice.snap(x - half, origin[0]),
-                        lattice.snap(x + half, origin[0]),
-                    );
-                    let (y0, y1) = (
-                        lattice.snap(y - half, origin[1]),
-                        lattice.snap(y + half, origin[1]),
-                    );
-                    let corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
-                    let ring: Vec<(f64, f64)> = corners.iter().map(|p| proj.inverse(*p)).collect();
+                    let q = corners
+                        .map_or_else(|| lattice.square_corners(c, proj), |all| all[i as usize]);
+                    let ring = vec![q[0], q[1], q[2], q[3], q[0]];
                     vec![Polygon::new(ring.into(), vec![])]
                 }
             }
@@ -649,9 +704,14 @@ mod tests {
                         traced += usize::from(lattice.zone_rings(z, &cells).is_some());
                     }
                     let fast = zone_polygon(z, &cells, s, &proj);
-                    let union = union_of_cells(z, &cells, &lattice, &proj);
+                    let union = union_of_cells(z, &cells, &lattice, &proj, None);
                     assert_eq!(fast, union, "seed {seed} rep {rep} zone {}", z.id);
                 }
+                let each: Vec<MultiPolygon<f64>> = zones
+                    .iter()
+                    .map(|z| zone_polygon(z, &cells, s, &proj))
+                    .collect();
+                assert_eq!(zone_polygons(&zones, &cells, s, &proj), each);
             }
         }
         // Metric grids take the trace; a grid of degrees has rows ~111 m and columns
@@ -712,7 +772,7 @@ mod tests {
                 let fast = zone_polygon(z, &cells, 100.0, &proj);
                 assert_eq!(
                     fast,
-                    union_of_cells(z, &cells, &lattice, &proj),
+                    union_of_cells(z, &cells, &lattice, &proj, None),
                     "{cellset:?}"
                 );
             }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::cells::fmt_population;
 use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
-use crate::analysis::gaps::{GapZone, zone_polygon};
+use crate::analysis::gaps::{GapZone, zone_polygons};
 use crate::base::model::Cell;
 use crate::crs::LocalProjection;
 use geo::MultiPolygon;
@@ -85,11 +85,7 @@ pub fn gap_outlines(
     spacing_m: f64,
     proj: &LocalProjection,
 ) -> Vec<MultiPolygon<f64>> {
-    use rayon::prelude::*;
-    zones
-        .par_iter()
-        .map(|g| zone_polygon(g, cells, spacing_m, proj))
-        .collect()
+    zone_polygons(zones, cells, spacing_m, proj)
 }
 
 /// Write `gaps.geojson` (zone outlines from [`gap_outlines`]).
