@@ -11,7 +11,7 @@
 //! Input: cells, per-cell covered flags and walking minutes. Output: [`GapZone`]s
 //! with their cells; polygons are the union of the cells' squares/polygons.
 
-use geo::{Area, MultiPolygon, Polygon, unary_union};
+use geo::{Area, LineString, MultiPolygon, Polygon, unary_union};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -200,6 +200,14 @@ pub fn cell_areas_m2(cells: &[Cell], spacing_m: f64, proj: &LocalProjection) -> 
 
 /// The zone's outline: union of its cells (polygons, or spacing-sized squares
 /// around point cells), in WGS84.
+///
+/// Point cells on the lattice (every corner snapped, see [`CellLattice`]) take the
+/// linear path: the zone's boundary edges are traced on the lattice into rings and
+/// only those rings go through the polygon overlay, which yields the same
+/// `MultiPolygon`, bit for bit, as the union of all the cells' squares (the overlay
+/// keeps the segments whose two sides differ, merges collinear points and orders
+/// its output from the segments alone; `lattice_trace_equals_union` checks it).
+/// Zones with polygon cells or cells off the lattice take the union.
 #[must_use]
 pub fn zone_polygon(
     zone: &GapZone,
@@ -207,26 +215,273 @@ pub fn zone_polygon(
     spacing_m: f64,
     proj: &LocalProjection,
 ) -> MultiPolygon<f64> {
-    let half = 0.5 * spacing_m;
-    // Point cells of a regular grid sit on a lattice only up to the rounding of
-    // their input coordinates (1e-6° ≈ 0.1 m): squares built around each centre
-    // would leave millimetre slivers between neighbours, and the union would fall
-    // apart into one polygon per cell. Corners within 5 % of the spacing of the
-    // lattice through the first cell are snapped to it, so neighbours share exact
-    // corners; cells off any lattice (irregular points) keep their own squares.
-    let origin = cells.first().map_or([0.0, 0.0], |c| c.xy);
-    let snap = |v: f64, o: f64| -> f64 {
-        if spacing_m <= 0.0 {
-            return v;
+    let lattice = CellLattice::new(cells, spacing_m);
+    match lattice.zone_rings(zone, cells) {
+        Some(rings) => traced_outline(&rings, &lattice, proj),
+        None => union_of_cells(zone, cells, &lattice, proj, None),
+    }
+}
+
+/// [`zone_polygon`] of every zone, in zone order, in parallel (each zone on its
+/// own: the result does not depend on the thread count). Zones on the lattice are
+/// traced; for the others each cell's square is projected once, however many
+/// zonings (categories, `covered_all`) hold the cell. Bit for bit the same as
+/// calling [`zone_polygon`] per zone.
+#[must_use]
+pub fn zone_polygons(
+    zones: &[GapZone],
+    cells: &[Cell],
+    spacing_m: f64,
+    proj: &LocalProjection,
+) -> Vec<MultiPolygon<f64>> {
+    let lattice = CellLattice::new(cells, spacing_m);
+    let rings: Vec<Option<Vec<Vec<Vertex>>>> = zones
+        .par_iter()
+        .map(|z| lattice.zone_rings(z, cells))
+        .collect();
+    let mut needed = vec![false; cells.len()];
+    for (z, r) in zones.iter().zip(&rings) {
+        if r.is_none() {
+            for &i in &z.cells {
+                needed[i as usize] = true;
+            }
         }
-        let k = ((v - o) / spacing_m - 0.5).round() + 0.5;
-        let lattice = o + k * spacing_m;
-        if (lattice - v).abs() <= 0.05 * spacing_m {
-            lattice
-        } else {
-            v
+    }
+    let corners: Vec<[(f64, f64); 4]> = cells
+        .par_iter()
+        .zip(&needed)
+        .map(|(c, &need)| {
+            if need && c.polygon.is_none() {
+                lattice.square_corners(c, proj)
+            } else {
+                [(f64::NAN, f64::NAN); 4]
+            }
+        })
+        .collect();
+    zones
+        .par_iter()
+        .zip(rings)
+        .map(|(z, r)| match r {
+            Some(rings) => traced_outline(&rings, &lattice, proj),
+            None => union_of_cells(z, cells, &lattice, proj, Some(&corners)),
+        })
+        .collect()
+}
+
+/// The outline of traced rings: their vertices projected, through the overlay.
+fn traced_outline(
+    rings: &[Vec<Vertex>],
+    lattice: &CellLattice,
+    proj: &LocalProjection,
+) -> MultiPolygon<f64> {
+    let subject: Vec<Vec<[f64; 2]>> = rings
+        .iter()
+        .map(|ring| {
+            ring.iter()
+                .map(|&v| {
+                    let (lon, lat) = proj.inverse(lattice.xy(v));
+                    [lon, lat]
+                })
+                .collect()
+        })
+        .collect();
+    overlay_like_unary_union(&subject)
+}
+
+/// `geo::unary_union` of counter-clockwise cells, given their outline's rings:
+/// the same overlay (OGC options, positive fill) and the same conversion of its
+/// output, except that collinear input points are kept. Each ring then enters the
+/// overlay as the unit lattice edges the cells' squares would have left after
+/// their shared edges cancel, so the segments, hence the output, are the union's.
+fn overlay_like_unary_union(rings: &[Vec<[f64; 2]>]) -> MultiPolygon<f64> {
+    use i_overlay::core::fill_rule::FillRule;
+    use i_overlay::core::overlay_rule::OverlayRule;
+    use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
+    let mut options = OverlayOptions::ogc();
+    options.preserve_input_collinear = true;
+    let shapes = FloatOverlay::with_subj_custom(rings, options, Default::default())
+        .overlay(OverlayRule::Subject, FillRule::Positive);
+    let polygons = shapes.into_iter().map(|shape| {
+        let mut rings = shape.into_iter().map(|path| {
+            let mut ring: LineString<f64> = path.into_iter().map(|[x, y]| (x, y)).collect();
+            ring.close();
+            ring
+        });
+        let exterior = rings.next().unwrap_or(LineString::empty());
+        Polygon::new(exterior, rings.collect())
+    });
+    MultiPolygon(polygons.collect())
+}
+
+/// The lattice of a regular grid's cell corners: origin at the first cell's centre,
+/// pitch = the spacing. Point cells of a regular grid sit on it only up to the
+/// rounding of their input coordinates (1e-6° ≈ 0.1 m): squares built around each
+/// centre would leave millimetre slivers between neighbours, and the union would
+/// fall apart into one polygon per cell. Corners within 5 % of the spacing of the
+/// lattice are snapped to it, so neighbours share exact corners; cells off any
+/// lattice (irregular points) keep their own squares.
+#[derive(Clone, Copy, Debug)]
+struct CellLattice {
+    origin: [f64; 2],
+    spacing_m: f64,
+}
+
+/// A lattice vertex: integer index `j` on an axis is the line `origin + (j + ½)·spacing`.
+type Vertex = (i64, i64);
+
+impl CellLattice {
+    fn new(cells: &[Cell], spacing_m: f64) -> Self {
+        let origin = cells.first().map_or([0.0, 0.0], |c| c.xy);
+        Self { origin, spacing_m }
+    }
+
+    /// The lattice line index nearest `v` on the axis through `o` (a half-integer),
+    /// with the snapped coordinate; `None` when `v` is not within 5 % of it.
+    fn snap_index(&self, v: f64, o: f64) -> Option<(f64, f64)> {
+        if self.spacing_m <= 0.0 {
+            return None;
         }
-    };
+        let k = ((v - o) / self.spacing_m - 0.5).round() + 0.5;
+        let lattice = o + k * self.spacing_m;
+        ((lattice - v).abs() <= 0.05 * self.spacing_m).then_some((k, lattice))
+    }
+
+    /// `v` snapped to the lattice when near it, else `v`.
+    fn snap(&self, v: f64, o: f64) -> f64 {
+        self.snap_index(v, o).map_or(v, |(_, lattice)| lattice)
+    }
+
+    /// WGS84 corners (counter-clockwise from the lower left) of the square of
+    /// spacing around a point cell, each coordinate snapped to the lattice when near it.
+    fn square_corners(&self, c: &Cell, proj: &LocalProjection) -> [(f64, f64); 4] {
+        let half = 0.5 * self.spacing_m;
+        let [x, y] = c.xy;
+        let [ox, oy] = self.origin;
+        let (x0, x1) = (self.snap(x - half, ox), self.snap(x + half, ox));
+        let (y0, y1) = (self.snap(y - half, oy), self.snap(y + half, oy));
+        [[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map(|p| proj.inverse(p))
+    }
+
+    /// Local coordinates of a vertex: the same expression as [`Self::snap_index`].
+    fn xy(&self, (jx, jy): Vertex) -> [f64; 2] {
+        let line = |j: i64, o: f64| {
+            #[allow(clippy::cast_precision_loss)] // |j| ≪ 2^52
+            let k = j as f64 + 0.5;
+            o + k * self.spacing_m
+        };
+        [line(jx, self.origin[0]), line(jy, self.origin[1])]
+    }
+
+    /// The lattice square of a point cell: its lower-left vertex, when all four
+    /// corners snap and the square spans exactly one pitch on each axis.
+    fn square(&self, c: &Cell) -> Option<Vertex> {
+        if c.polygon.is_some() {
+            return None;
+        }
+        let half = 0.5 * self.spacing_m;
+        let axis = |v: f64, o: f64| -> Option<i64> {
+            let (k0, _) = self.snap_index(v - half, o)?;
+            let (k1, _) = self.snap_index(v + half, o)?;
+            #[allow(clippy::cast_possible_truncation)] // checked below
+            let j = (k0 - 0.5) as i64;
+            #[allow(clippy::cast_precision_loss)]
+            let exact = k1 == k0 + 1.0 && (j as f64) == k0 - 0.5 && j.abs() < 1 << 40;
+            exact.then_some(j)
+        };
+        Some((
+            axis(c.xy[0], self.origin[0])?,
+            axis(c.xy[1], self.origin[1])?,
+        ))
+    }
+
+    /// The zone's boundary as closed rings of lattice vertices (first vertex not
+    /// repeated), interior on the left: outer rings counter-clockwise, holes
+    /// clockwise; the first ring is an outer one. `None` when a cell is not a
+    /// lattice square or two cells share one.
+    fn zone_rings(&self, zone: &GapZone, cells: &[Cell]) -> Option<Vec<Vec<Vertex>>> {
+        let mut squares: Vec<Vertex> = Vec::with_capacity(zone.cells.len());
+        for &i in &zone.cells {
+            squares.push(self.square(&cells[i as usize])?);
+        }
+        let set: std::collections::HashSet<Vertex> = squares.iter().copied().collect();
+        if set.len() != squares.len() {
+            return None;
+        }
+        // Boundary edges, directed with the zone on the left; the lowest, then
+        // leftmost square's bottom edge first (it lies on an outer ring).
+        squares.sort_unstable_by_key(|&(x, y)| (y, x));
+        let mut edges: Vec<(Vertex, Vertex)> = Vec::new();
+        for &(x, y) in &squares {
+            if !set.contains(&(x, y - 1)) {
+                edges.push(((x, y), (x + 1, y)));
+            }
+            if !set.contains(&(x + 1, y)) {
+                edges.push(((x + 1, y), (x + 1, y + 1)));
+            }
+            if !set.contains(&(x, y + 1)) {
+                edges.push(((x + 1, y + 1), (x, y + 1)));
+            }
+            if !set.contains(&(x - 1, y)) {
+                edges.push(((x, y + 1), (x, y)));
+            }
+        }
+        Some(chain_rings(&edges))
+    }
+}
+
+/// Chain directed boundary edges into closed rings. Where two edges leave a vertex
+/// (two squares touching at a corner) the ring turns left, so each ring stays
+/// around one side of the touch and never crosses itself.
+fn chain_rings(edges: &[(Vertex, Vertex)]) -> Vec<Vec<Vertex>> {
+    let mut out_of: std::collections::HashMap<Vertex, [usize; 2]> =
+        std::collections::HashMap::with_capacity(edges.len());
+    for (e, &(from, _)) in edges.iter().enumerate() {
+        out_of
+            .entry(from)
+            .and_modify(|slot| slot[1] = e)
+            .or_insert([e, usize::MAX]);
+    }
+    let mut used = vec![false; edges.len()];
+    let mut rings = Vec::new();
+    for start in 0..edges.len() {
+        if used[start] {
+            continue;
+        }
+        let mut ring = Vec::new();
+        let mut e = start;
+        loop {
+            used[e] = true;
+            let (from, to) = edges[e];
+            ring.push(from);
+            let dir = (to.0 - from.0, to.1 - from.1);
+            // Left turn before straight before right: a permutation of the edges.
+            let next = out_of[&to]
+                .into_iter()
+                .filter(|&n| n != usize::MAX)
+                .max_by_key(|&n| {
+                    let (a, b) = edges[n];
+                    dir.0 * (b.1 - a.1) - dir.1 * (b.0 - a.0)
+                })
+                .expect("every boundary vertex has an outgoing edge");
+            if next == start || used[next] {
+                break;
+            }
+            e = next;
+        }
+        rings.push(ring);
+    }
+    rings
+}
+
+/// The union path: every cell's polygon, or its square (corners snapped to the
+/// lattice when near it), through `geo::unary_union`.
+fn union_of_cells(
+    zone: &GapZone,
+    cells: &[Cell],
+    lattice: &CellLattice,
+    proj: &LocalProjection,
+    corners: Option<&[[(f64, f64); 4]]>,
+) -> MultiPolygon<f64> {
     let polys: Vec<Polygon<f64>> = zone
         .cells
         .iter()
@@ -235,11 +490,9 @@ pub fn zone_polygon(
             match &c.polygon {
                 Some(mp) => mp.0.clone(),
                 None => {
-                    let [x, y] = c.xy;
-                    let (x0, x1) = (snap(x - half, origin[0]), snap(x + half, origin[0]));
-                    let (y0, y1) = (snap(y - half, origin[1]), snap(y + half, origin[1]));
-                    let corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
-                    let ring: Vec<(f64, f64)> = corners.iter().map(|p| proj.inverse(*p)).collect();
+                    let q = corners
+                        .map_or_else(|| lattice.square_corners(c, proj), |all| all[i as usize]);
+                    let ring = vec![q[0], q[1], q[2], q[3], q[0]];
                     vec![Polygon::new(ring.into(), vec![])]
                 }
             }
@@ -372,5 +625,157 @@ mod tests {
         let mp = zone_polygon(&z[0], &cells, 100.0, &proj);
         assert_eq!(mp.0.len(), 1, "one polygon, not a mosaic of squares");
         assert!(mp.0[0].interiors().is_empty(), "no sliver holes");
+    }
+
+    /// Cells of a `w × h` grid at `pitch` (metres, or degrees when `degrees`) around
+    /// (121.47, 31.23), centres read back from 1e-6° coordinates, every one
+    /// uncovered with probability `p` (xorshift from `seed`).
+    fn random_grid(
+        w: i32,
+        h: i32,
+        pitch: f64,
+        degrees: bool,
+        p: f64,
+        seed: u64,
+        proj: &LocalProjection,
+    ) -> (Vec<Cell>, Vec<bool>) {
+        let mut state = seed | 1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut cells = Vec::new();
+        let mut covered = Vec::new();
+        for iy in 0..h {
+            for ix in 0..w {
+                let (lon, lat) = if degrees {
+                    (
+                        121.47 + f64::from(ix) * pitch,
+                        31.23 + f64::from(iy) * pitch,
+                    )
+                } else {
+                    proj.inverse([f64::from(ix) * pitch, f64::from(iy) * pitch])
+                };
+                let (lon, lat) = ((lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6);
+                let mut c = grid_cell(ix, iy, 1.0 + f64::from(ix % 3));
+                c.lon = lon;
+                c.lat = lat;
+                c.xy = proj.forward(lon, lat).unwrap();
+                cells.push(c);
+                covered.push(next() >= p);
+            }
+        }
+        (cells, covered)
+    }
+
+    /// The lattice trace gives the same outline, bit for bit, as the union of the
+    /// cells' squares: random zones with holes, corner touches and single cells, on
+    /// metric grids (traced) and on grids of degrees (the union, checked all the same).
+    #[test]
+    fn lattice_trace_equals_union() {
+        let proj = LocalProjection::new(121.47, 31.23).unwrap();
+        let mut traced = 0;
+        let mut metric_zones = 0;
+        for (seed, (w, h, pitch, degrees, p)) in [
+            (24, 18, 100.0, false, 0.55),
+            (30, 30, 250.0, false, 0.7),
+            (40, 25, 100.0, false, 0.45),
+            (20, 20, 0.001, true, 0.6),
+            (60, 60, 0.0009, true, 0.65),
+            (12, 12, 1000.0, false, 0.5),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for rep in 0..4u64 {
+                let (cells, covered) =
+                    random_grid(w, h, pitch, degrees, p, 7 + 31 * seed as u64 + rep, &proj);
+                let xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
+                let s = median_spacing(&xy);
+                let areas = cell_areas_m2(&cells, s, &proj);
+                let walk = vec![None; cells.len()];
+                let zones = gap_zones("x", &cells, &covered, &walk, Layer::Total, 1.5 * s, &areas);
+                let lattice = CellLattice::new(&cells, s);
+                for z in &zones {
+                    if !degrees {
+                        metric_zones += 1;
+                        traced += usize::from(lattice.zone_rings(z, &cells).is_some());
+                    }
+                    let fast = zone_polygon(z, &cells, s, &proj);
+                    let union = union_of_cells(z, &cells, &lattice, &proj, None);
+                    assert_eq!(fast, union, "seed {seed} rep {rep} zone {}", z.id);
+                }
+                let each: Vec<MultiPolygon<f64>> = zones
+                    .iter()
+                    .map(|z| zone_polygon(z, &cells, s, &proj))
+                    .collect();
+                assert_eq!(zone_polygons(&zones, &cells, s, &proj), each);
+            }
+        }
+        // Metric grids take the trace; a grid of degrees has rows ~111 m and columns
+        // ~95 m apart, its squares (median spacing) miss the rows' lattice: union.
+        assert_eq!(traced, metric_zones);
+    }
+
+    /// Corner touches, a hole, and a hole touching the outside at a corner.
+    #[test]
+    fn lattice_rings_of_awkward_shapes() {
+        let proj = LocalProjection::new(121.5, 31.3).unwrap();
+        let shapes: [&[(i32, i32)]; 4] = [
+            &[(0, 0)],
+            &[(0, 0), (1, 1), (2, 0), (1, 2), (0, 2), (2, 2)],
+            &[
+                (0, 0),
+                (1, 0),
+                (2, 0),
+                (0, 1),
+                (2, 1),
+                (0, 2),
+                (1, 2),
+                (2, 2),
+            ],
+            &[
+                (0, 0),
+                (1, 0),
+                (2, 0),
+                (0, 1),
+                (2, 1),
+                (0, 2),
+                (1, 2),
+                (3, 2),
+                (2, 3),
+            ],
+        ];
+        for cellset in shapes {
+            let mut cells = Vec::new();
+            for iy in 0..5 {
+                for ix in 0..5 {
+                    cells.push(grid_cell(ix, iy, 3.0));
+                }
+            }
+            let covered: Vec<bool> = cells
+                .iter()
+                .map(|c| {
+                    let ix = (c.xy[0] / 100.0) as i32;
+                    let iy = (c.xy[1] / 100.0) as i32;
+                    !cellset.contains(&(ix, iy))
+                })
+                .collect();
+            let areas = vec![10_000.0; cells.len()];
+            let walk = vec![None; cells.len()];
+            let zones = gap_zones("x", &cells, &covered, &walk, Layer::Total, 150.0, &areas);
+            let lattice = CellLattice::new(&cells, 100.0);
+            for z in &zones {
+                assert!(lattice.zone_rings(z, &cells).is_some());
+                let fast = zone_polygon(z, &cells, 100.0, &proj);
+                assert_eq!(
+                    fast,
+                    union_of_cells(z, &cells, &lattice, &proj, None),
+                    "{cellset:?}"
+                );
+            }
+        }
     }
 }

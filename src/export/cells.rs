@@ -76,47 +76,101 @@ pub fn cells_csv(
     has_elderly: bool,
     method: &str,
 ) -> io::Result<()> {
-    let mut out = csv::WriterBuilder::new().from_writer(w);
+    let mut out = csv::WriterBuilder::new().from_writer(&mut *w);
     out.write_record(headers(coverage, has_elderly))?;
-    let mut buf = String::new();
-    for (i, cell) in cells.iter().enumerate() {
-        out.write_field(&cell.id)?;
-        buf.clear();
-        let _ = write!(buf, "{:.6}", cell.lon);
-        out.write_field(&buf)?;
-        buf.clear();
-        let _ = write!(buf, "{:.6}", cell.lat);
-        out.write_field(&buf)?;
-        out.write_field(fmt_population(cell.population))?;
-        if has_elderly {
-            out.write_field(cell.elderly.map(fmt_population).unwrap_or_default())?;
+    out.flush()?;
+    drop(out);
+    write_chunks(w, cells.len(), |rows, bytes| {
+        let mut out = csv::WriterBuilder::new().from_writer(bytes);
+        let mut buf = String::new();
+        for i in rows {
+            csv_row(&mut out, &mut buf, i, cells, coverage, has_elderly, method)?;
         }
-        for c in &coverage.categories {
-            match c.reach.dist_m[i] {
-                Some(d) => {
-                    buf.clear();
-                    let _ = write!(buf, "{d:.1}");
-                    out.write_field(&buf)?;
-                    buf.clear();
-                    let _ = write!(buf, "{:.2}", d / c.category.profile.speed_m_per_s / 60.0);
-                    out.write_field(&buf)?;
-                }
-                None => {
-                    out.write_field("")?;
-                    out.write_field("")?;
-                }
-            }
-            out.write_field(flag(c.covered[i]))?;
-            buf.clear();
-            let _ = write!(buf, "{}", c.reach.sites_within[i]);
-            out.write_field(&buf)?;
+        out.flush()
+    })
+}
+
+/// Rows of a large file are formatted in chunks of this many, side by side on the
+/// pool, and written in order: the bytes do not depend on the thread count.
+const CHUNK_ROWS: usize = 8192;
+
+/// Format rows `0..n` with `format(rows, buffer)` in chunks of [`CHUNK_ROWS`], a
+/// few chunks at a time in parallel (bounded memory), each chunk's bytes written
+/// to `w` in row order.
+fn write_chunks<F>(w: &mut dyn Write, n: usize, format: F) -> io::Result<()>
+where
+    F: Fn(std::ops::Range<usize>, &mut Vec<u8>) -> io::Result<()> + Sync,
+{
+    use rayon::prelude::*;
+    let chunks = n.div_ceil(CHUNK_ROWS);
+    let batch = 4 * rayon::current_num_threads().max(1);
+    let mut start = 0;
+    while start < chunks {
+        let end = (start + batch).min(chunks);
+        let bufs: Vec<io::Result<Vec<u8>>> = (start..end)
+            .into_par_iter()
+            .map(|k| {
+                let rows = k * CHUNK_ROWS..((k + 1) * CHUNK_ROWS).min(n);
+                let mut bytes = Vec::with_capacity(rows.len() * 128);
+                format(rows, &mut bytes)?;
+                Ok(bytes)
+            })
+            .collect();
+        for b in bufs {
+            w.write_all(&b?)?;
         }
-        out.write_field(flag(coverage.covered_all[i]))?;
-        out.write_field(flag(coverage.off_network[i]))?;
-        out.write_field(method)?;
-        out.write_record(None::<&[u8]>)?;
+        start = end;
     }
-    out.flush()
+    Ok(())
+}
+
+/// One `cells.csv` row.
+fn csv_row<W: Write>(
+    out: &mut csv::Writer<W>,
+    buf: &mut String,
+    i: usize,
+    cells: &[Cell],
+    coverage: &Coverage,
+    has_elderly: bool,
+    method: &str,
+) -> io::Result<()> {
+    let cell = &cells[i];
+    out.write_field(&cell.id)?;
+    buf.clear();
+    let _ = write!(buf, "{:.6}", cell.lon);
+    out.write_field(&*buf)?;
+    buf.clear();
+    let _ = write!(buf, "{:.6}", cell.lat);
+    out.write_field(&*buf)?;
+    out.write_field(fmt_population(cell.population))?;
+    if has_elderly {
+        out.write_field(cell.elderly.map(fmt_population).unwrap_or_default())?;
+    }
+    for c in &coverage.categories {
+        match c.reach.dist_m[i] {
+            Some(d) => {
+                buf.clear();
+                let _ = write!(buf, "{d:.1}");
+                out.write_field(&*buf)?;
+                buf.clear();
+                let _ = write!(buf, "{:.2}", d / c.category.profile.speed_m_per_s / 60.0);
+                out.write_field(&*buf)?;
+            }
+            None => {
+                out.write_field("")?;
+                out.write_field("")?;
+            }
+        }
+        out.write_field(flag(c.covered[i]))?;
+        buf.clear();
+        let _ = write!(buf, "{}", c.reach.sites_within[i]);
+        out.write_field(&*buf)?;
+    }
+    out.write_field(flag(coverage.covered_all[i]))?;
+    out.write_field(flag(coverage.off_network[i]))?;
+    out.write_field(method)?;
+    out.write_record(None::<&[u8]>)?;
+    Ok(())
 }
 
 fn json_str(s: &str) -> String {
@@ -198,64 +252,89 @@ pub fn cells_geojson(
         w,
         "{{\"type\":\"FeatureCollection\",\"name\":\"cells\",\"features\":["
     )?;
-    let mut buf = String::with_capacity(1024);
-    for (i, cell) in cells.iter().enumerate() {
-        buf.clear();
-        if i > 0 {
-            buf.push_str(",\n");
-        }
-        buf.push_str("{\"type\":\"Feature\",\"geometry\":");
-        cell_geometry(cell, &mut buf);
-        let _ = write!(
-            buf,
-            ",\"properties\":{{\"cell_id\":{},\"lon\":{:.6},\"lat\":{:.6},\"population\":{}",
-            json_str(&cell.id),
-            cell.lon,
-            cell.lat,
-            fmt_population(cell.population)
-        );
-        if has_elderly {
-            match cell.elderly {
-                Some(e) => {
-                    let _ = write!(buf, ",\"elderly\":{}", fmt_population(e));
-                }
-                None => buf.push_str(",\"elderly\":null"),
-            }
-        }
-        for (c, n) in coverage.categories.iter().zip(&names) {
-            match c.reach.dist_m[i] {
-                Some(d) => {
-                    let _ = write!(
-                        buf,
-                        ",{}:{d:.1},{}:{:.2}",
-                        n[0],
-                        n[1],
-                        d / c.category.profile.speed_m_per_s / 60.0
-                    );
-                }
-                None => {
-                    let _ = write!(buf, ",{}:null,{}:null", n[0], n[1]);
-                }
-            }
-            let _ = write!(
-                buf,
-                ",{}:{},{}:{}",
-                n[2],
-                flag(c.covered[i]),
-                n[3],
-                c.reach.sites_within[i]
+    write_chunks(w, cells.len(), |rows, bytes| {
+        let mut buf = String::with_capacity(1024);
+        for i in rows {
+            buf.clear();
+            geojson_feature(
+                &mut buf,
+                i,
+                cells,
+                coverage,
+                has_elderly,
+                &names,
+                &method_json,
             );
+            bytes.extend_from_slice(buf.as_bytes());
+        }
+        Ok(())
+    })?;
+    writeln!(w, "\n]}}")
+}
+
+/// One feature of `cells.geojson` (with the separator before it), appended to `buf`.
+fn geojson_feature(
+    buf: &mut String,
+    i: usize,
+    cells: &[Cell],
+    coverage: &Coverage,
+    has_elderly: bool,
+    names: &[[String; 4]],
+    method_json: &str,
+) {
+    let cell = &cells[i];
+    if i > 0 {
+        buf.push_str(",\n");
+    }
+    buf.push_str("{\"type\":\"Feature\",\"geometry\":");
+    cell_geometry(cell, buf);
+    let _ = write!(
+        buf,
+        ",\"properties\":{{\"cell_id\":{},\"lon\":{:.6},\"lat\":{:.6},\"population\":{}",
+        json_str(&cell.id),
+        cell.lon,
+        cell.lat,
+        fmt_population(cell.population)
+    );
+    if has_elderly {
+        match cell.elderly {
+            Some(e) => {
+                let _ = write!(buf, ",\"elderly\":{}", fmt_population(e));
+            }
+            None => buf.push_str(",\"elderly\":null"),
+        }
+    }
+    for (c, n) in coverage.categories.iter().zip(names) {
+        match c.reach.dist_m[i] {
+            Some(d) => {
+                let _ = write!(
+                    buf,
+                    ",{}:{d:.1},{}:{:.2}",
+                    n[0],
+                    n[1],
+                    d / c.category.profile.speed_m_per_s / 60.0
+                );
+            }
+            None => {
+                let _ = write!(buf, ",{}:null,{}:null", n[0], n[1]);
+            }
         }
         let _ = write!(
             buf,
-            ",\"covered_all\":{},\"off_network\":{},\"distance_method\":{}}}}}",
-            flag(coverage.covered_all[i]),
-            flag(coverage.off_network[i]),
-            method_json
+            ",{}:{},{}:{}",
+            n[2],
+            flag(c.covered[i]),
+            n[3],
+            c.reach.sites_within[i]
         );
-        w.write_all(buf.as_bytes())?;
     }
-    writeln!(w, "\n]}}")
+    let _ = write!(
+        buf,
+        ",\"covered_all\":{},\"off_network\":{},\"distance_method\":{}}}}}",
+        flag(coverage.covered_all[i]),
+        flag(coverage.off_network[i]),
+        method_json
+    );
 }
 
 /// `v` rounded exactly as the CSV writes it (`{v:.decimals$}`), so that the

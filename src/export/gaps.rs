@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::cells::fmt_population;
 use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape};
-use crate::analysis::gaps::{GapZone, zone_polygon};
+use crate::analysis::gaps::{GapZone, zone_polygons};
 use crate::base::model::Cell;
 use crate::crs::LocalProjection;
 use geo::MultiPolygon;
@@ -85,11 +85,7 @@ pub fn gap_outlines(
     spacing_m: f64,
     proj: &LocalProjection,
 ) -> Vec<MultiPolygon<f64>> {
-    use rayon::prelude::*;
-    zones
-        .par_iter()
-        .map(|g| zone_polygon(g, cells, spacing_m, proj))
-        .collect()
+    zone_polygons(zones, cells, spacing_m, proj)
 }
 
 /// Write `gaps.geojson` (zone outlines from [`gap_outlines`]).
@@ -103,35 +99,98 @@ pub fn gaps_geojson(
     proj: &LocalProjection,
     has_elderly: bool,
 ) -> io::Result<()> {
+    use rayon::prelude::*;
     writeln!(
         w,
         "{{\"type\":\"FeatureCollection\",\"name\":\"gaps\",\"features\":["
     )?;
-    for (i, (g, poly)) in zones.iter().zip(outlines).enumerate() {
-        if i > 0 {
-            w.write_all(b",\n")?;
+    // Features formatted a few at a time side by side (an outline can hold
+    // hundreds of thousands of points), written in zone order.
+    let batch = 2 * rayon::current_num_threads().max(1);
+    let items: Vec<(usize, (&GapZone, &MultiPolygon<f64>))> =
+        zones.iter().zip(outlines).enumerate().collect();
+    for part in items.chunks(batch) {
+        let bufs: Vec<io::Result<Vec<u8>>> = part
+            .par_iter()
+            .map(|&(i, (g, poly))| {
+                let mut buf = Vec::new();
+                if i > 0 {
+                    buf.extend_from_slice(b",\n");
+                }
+                gap_feature(&mut buf, g, poly, proj, has_elderly)?;
+                Ok(buf)
+            })
+            .collect();
+        for b in bufs {
+            w.write_all(&b?)?;
         }
-        let geometry =
-            serde_json::to_string(&geojson::Geometry::from(poly)).map_err(io::Error::other)?;
-        let f = fields(g, proj, has_elderly);
-        let mut props = serde_json::Map::new();
-        for (k, (h, v)) in HEADERS.iter().zip(f).enumerate() {
-            let value = if v.is_empty() {
-                serde_json::Value::Null
-            } else if k <= 1 {
-                serde_json::Value::String(v)
-            } else {
-                serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v))
-            };
-            props.insert((*h).to_owned(), value);
-        }
-        let props = serde_json::to_string(&props).map_err(io::Error::other)?;
-        write!(
-            w,
-            "{{\"type\":\"Feature\",\"geometry\":{geometry},\"properties\":{props}}}"
-        )?;
     }
     writeln!(w, "\n]}}")
+}
+
+/// One feature of `gaps.geojson`. The geometry is streamed in the bytes
+/// `serde_json` writes for `geojson::Geometry::from(poly)` (same key order, same
+/// shortest round-trip numbers) without building the value tree.
+fn gap_feature(
+    buf: &mut Vec<u8>,
+    g: &GapZone,
+    poly: &MultiPolygon<f64>,
+    proj: &LocalProjection,
+    has_elderly: bool,
+) -> io::Result<()> {
+    buf.extend_from_slice(b"{\"type\":\"Feature\",\"geometry\":");
+    multipolygon_json(buf, poly)?;
+    let f = fields(g, proj, has_elderly);
+    let mut props = serde_json::Map::new();
+    for (k, (h, v)) in HEADERS.iter().zip(f).enumerate() {
+        let value = if v.is_empty() {
+            serde_json::Value::Null
+        } else if k <= 1 {
+            serde_json::Value::String(v)
+        } else {
+            serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v))
+        };
+        props.insert((*h).to_owned(), value);
+    }
+    buf.extend_from_slice(b",\"properties\":");
+    serde_json::to_writer(&mut *buf, &props).map_err(io::Error::other)?;
+    buf.push(b'}');
+    Ok(())
+}
+
+/// `{"type":"MultiPolygon","coordinates":[…]}` as `serde_json` writes the
+/// `geojson` geometry (closed rings as stored, every number through `serde_json`).
+fn multipolygon_json(buf: &mut Vec<u8>, poly: &MultiPolygon<f64>) -> io::Result<()> {
+    buf.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (pi, p) in poly.0.iter().enumerate() {
+        if pi > 0 {
+            buf.push(b',');
+        }
+        buf.push(b'[');
+        for (ri, ring) in std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .enumerate()
+        {
+            if ri > 0 {
+                buf.push(b',');
+            }
+            buf.push(b'[');
+            for (ci, c) in ring.0.iter().enumerate() {
+                if ci > 0 {
+                    buf.push(b',');
+                }
+                buf.push(b'[');
+                serde_json::to_writer(&mut *buf, &c.x).map_err(io::Error::other)?;
+                buf.push(b',');
+                serde_json::to_writer(&mut *buf, &c.y).map_err(io::Error::other)?;
+                buf.push(b']');
+            }
+            buf.push(b']');
+        }
+        buf.push(b']');
+    }
+    buf.extend_from_slice(b"]}");
+    Ok(())
 }
 
 /// The `gaps` layer of `results.gpkg`: the zone outlines of `gaps.geojson` with the
@@ -162,5 +221,39 @@ pub fn gaps_layer<'a>(
             .map(|(h, ty)| Column::new(*h, ty))
             .collect(),
         features: Box::new(features),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{LineString, Polygon};
+
+    /// The streamed geometry is byte for byte what `serde_json` writes for the
+    /// `geojson` value: holes, several polygons, integral and long numbers, empty.
+    #[test]
+    fn multipolygon_json_matches_geojson_crate() {
+        let ring = |pts: &[(f64, f64)]| LineString::from(pts.to_vec());
+        let outer = ring(&[
+            (121.20601462155247, 31.37478664644675),
+            (122.0, 31.0),
+            (121.5, -0.000_001_234),
+            (121.20601462155247, 31.37478664644675),
+        ]);
+        let hole = ring(&[(121.3, 31.1), (121.31, 31.1), (121.3, 31.11), (121.3, 31.1)]);
+        let cases = [
+            MultiPolygon(vec![]),
+            MultiPolygon(vec![Polygon::new(outer.clone(), vec![])]),
+            MultiPolygon(vec![
+                Polygon::new(outer.clone(), vec![hole.clone(), hole]),
+                Polygon::new(ring(&[(1e-7, 1e21), (5.0, 6.0), (1e-7, 1e21)]), vec![]),
+            ]),
+        ];
+        for mp in cases {
+            let mut buf = Vec::new();
+            multipolygon_json(&mut buf, &mp).unwrap();
+            let want = serde_json::to_string(&geojson::Geometry::from(&mp)).unwrap();
+            assert_eq!(String::from_utf8(buf).unwrap(), want);
+        }
     }
 }

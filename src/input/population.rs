@@ -121,21 +121,31 @@ pub fn read_population_in(
     };
     let file = path.display().to_string();
     let mut cells = Vec::with_capacity(candidates.len());
-    let mut seen: HashMap<String, String> = HashMap::new();
-    for c in &mut candidates {
-        if let Some(id) = &c.id {
-            if let Some(first) = seen.get(id) {
-                rejected.push(
-                    Rejected::new(
-                        &file,
-                        &c.location,
-                        format!("duplicate cell id {id:?} (first used at {first})"),
-                    )
-                    .with_population(Some(c.population)),
-                );
-                continue;
-            }
-            seen.insert(id.clone(), c.location.clone());
+    // Where each id was first used, for the rows that repeat one (the rest: `None`).
+    let first_use: Vec<Option<String>> = {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(candidates.len());
+        candidates
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let id = c.id.as_deref()?;
+                let first = *seen.entry(id).or_insert(k);
+                (first != k).then(|| candidates[first].location.clone())
+            })
+            .collect()
+    };
+    for (c, first) in candidates.iter_mut().zip(first_use) {
+        if let Some(first) = first {
+            let id = c.id.as_deref().unwrap_or_default();
+            rejected.push(
+                Rejected::new(
+                    &file,
+                    &c.location,
+                    format!("duplicate cell id {id:?} (first used at {first})"),
+                )
+                .with_population(Some(c.population)),
+            );
+            continue;
         }
         (c.lon, c.lat) = crs.to_wgs84(c.lon, c.lat);
         if let Some(poly) = &mut c.polygon {
@@ -320,12 +330,16 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
     let mut cells = Vec::new();
     let mut rejected = Vec::new();
     let mut rows = 0usize;
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 1;
-        rows = row;
-        let location = format!("row {row}");
-        let rec = match rec {
-            Ok(r) => r,
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let read = rdr.read_record(&mut rec);
+        if matches!(read, Ok(false)) {
+            break;
+        }
+        rows += 1;
+        let location = format!("row {rows}");
+        match read {
+            Ok(_) => {}
             Err(e) => {
                 rejected.push(Rejected::new(
                     &file,
@@ -334,7 +348,7 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
                 ));
                 continue;
             }
-        };
+        }
         if let Err(reason) = check_row_width(&rec, headers.len()) {
             // The population of a shifted row cannot be trusted: not counted.
             rejected.push(Rejected::new(&file, &location, reason));

@@ -133,10 +133,13 @@ pub fn parse_number(field: &str, what: &str) -> Result<f64, String> {
             excerpt(t)
         ));
     }
-    let cleaned: String = t.chars().filter(|c| *c != ',' && *c != '_').collect();
-    let v: f64 = cleaned
-        .parse()
-        .map_err(|_| format!("{what} is not a number ({})", excerpt(t)))?;
+    let parsed = if t.contains([',', '_']) {
+        let cleaned: String = t.chars().filter(|c| *c != ',' && *c != '_').collect();
+        cleaned.parse::<f64>()
+    } else {
+        t.parse::<f64>()
+    };
+    let v = parsed.map_err(|_| format!("{what} is not a number ({})", excerpt(t)))?;
     if v.is_nan() {
         return Err(format!("{what} is NaN"));
     }

@@ -278,7 +278,10 @@ pub fn read_osm(path: &Path, selection: &OsmSelection<'_>) -> Result<OsmData, Ne
     match OsmFormat::sniff(path)? {
         OsmFormat::Pbf => {
             check_pbf_structure(path)?;
-            read_passes(path, selection, &PbfSource)
+            match (selection.ways, selection.nodes, selection.relations) {
+                (Some(keep), None, None) => pbf_ways_one_pass(path, keep),
+                _ => read_passes(path, selection, &PbfSource),
+            }
         }
         OsmFormat::Xml => read_passes(path, selection, &XmlSource),
     }
@@ -616,6 +619,94 @@ fn pbf_err(path: &Path, blob: Option<usize>, e: &osmpbf::Error) -> NetworkError 
     }
     let at = blob.map(|i| format!("blob {i}: ")).unwrap_or_default();
     malformed(path, None, format!("{at}{e}"))
+}
+
+/// [`read_passes`] for a selection of ways only (the walking network): one pass
+/// decodes every blob once, keeping the selected ways and every node's id and
+/// coordinates; the ways' nodes are then picked from those. Same result as the
+/// two passes (ways, then their nodes), with half the decoding.
+fn pbf_ways_one_pass(path: &Path, keep: TagFilter<'_>) -> Result<OsmData, NetworkError> {
+    let parts = pbf_blocks(path, |block| {
+        let mut ways = Vec::new();
+        let mut nodes: Vec<(i64, i32, i32)> = Vec::new();
+        let (mut seen, mut highway) = (0u64, 0u64);
+        for group in block.groups() {
+            for way in group.ways() {
+                seen += 1;
+                let tags: Vec<(&str, &str)> = way.tags().collect();
+                if tags.tag("highway").is_some() {
+                    highway += 1;
+                }
+                if keep(&tags) {
+                    ways.push(OsmWay {
+                        id: way.id(),
+                        refs: way.refs().collect(),
+                        tags: owned_tags(&tags),
+                    });
+                }
+            }
+            for n in group.nodes() {
+                nodes.push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
+            }
+            for n in group.dense_nodes() {
+                nodes.push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
+            }
+        }
+        (ways, nodes, seen, highway)
+    })?;
+    let mut data = OsmData::default();
+    data.stats.ways_seen = parts.iter().map(|p| p.2).sum();
+    data.stats.highway_ways_seen = parts.iter().map(|p| p.3).sum();
+    let nodes_seen = parts.iter().map(|p| p.1.len() as u64).sum();
+    let mut all_nodes = Vec::with_capacity(parts.len());
+    let mut ways = Vec::new();
+    for (w, n, _, _) in parts {
+        ways.extend(w);
+        all_nodes.push(n);
+    }
+    ways.sort_by_key(|w: &OsmWay| w.id);
+    ways.dedup_by_key(|w| w.id);
+    let mut wanted: Vec<i64> = ways.iter().flat_map(|w| w.refs.iter().copied()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    data.ways = ways;
+    if wanted.is_empty() {
+        return Ok(data); // the two passes skip the node pass: no nodes seen
+    }
+    data.stats.nodes_seen = nodes_seen;
+    let mut nodes: Vec<OsmNode> = all_nodes
+        .into_iter()
+        .flatten()
+        .filter(|&(id, _, _)| contains(&wanted, id))
+        .map(|(id, lon_e7, lat_e7)| OsmNode {
+            id,
+            lon_e7,
+            lat_e7,
+            tags: Vec::new(),
+        })
+        .collect();
+    // As in `read_passes`: a corrupt PBF can hold any 10⁻⁷-degree value.
+    if let Some(n) = nodes
+        .iter()
+        .find(|n| n.lat_e7.unsigned_abs() > 900_000_000 || n.lon_e7.unsigned_abs() > 1_800_000_000)
+    {
+        return Err(malformed(
+            path,
+            Some(ElementRef {
+                kind: OsmKind::Node,
+                id: n.id,
+            }),
+            format!(
+                "coordinates out of range (lon {}, lat {})",
+                n.lon(),
+                n.lat()
+            ),
+        ));
+    }
+    nodes.sort_by_key(|n| n.id);
+    nodes.dedup_by_key(|n| n.id);
+    data.nodes = nodes;
+    Ok(data)
 }
 
 impl Source for PbfSource {
