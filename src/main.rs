@@ -154,6 +154,26 @@ fn write_report(
     Ok(())
 }
 
+/// The report of the run `coverage` or `demo` just finished, with the network
+/// it walked; with `--timings`, how long it took.
+fn report_after_run(
+    out: &std::path::Path,
+    lang: learncircle::present::charts::Lang,
+    print: &PrintArgs,
+    outcome: &RunOutcome,
+) -> Result<()> {
+    let start = std::time::Instant::now();
+    write_report(
+        out,
+        lang,
+        None,
+        print.quiet,
+        print.timings,
+        outcome.network.as_ref(),
+    )?;
+    report_timing(start, print.timings)
+}
+
 /// With `--timings`, the time the report and its charts took (after the run's
 /// own stages, which `summary.json` records).
 fn report_timing(start: std::time::Instant, timings: bool) -> Result<()> {
@@ -291,16 +311,7 @@ fn coverage(a: CoverageArgs) -> Result<ExitCode> {
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(&outcome, &a.print)?;
     if let Some(lang) = report_lang {
-        let start = std::time::Instant::now();
-        write_report(
-            &out_dir,
-            lang,
-            None,
-            a.print.quiet,
-            a.print.timings,
-            outcome.network.as_ref(),
-        )?;
-        report_timing(start, a.print.timings)?;
+        report_after_run(&out_dir, lang, &a.print, &outcome)?;
     }
     Ok(code)
 }
@@ -318,16 +329,7 @@ fn demo(a: &DemoArgs) -> Result<ExitCode> {
     let outcome = with_threads(a.threads, || app::run_coverage(&opts))??;
     let code = finish(&outcome, &a.print)?;
     if let Some(lang) = a.report {
-        let start = std::time::Instant::now();
-        write_report(
-            &a.out,
-            lang,
-            None,
-            a.print.quiet,
-            a.print.timings,
-            outcome.network.as_ref(),
-        )?;
-        report_timing(start, a.print.timings)?;
+        report_after_run(&a.out, lang, &a.print, &outcome)?;
     }
     Ok(code)
 }

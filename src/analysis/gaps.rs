@@ -105,10 +105,22 @@ pub fn gap_zones(
     let tree = RTree::bulk_load(items);
     let mut parent: Vec<u32> = (0..u32::try_from(members.len()).expect("fits")).collect();
     let r2 = link_m * link_m * (1.0 + 1e-9);
-    for (k, &i) in members.iter().enumerate() {
-        for n in tree.locate_within_distance(cells[i as usize].xy, r2) {
+    // Neighbours searched in parallel; the components, hence the zones, do not
+    // depend on the order in which the links are then joined.
+    let links: Vec<Vec<u32>> = members
+        .par_iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            tree.locate_within_distance(cells[i as usize].xy, r2)
+                .map(|n| n.data)
+                .filter(|&n| n as usize > k)
+                .collect()
+        })
+        .collect();
+    for (k, near) in links.iter().enumerate() {
+        for &n in near {
             let a = find(&mut parent, u32::try_from(k).expect("fits"));
-            let b = find(&mut parent, n.data);
+            let b = find(&mut parent, n);
             if a != b {
                 // Union by smaller root: deterministic whatever the R-tree order.
                 let (lo, hi) = if a < b { (a, b) } else { (b, a) };
@@ -215,7 +227,7 @@ pub fn zone_polygon(
     spacing_m: f64,
     proj: &LocalProjection,
 ) -> MultiPolygon<f64> {
-    let lattice = CellLattice::new(cells, spacing_m);
+    let lattice = CellLattice::of_grid(cells, spacing_m);
     match lattice.zone_rings(zone, cells) {
         Some(rings) => traced_outline(&rings, &lattice, proj),
         None => union_of_cells(zone, cells, &lattice, proj, None),
@@ -234,7 +246,7 @@ pub fn zone_polygons(
     spacing_m: f64,
     proj: &LocalProjection,
 ) -> Vec<MultiPolygon<f64>> {
-    let lattice = CellLattice::new(cells, spacing_m);
+    let lattice = CellLattice::of_grid(cells, spacing_m);
     let rings: Vec<Option<Vec<Vec<Vertex>>>> = zones
         .par_iter()
         .map(|z| lattice.zone_rings(z, cells))
@@ -268,24 +280,148 @@ pub fn zone_polygons(
         .collect()
 }
 
-/// The outline of traced rings: their vertices projected, through the overlay.
+/// The outline of traced rings. On the metric lattice: their vertices projected,
+/// through the overlay (bit for bit the union of the squares). On a lattice of
+/// degrees: assembled directly ([`assemble_rings`]).
 fn traced_outline(
     rings: &[Vec<Vertex>],
     lattice: &CellLattice,
     proj: &LocalProjection,
 ) -> MultiPolygon<f64> {
+    if lattice.frame == LatticeFrame::Degrees {
+        return assemble_rings(rings, lattice, proj);
+    }
     let subject: Vec<Vec<[f64; 2]>> = rings
         .iter()
-        .map(|ring| {
-            ring.iter()
-                .map(|&v| {
-                    let (lon, lat) = proj.inverse(lattice.xy(v));
-                    [lon, lat]
-                })
-                .collect()
-        })
+        .map(|ring| ring.iter().map(|&v| lattice.lon_lat(v, proj)).collect())
         .collect();
     overlay_like_unary_union(&subject)
+}
+
+/// Polygons from traced rings, in exact integer lattice arithmetic: outer rings
+/// (counter-clockwise) in tracing order, each hole (clockwise) given to the
+/// smallest outer ring around the zone cell on its inner side; collinear vertices
+/// dropped. Every ring comes from [`chain_rings`], so no ring crosses another;
+/// rings touching themselves at a corner are split there ([`split_at_repeats`]),
+/// so rings meet at most at single corners: the result is a valid `MultiPolygon`.
+fn assemble_rings(
+    rings: &[Vec<Vertex>],
+    lattice: &CellLattice,
+    proj: &LocalProjection,
+) -> MultiPolygon<f64> {
+    let rings: Vec<Vec<Vertex>> = rings
+        .iter()
+        .flat_map(|r| split_at_repeats(r))
+        .map(|r| drop_collinear(&r))
+        .collect();
+    let area2: Vec<i128> = rings.iter().map(|r| ring_area2(r)).collect();
+    let outers: Vec<usize> = (0..rings.len()).filter(|&r| area2[r] > 0).collect();
+    let mut holes_of: Vec<Vec<usize>> = vec![Vec::new(); outers.len()];
+    for h in (0..rings.len()).filter(|&r| area2[r] < 0) {
+        let probe = inner_cell_doubled(&rings[h]);
+        let owner = outers
+            .iter()
+            .enumerate()
+            .filter(|&(_, &o)| contains_doubled(&rings[o], probe))
+            .min_by_key(|&(_, &o)| area2[o])
+            .map(|(k, _)| k);
+        if let Some(k) = owner {
+            holes_of[k].push(h);
+        }
+    }
+    let line = |r: &[Vertex]| -> LineString<f64> {
+        let mut ls: LineString<f64> = r
+            .iter()
+            .map(|&v| {
+                let [x, y] = lattice.lon_lat(v, proj);
+                (x, y)
+            })
+            .collect();
+        ls.close();
+        ls
+    };
+    let polygons = outers.iter().zip(&holes_of).map(|(&o, holes)| {
+        Polygon::new(
+            line(&rings[o]),
+            holes.iter().map(|&h| line(&rings[h])).collect(),
+        )
+    });
+    MultiPolygon(polygons.collect())
+}
+
+/// A ring that passes a vertex twice (a zone touching itself at a corner) split
+/// there into simple loops: an outer ring around an enclosed area that leaks out
+/// only through that corner becomes an outer ring and a hole touching it, as OGC
+/// validity wants.
+fn split_at_repeats(ring: &[Vertex]) -> Vec<Vec<Vertex>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<Vertex> = Vec::with_capacity(ring.len());
+    let mut at: std::collections::HashMap<Vertex, usize> =
+        std::collections::HashMap::with_capacity(ring.len());
+    for &v in ring {
+        if let Some(&i) = at.get(&v) {
+            let lp: Vec<Vertex> = stack.drain(i..).collect();
+            for u in &lp {
+                at.remove(u);
+            }
+            out.push(lp);
+        }
+        at.insert(v, stack.len());
+        stack.push(v);
+    }
+    out.push(stack);
+    out
+}
+
+/// The ring without the vertices where it goes straight on.
+fn drop_collinear(ring: &[Vertex]) -> Vec<Vertex> {
+    let n = ring.len();
+    (0..n)
+        .filter(|&i| {
+            let (a, b, c) = (ring[(i + n - 1) % n], ring[i], ring[(i + 1) % n]);
+            (b.0 - a.0) * (c.1 - b.1) != (b.1 - a.1) * (c.0 - b.0)
+        })
+        .map(|i| ring[i])
+        .collect()
+}
+
+/// Twice the signed area (positive: counter-clockwise).
+fn ring_area2(ring: &[Vertex]) -> i128 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i128::from(a.0) * i128::from(b.1) - i128::from(b.0) * i128::from(a.1)
+        })
+        .sum()
+}
+
+/// The centre of the cell on the inner (left) side of the ring's first unit step,
+/// in doubled lattice coordinates (odd on both axes: never on a lattice edge).
+fn inner_cell_doubled(ring: &[Vertex]) -> Vertex {
+    let (a, b) = (ring[0], ring[1 % ring.len()]);
+    let (dx, dy) = ((b.0 - a.0).signum(), (b.1 - a.1).signum());
+    (2 * a.0 + dx - dy, 2 * a.1 + dy + dx)
+}
+
+/// Whether the doubled point lies inside the ring (even-odd; the point is never
+/// on the ring, its coordinates being odd).
+fn contains_doubled(ring: &[Vertex], (px, py): Vertex) -> bool {
+    let n = ring.len();
+    let mut inside = false;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[(i + 1) % n]);
+        let (ax, ay, bx, by) = (2 * a.0, 2 * a.1, 2 * b.0, 2 * b.1);
+        if (ay > py) != (by > py) {
+            // Crossing abscissa of the edge at py compared with px, exactly.
+            let lhs = i128::from(px - ax) * i128::from(by - ay);
+            let rhs = i128::from(bx - ax) * i128::from(py - ay);
+            if (lhs < rhs) == (by > ay) {
+                inside = !inside;
+            }
+        }
+    }
+    inside
 }
 
 /// `geo::unary_union` of counter-clockwise cells, given their outline's rings:
@@ -320,10 +456,28 @@ fn overlay_like_unary_union(rings: &[Vec<[f64; 2]>]) -> MultiPolygon<f64> {
 /// fall apart into one polygon per cell. Corners within 5 % of the spacing of the
 /// lattice are snapped to it, so neighbours share exact corners; cells off any
 /// lattice (irregular points) keep their own squares.
+///
+/// A grid laid out in longitude/latitude (regular steps in degrees, as many
+/// published population grids are) is not a lattice in metres: its rows curve and
+/// its columns converge in the local frame. When its point cells are not all on
+/// the metric lattice but all are on a lattice of degrees, that lattice is used
+/// ([`LatticeFrame::Degrees`]): each cell is its longitude × latitude rectangle and
+/// the outlines are traced in degrees.
 #[derive(Clone, Copy, Debug)]
 struct CellLattice {
     origin: [f64; 2],
-    spacing_m: f64,
+    /// Pitch per axis: metres, or degrees of longitude and latitude.
+    pitch: [f64; 2],
+    frame: LatticeFrame,
+}
+
+/// The coordinates a [`CellLattice`] is regular in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LatticeFrame {
+    /// Local metres (`Cell::xy`).
+    Metric,
+    /// WGS84 degrees (`Cell::lon`, `Cell::lat`).
+    Degrees,
 }
 
 /// A lattice vertex: integer index `j` on an axis is the line `origin + (j + ½)·spacing`.
@@ -332,44 +486,108 @@ type Vertex = (i64, i64);
 impl CellLattice {
     fn new(cells: &[Cell], spacing_m: f64) -> Self {
         let origin = cells.first().map_or([0.0, 0.0], |c| c.xy);
-        Self { origin, spacing_m }
+        Self {
+            origin,
+            pitch: [spacing_m, spacing_m],
+            frame: LatticeFrame::Metric,
+        }
     }
 
-    /// The lattice line index nearest `v` on the axis through `o` (a half-integer),
-    /// with the snapped coordinate; `None` when `v` is not within 5 % of it.
-    fn snap_index(&self, v: f64, o: f64) -> Option<(f64, f64)> {
-        if self.spacing_m <= 0.0 {
+    /// The grid's lattice: metric, unless its point cells are off the metric
+    /// lattice and all on a lattice of degrees (see the type's note).
+    fn of_grid(cells: &[Cell], spacing_m: f64) -> Self {
+        let metric = Self::new(cells, spacing_m);
+        let points = || cells.iter().filter(|c| c.polygon.is_none());
+        if points().all(|c| metric.square(c).is_some()) {
+            return metric;
+        }
+        match Self::degrees(cells) {
+            Some(deg) if points().all(|c| deg.square(c).is_some()) => deg,
+            _ => metric,
+        }
+    }
+
+    /// A lattice of degrees through the first point cell, each axis's pitch
+    /// estimated from the cells' distinct coordinates; `None` for fewer than two
+    /// distinct values on an axis.
+    fn degrees(cells: &[Cell]) -> Option<Self> {
+        let first = cells.iter().find(|c| c.polygon.is_none())?;
+        let origin = [first.lon, first.lat];
+        let axis = |a: usize| {
+            let values = cells
+                .iter()
+                .filter(|c| c.polygon.is_none())
+                .map(|c| if a == 0 { c.lon } else { c.lat });
+            degree_pitch(values, origin[a])
+        };
+        Some(Self {
+            origin,
+            pitch: [axis(0)?, axis(1)?],
+            frame: LatticeFrame::Degrees,
+        })
+    }
+
+    /// The cell's centre in the lattice's frame.
+    fn centre(&self, c: &Cell) -> [f64; 2] {
+        match self.frame {
+            LatticeFrame::Metric => c.xy,
+            LatticeFrame::Degrees => [c.lon, c.lat],
+        }
+    }
+
+    /// The lattice line index nearest `v` on an axis (a half-integer), with the
+    /// snapped coordinate; `None` when `v` is not within 5 % of it.
+    fn snap_index(&self, v: f64, axis: usize) -> Option<(f64, f64)> {
+        let (o, pitch) = (self.origin[axis], self.pitch[axis]);
+        if pitch <= 0.0 {
             return None;
         }
-        let k = ((v - o) / self.spacing_m - 0.5).round() + 0.5;
-        let lattice = o + k * self.spacing_m;
-        ((lattice - v).abs() <= 0.05 * self.spacing_m).then_some((k, lattice))
+        let k = ((v - o) / pitch - 0.5).round() + 0.5;
+        let lattice = o + k * pitch;
+        ((lattice - v).abs() <= 0.05 * pitch).then_some((k, lattice))
     }
 
     /// `v` snapped to the lattice when near it, else `v`.
-    fn snap(&self, v: f64, o: f64) -> f64 {
-        self.snap_index(v, o).map_or(v, |(_, lattice)| lattice)
+    fn snap(&self, v: f64, axis: usize) -> f64 {
+        self.snap_index(v, axis).map_or(v, |(_, lattice)| lattice)
     }
 
-    /// WGS84 corners (counter-clockwise from the lower left) of the square of
-    /// spacing around a point cell, each coordinate snapped to the lattice when near it.
+    /// WGS84 corners (counter-clockwise from the lower left) of the square of one
+    /// pitch around a point cell in the lattice's frame, each coordinate snapped
+    /// to the lattice when near it.
     fn square_corners(&self, c: &Cell, proj: &LocalProjection) -> [(f64, f64); 4] {
-        let half = 0.5 * self.spacing_m;
-        let [x, y] = c.xy;
-        let [ox, oy] = self.origin;
-        let (x0, x1) = (self.snap(x - half, ox), self.snap(x + half, ox));
-        let (y0, y1) = (self.snap(y - half, oy), self.snap(y + half, oy));
-        [[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map(|p| proj.inverse(p))
+        let [x, y] = self.centre(c);
+        let (hx, hy) = (0.5 * self.pitch[0], 0.5 * self.pitch[1]);
+        let (x0, x1) = (self.snap(x - hx, 0), self.snap(x + hx, 0));
+        let (y0, y1) = (self.snap(y - hy, 1), self.snap(y + hy, 1));
+        let corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+        match self.frame {
+            LatticeFrame::Metric => corners.map(|p| proj.inverse(p)),
+            LatticeFrame::Degrees => corners.map(|[lon, lat]| (lon, lat)),
+        }
     }
 
-    /// Local coordinates of a vertex: the same expression as [`Self::snap_index`].
+    /// Coordinates of a vertex in the lattice's frame: the same expression as
+    /// [`Self::snap_index`].
     fn xy(&self, (jx, jy): Vertex) -> [f64; 2] {
-        let line = |j: i64, o: f64| {
+        let line = |j: i64, axis: usize| {
             #[allow(clippy::cast_precision_loss)] // |j| ≪ 2^52
             let k = j as f64 + 0.5;
-            o + k * self.spacing_m
+            self.origin[axis] + k * self.pitch[axis]
         };
-        [line(jx, self.origin[0]), line(jy, self.origin[1])]
+        [line(jx, 0), line(jy, 1)]
+    }
+
+    /// A vertex in WGS84 (longitude, latitude).
+    fn lon_lat(&self, v: Vertex, proj: &LocalProjection) -> [f64; 2] {
+        let p = self.xy(v);
+        match self.frame {
+            LatticeFrame::Metric => {
+                let (lon, lat) = proj.inverse(p);
+                [lon, lat]
+            }
+            LatticeFrame::Degrees => p,
+        }
     }
 
     /// The lattice square of a point cell: its lower-left vertex, when all four
@@ -378,20 +596,18 @@ impl CellLattice {
         if c.polygon.is_some() {
             return None;
         }
-        let half = 0.5 * self.spacing_m;
-        let axis = |v: f64, o: f64| -> Option<i64> {
-            let (k0, _) = self.snap_index(v - half, o)?;
-            let (k1, _) = self.snap_index(v + half, o)?;
+        let axis = |v: f64, a: usize| -> Option<i64> {
+            let half = 0.5 * self.pitch[a];
+            let (k0, _) = self.snap_index(v - half, a)?;
+            let (k1, _) = self.snap_index(v + half, a)?;
             #[allow(clippy::cast_possible_truncation)] // checked below
             let j = (k0 - 0.5) as i64;
             #[allow(clippy::cast_precision_loss)]
             let exact = k1 == k0 + 1.0 && (j as f64) == k0 - 0.5 && j.abs() < 1 << 40;
             exact.then_some(j)
         };
-        Some((
-            axis(c.xy[0], self.origin[0])?,
-            axis(c.xy[1], self.origin[1])?,
-        ))
+        let [x, y] = self.centre(c);
+        Some((axis(x, 0)?, axis(y, 1)?))
     }
 
     /// The zone's boundary as closed rings of lattice vertices (first vertex not
@@ -427,6 +643,28 @@ impl CellLattice {
         }
         Some(chain_rings(&edges))
     }
+}
+
+/// The step of a regular axis from its values: the median gap between
+/// consecutive distinct values (gaps under half of it, i.e. rounding, dropped),
+/// refined over the farthest value from `origin` so that rounding of the input
+/// does not accumulate along the axis. `None` without two distinct values.
+fn degree_pitch(values: impl Iterator<Item = f64>, origin: f64) -> Option<f64> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    let mut gaps: Vec<f64> = v.windows(2).map(|w| w[1] - w[0]).collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    gaps.sort_by(f64::total_cmp);
+    let rough = gaps[gaps.len() / 2];
+    let far = v
+        .iter()
+        .copied()
+        .max_by(|a, b| (a - origin).abs().total_cmp(&(b - origin).abs()))?;
+    let steps = ((far - origin).abs() / rough).round();
+    (steps >= 1.0 && rough > 0.0).then(|| (far - origin).abs() / steps)
 }
 
 /// Chain directed boundary edges into closed rings. Where two edges leave a vertex
@@ -704,6 +942,10 @@ mod tests {
                         traced += usize::from(lattice.zone_rings(z, &cells).is_some());
                     }
                     let fast = zone_polygon(z, &cells, s, &proj);
+                    if degrees {
+                        assert_degree_outline(&fast, z, &cells, &covered, pitch);
+                        continue;
+                    }
                     let union = union_of_cells(z, &cells, &lattice, &proj, None);
                     assert_eq!(fast, union, "seed {seed} rep {rep} zone {}", z.id);
                 }
@@ -714,9 +956,108 @@ mod tests {
                 assert_eq!(zone_polygons(&zones, &cells, s, &proj), each);
             }
         }
-        // Metric grids take the trace; a grid of degrees has rows ~111 m and columns
-        // ~95 m apart, its squares (median spacing) miss the rows' lattice: union.
+        // Metric grids take the trace (and grids of degrees the lattice of degrees).
         assert_eq!(traced, metric_zones);
+    }
+
+    /// A zone on a grid of degrees: a valid outline of exactly its cells'
+    /// longitude × latitude rectangles: its cells' centres inside, all others
+    /// outside.
+    fn assert_degree_outline(
+        outline: &MultiPolygon<f64>,
+        z: &GapZone,
+        cells: &[Cell],
+        covered: &[bool],
+        pitch_deg: f64,
+    ) {
+        use geo::{Contains, Point, Validation};
+        assert!(
+            outline.is_valid(),
+            "zone {}: {:?}",
+            z.id,
+            outline.validation_errors()
+        );
+        #[allow(clippy::cast_precision_loss)]
+        let want = z.cells.len() as f64 * pitch_deg * pitch_deg;
+        let got = outline.unsigned_area();
+        assert!(
+            (got - want).abs() < 1e-6 * want,
+            "zone {}: {got} vs {want}",
+            z.id
+        );
+        let members: std::collections::HashSet<u32> = z.cells.iter().copied().collect();
+        for (i, c) in cells.iter().enumerate() {
+            let inside = outline.contains(&Point::new(c.lon, c.lat));
+            let member = members.contains(&(i as u32));
+            assert_eq!(
+                inside, member,
+                "zone {} cell {i} (covered {})",
+                z.id, covered[i]
+            );
+        }
+    }
+
+    /// A grid laid out in degrees (steps 0.0010517° × 0.0008993°, centres rounded
+    /// to 1e-6°) takes the lattice of degrees; a metric grid keeps the metric one.
+    #[test]
+    fn grid_of_degrees_is_detected() {
+        let proj = LocalProjection::new(121.47, 31.23).unwrap();
+        let (dlon, dlat) = (0.001_051_7, 0.000_899_3);
+        let mut cells = Vec::new();
+        for iy in 0..40 {
+            for ix in 0..50 {
+                let mut c = grid_cell(ix, iy, 1.0);
+                c.lon = ((121.3 + f64::from(ix) * dlon) * 1e6).round() / 1e6;
+                c.lat = ((31.1 + f64::from(iy) * dlat) * 1e6).round() / 1e6;
+                c.xy = proj.forward(c.lon, c.lat).unwrap();
+                cells.push(c);
+            }
+        }
+        let xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
+        let lattice = CellLattice::of_grid(&cells, median_spacing(&xy));
+        assert_eq!(lattice.frame, LatticeFrame::Degrees);
+        // Centres rounded to 1e-6° over 49 and 39 steps: the pitch within 2e-8°.
+        let err = [lattice.pitch[0] - dlon, lattice.pitch[1] - dlat];
+        assert!(err[0].abs() < 2e-8 && err[1].abs() < 2e-8, "{err:?}");
+        let metric: Vec<Cell> = (0..20 * 20)
+            .map(|k| grid_cell(k % 20, k / 20, 1.0))
+            .collect();
+        assert_eq!(
+            CellLattice::of_grid(&metric, 100.0).frame,
+            LatticeFrame::Metric
+        );
+    }
+
+    /// A ring touching itself at a corner (a zone around an enclosed cell that
+    /// touches the outside only at that corner) is split into an outer ring and
+    /// a hole: the 3 × 3 block without its centre (1, 1) and its corner (2, 2).
+    #[test]
+    fn self_touching_ring_is_split() {
+        let squares = [(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (0, 2), (1, 2)];
+        let cells: Vec<Cell> = squares.iter().map(|&(x, y)| grid_cell(x, y, 1.0)).collect();
+        let zone = GapZone {
+            id: "x-1".into(),
+            category: "x".into(),
+            rank: 1,
+            cells: (0..7).collect(),
+            population: 7.0,
+            elderly: 0.0,
+            area_m2: 70_000.0,
+            centroid_xy: [0.0, 0.0],
+            worst_walk_min: None,
+            cells_unreached: 0,
+        };
+        let rings = CellLattice::new(&cells, 100.0)
+            .zone_rings(&zone, &cells)
+            .unwrap();
+        assert_eq!(rings.len(), 1, "one ring through the corner (2, 2) twice");
+        let mut areas: Vec<i128> = rings
+            .iter()
+            .flat_map(|r| split_at_repeats(r))
+            .map(|r| ring_area2(&r) / 2)
+            .collect();
+        areas.sort_unstable();
+        assert_eq!(areas, [-1, 8]);
     }
 
     /// Corner touches, a hole, and a hole touching the outside at a corner.

@@ -463,6 +463,15 @@ impl Graph {
         &self.xy
     }
 
+    /// Length of a segment from its two node positions in f64, metres: what
+    /// snap offsets measure (not the stored f32 `len_m`).
+    #[must_use]
+    pub fn segment_len_m(&self, seg: &Segment) -> f64 {
+        let a = self.xy[seg.nodes[0] as usize];
+        let b = self.xy[seg.nodes[1] as usize];
+        (b[0] - a[0]).hypot(b[1] - a[1])
+    }
+
     /// The undirected segments.
     #[must_use]
     pub fn segments(&self) -> &[Segment] {

@@ -23,7 +23,7 @@
 //! distance longer than the drawn line: [`WalkPath::dist_m`] is the distance,
 //! [`WalkPath::line_m`] the drawn length.
 
-use super::{ProfileCosts, Via, Walking, entries, exits, segment_len};
+use super::{ProfileCosts, Via, Walking, entries, exits};
 use crate::base::category::WalkProfile;
 use crate::crs::LocalProjection;
 use crate::network::search::{SearchScratch, TreeArrays, bounded_search_tree};
@@ -283,7 +283,7 @@ impl Walking<'_> {
                 (i, s, snap.access_m + along + s.access_m)
             }
             Via::Node(first) => {
-                let len = segment_len(g, seg);
+                let len = g.segment_len_m(seg);
                 let exit = exits(seg, len, snap.offset_m)
                     .into_iter()
                     .flatten()
@@ -307,7 +307,7 @@ impl Walking<'_> {
                 }
                 let seed = tree.seeds[root as usize];
                 let sseg = &g.segments()[seed.snap.segment as usize];
-                let entry = entries(sseg, segment_len(g, sseg), seed.snap.offset_m)
+                let entry = entries(sseg, g.segment_len_m(sseg), seed.snap.offset_m)
                     .into_iter()
                     .flatten()
                     .find(|e| e.0 == v)

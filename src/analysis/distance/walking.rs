@@ -209,7 +209,7 @@ impl<'g> Walking<'g> {
             let c = u32::try_from(c).expect("fewer than 2^32 cells");
             for snap in std::iter::once(canonical).chain(ties) {
                 let seg = &graph.segments()[snap.segment as usize];
-                for (node, along) in exits(seg, segment_len(graph, seg), snap.offset_m)
+                for (node, along) in exits(seg, graph.segment_len_m(seg), snap.offset_m)
                     .into_iter()
                     .flatten()
                 {
@@ -256,7 +256,8 @@ impl<'g> Walking<'g> {
     /// distance between its two node positions, metres (not the f32 `len_m`).
     #[must_use]
     pub fn segment_len_m(&self, segment: u32) -> f64 {
-        segment_len(self.graph, &self.graph.segments()[segment as usize])
+        self.graph
+            .segment_len_m(&self.graph.segments()[segment as usize])
     }
 
     /// Every attachment of cell `c` (its canonical one first, then the tied ones);
@@ -344,7 +345,7 @@ impl<'g> Walking<'g> {
     fn site_seeds(&self, site: &[Snap], costs: &ProfileCosts, out: &mut Vec<(u32, f64)>) {
         for snap in site {
             let seg = &self.graph.segments()[snap.segment as usize];
-            for (node, along) in entries(seg, segment_len(self.graph, seg), snap.offset_m)
+            for (node, along) in entries(seg, self.graph.segment_len_m(seg), snap.offset_m)
                 .into_iter()
                 .flatten()
             {
@@ -423,7 +424,7 @@ impl<'g> Walking<'g> {
         let mut best = f64::INFINITY;
         let mut via = None;
         let seg = &self.graph.segments()[snap.segment as usize];
-        for (node, along) in exits(seg, segment_len(self.graph, seg), snap.offset_m)
+        for (node, along) in exits(seg, self.graph.segment_len_m(seg), snap.offset_m)
             .into_iter()
             .flatten()
         {
@@ -557,7 +558,7 @@ impl<'g> Walking<'g> {
         let mut parts: Vec<(f64, f64)> = Vec::new();
         for (si, seg) in self.graph.segments().iter().enumerate() {
             let si = u32::try_from(si).expect("fewer than 2^32 segments");
-            let len = segment_len(self.graph, seg);
+            let len = self.graph.segment_len_m(seg);
             // Cost per metre along this segment (steps priced by the profile).
             let per_m = costs.along(seg, 1.0);
             if !per_m.is_finite() || len <= 0.0 {
@@ -637,13 +638,6 @@ fn attachments_by_segment(sites: &[&[Snap]]) -> Vec<(u32, usize, Snap)> {
         .collect();
     out.sort_by_key(|e| (e.0, e.1));
     out
-}
-
-/// Segment length from the node coordinates in f64 (the offsets use the same).
-fn segment_len(graph: &Graph, seg: &Segment) -> f64 {
-    let a = graph.node_xy()[seg.nodes[0] as usize];
-    let b = graph.node_xy()[seg.nodes[1] as usize];
-    (b[0] - a[0]).hypot(b[1] - a[1])
 }
 
 /// Per-thread state of the per-site searches.

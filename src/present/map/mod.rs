@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use self::pack::{pack, pack_delta_i32};
+use self::pack::{pack, pack_delta};
 pub use self::routes::RunEngine;
 use super::charts::run::Cells;
 use super::charts::{ChartError, Lang, RunDir, font};
@@ -290,8 +290,8 @@ fn cells_json(c: &Cells, names: &[String], run: &RunDir) -> Value {
         "n": c.len(),
         "size_m": run.summary.gaps.spacing_m,
         "ids": c.id,
-        "lon_e7": pack_delta_i32(&lon),
-        "lat_e7": pack_delta_i32(&lat),
+        "lon_e7": pack_delta(&lon),
+        "lat_e7": pack_delta(&lat),
         "population": pack(&f32s(&c.population)),
         "dist_dm": per_category(c, names, "_dist_m", 10.0),
         "walk_cmin": per_category(c, names, "_walk_min", 100.0),
@@ -440,7 +440,7 @@ fn outline(mp: &geo::MultiPolygon<f64>) -> Value {
             }
         }
     }
-    json!({"rings": rings, "e7": pack_delta_i32(&e7s)})
+    json!({"rings": rings, "e7": pack_delta(&e7s)})
 }
 
 /// The points of `ring` without those within `tol_m` metres of the segment from

@@ -51,29 +51,35 @@ pub fn pack<T: Element>(values: &[T]) -> Packed {
     finish::<T>(values.len(), raw, false)
 }
 
+/// An integer element that can be delta-coded.
+pub trait Delta: Element + Default {
+    /// `self − other`, wrapping.
+    #[must_use]
+    fn wrapping_delta(self, other: Self) -> Self;
+}
+
+macro_rules! delta {
+    ($($t:ty),*) => {$(
+        impl Delta for $t {
+            fn wrapping_delta(self, other: Self) -> Self {
+                self.wrapping_sub(other)
+            }
+        }
+    )*};
+}
+delta!(u32, i32);
+
 /// Pack integer `values` delta-coded (`v[i] − v[i−1]`, wrapping; `v[−1] = 0`):
 /// small steps for coordinates in row or Hilbert order, which gzip then halves.
 #[must_use]
-pub fn pack_delta_i32(values: &[i32]) -> Packed {
-    let mut raw = Vec::with_capacity(values.len() * 4);
-    let mut prev = 0i32;
+pub fn pack_delta<T: Delta>(values: &[T]) -> Packed {
+    let mut raw = Vec::with_capacity(std::mem::size_of_val(values));
+    let mut prev = T::default();
     for &v in values {
-        raw.extend_from_slice(&v.wrapping_sub(prev).to_le_bytes());
+        v.wrapping_delta(prev).put(&mut raw);
         prev = v;
     }
-    finish::<i32>(values.len(), raw, true)
-}
-
-/// [`pack_delta_i32`] for `u32`.
-#[must_use]
-pub fn pack_delta_u32(values: &[u32]) -> Packed {
-    let mut raw = Vec::with_capacity(values.len() * 4);
-    let mut prev = 0u32;
-    for &v in values {
-        raw.extend_from_slice(&v.wrapping_sub(prev).to_le_bytes());
-        prev = v;
-    }
-    finish::<u32>(values.len(), raw, true)
+    finish::<T>(values.len(), raw, true)
 }
 
 fn finish<T: Element>(n: usize, raw: Vec<u8>, delta: bool) -> Packed {
@@ -128,7 +134,7 @@ mod tests {
     #[test]
     fn large_arrays_are_gzipped_and_deltas_undo() {
         let v: Vec<i32> = (0..5000).map(|i| 1_214_000_000 + i * 7 - (i % 3)).collect();
-        let p = pack_delta_i32(&v);
+        let p = pack_delta(&v);
         assert_eq!((p.t, p.n, p.z, p.d), ("i32", 5000, 1, 1));
         let raw = bytes_of(&p);
         let mut prev = 0i32;
@@ -141,6 +147,6 @@ mod tests {
             .collect();
         assert_eq!(back, v);
         // Deterministic: the same bytes twice.
-        assert_eq!(pack_delta_i32(&v).b64, p.b64);
+        assert_eq!(pack_delta(&v).b64, p.b64);
     }
 }

@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use super::pack::{pack, pack_delta_i32, pack_delta_u32};
+use super::pack::{pack, pack_delta};
 use crate::analysis::distance::{Reach, ShortestPathTree, Walking};
 use crate::base::category::{Category, WalkProfile};
 use crate::base::model::{Cell, Site};
@@ -284,7 +284,7 @@ fn encode_tree(
     Ok(json!({
         "pred": pack(&pred),
         "wide": wide,
-        "root_node": pack_delta_u32(&root_node),
+        "root_node": pack_delta(&root_node),
         "root_site": pack(&root_site),
         "root_snap": pack(&root_snap),
     }))
@@ -329,12 +329,7 @@ fn check_tree(
                 let (site, snap) = tree.root_attachment(v).ok_or("a root without a seed")?;
                 debug_assert!(attachments[site].is_ok());
                 let seg = &g.segments()[snap.segment as usize];
-                let len = (g.node_xy()[seg.nodes[1] as usize][0]
-                    - g.node_xy()[seg.nodes[0] as usize][0])
-                    .hypot(
-                        g.node_xy()[seg.nodes[1] as usize][1]
-                            - g.node_xy()[seg.nodes[0] as usize][1],
-                    );
+                let len = g.segment_len_m(seg);
                 let e = if seg.nodes[0] == v {
                     snap.offset_m
                 } else {
@@ -425,8 +420,8 @@ fn cell_snap_fields(
         ("snap_access_m", json!(pack(&acc))),
         ("snap_along_a_m", json!(pack(&la))),
         ("snap_along_b_m", json!(pack(&lb))),
-        ("snap_lon_e7", json!(pack_delta_i32(&lon))),
-        ("snap_lat_e7", json!(pack_delta_i32(&lat))),
+        ("snap_lon_e7", json!(pack_delta(&lon))),
+        ("snap_lat_e7", json!(pack_delta(&lat))),
         ("ties", Value::Array(ties)),
     ]
 }
@@ -462,10 +457,10 @@ fn network_json(g: &Graph, proj: &LocalProjection) -> Value {
         .collect();
     json!({
         "nodes": g.node_count(),
-        "node_lon_e7": pack_delta_i32(&lon),
-        "node_lat_e7": pack_delta_i32(&lat),
+        "node_lon_e7": pack_delta(&lon),
+        "node_lat_e7": pack_delta(&lat),
         "segs": segs.len(),
-        "seg_a": pack_delta_u32(&seg_a),
+        "seg_a": pack_delta(&seg_a),
         "seg_b": pack(&seg_b),
         "seg_len_m": pack(&len),
         "seg_flags": pack(&flags),
