@@ -1,6 +1,6 @@
 //! Spreadsheet workbooks as input (issue 14, item 4). The fixtures in
 //! `tests/fixtures/excel/` were written by other tools (XlsxWriter, openpyxl,
-//! msoffcrypto-tool, odfpy for the `.ods`; `make_workbooks.py`); each run on a
+//! msoffcrypto-tool, odfpy for the `.ods`, xlwt for the `.xls`; `make_workbooks.py`); each run on a
 //! workbook must give the outputs of the run on the same data as CSV. Broken
 //! workbooks are in the bad-input table (`bad_input_more.rs`).
 
@@ -97,6 +97,31 @@ fn ods_from_odfpy_gives_the_csv_results() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_same_outputs(&d, "csv", "ods");
     assert!(d.read("ods/sites.csv").contains(",120,"));
+}
+
+/// The same sites as an Excel 97–2003 (BIFF8) workbook, written by xlwt: the
+/// same results as the CSV (and so as the `.xlsx`).
+#[test]
+fn xls_from_xlwt_gives_the_csv_results() {
+    let d = Dir::new();
+    d.write("sites.csv", SITES_GCJ02);
+    d.write("pop.csv", POP);
+    let csv = d.coverage(&["--sites-crs", "gcj02", "--out", "csv"]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let xls = path("excel/sites_gcj02.xls");
+    let r = d.coverage(&[
+        "--sites",
+        &xls,
+        "--sheet",
+        "sites=站点",
+        "--sites-crs",
+        "gcj02",
+        "--out",
+        "xls",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_same_outputs(&d, "csv", "xls");
+    assert!(d.read("xls/sites.csv").contains(",120,"));
 }
 
 #[test]
