@@ -198,3 +198,38 @@ fn formulas_without_a_saved_value_are_rejected_not_read_as_empty() {
         "{kept}"
     );
 }
+
+/// An empty optional elderly cell: a CSV row with an empty `elderly` field is
+/// rejected ("elderly is empty", its residents counted as rejected); a workbook
+/// row (openpyxl) is rejected the same way, naming sheet, row and column.
+#[test]
+fn empty_elderly_cell_is_rejected_as_in_csv() {
+    let d = Dir::new();
+    d.write(
+        "pop.csv",
+        "cell_id,lon,lat,population,elderly\na,121.500,31.300,100,10\nb,121.505,31.300,80,\n",
+    );
+    d.write(
+        "sites.csv",
+        "id,name,category,lon,lat\ns1,x,library,121.502,31.301\n",
+    );
+    let csv = d.coverage(&["--out", "csv"]);
+    assert_eq!(csv.code, 1, "{}", csv.stderr);
+    assert_eq!(
+        d.read("csv/rejected.csv"),
+        format!("{REJECTED_HEADER}pop.csv,row 2,elderly is empty,80\n")
+    );
+    let pop = path("excel/population_empty_elderly.xlsx");
+    let xlsx = d.coverage(&["--population", &pop, "--out", "xlsx"]);
+    assert_eq!(xlsx.code, 1, "{}", xlsx.stderr);
+    assert_eq!(
+        d.read("xlsx/rejected.csv"),
+        format!(
+            "{REJECTED_HEADER}{pop},sheet 人口 row 3,column E (elderly): elderly is empty,80\n"
+        )
+    );
+    assert_eq!(
+        d.json("csv/summary.json")["categories"],
+        d.json("xlsx/summary.json")["categories"]
+    );
+}
