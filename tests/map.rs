@@ -314,6 +314,70 @@ fn whatif_and_straight_line_maps_load() {
     assert!(b.problems().is_empty(), "{:#?}", b.problems());
 }
 
+/// The Shanghai three-level example (`data/shanghai/levels`, straight-line): the
+/// map carries each level's units with their parents and has_site, draws the
+/// finest level (street) first, and switches to the districts.
+#[test]
+fn unit_levels_switch_on_the_map() {
+    let Some(chromium) = chromium_or_skip("unit_levels_switch_on_the_map") else {
+        return;
+    };
+    let dir = Dir::new();
+    let data = |f: &str| {
+        std::fs::canonicalize(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("data/shanghai")
+                .join(f),
+        )
+        .unwrap()
+        .display()
+        .to_string()
+    };
+    let args: Vec<String> = vec![
+        "coverage".into(),
+        "--sites".into(),
+        data("sites.csv"),
+        "--population".into(),
+        data("population.csv"),
+        "--config".into(),
+        data("levels/levels.toml"),
+        "--mode".into(),
+        "straight".into(),
+        "--report".into(),
+        "--quiet".into(),
+        "--out".into(),
+        "lv".into(),
+    ];
+    let r = dir.run_owned(&args);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let mut b = cdp::Browser::launch(&chromium, 1280, 860);
+    let page = std::fs::canonicalize(dir.path("lv/map.html")).unwrap();
+    b.navigate(&format!("file://{}", page.display()));
+    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    let levels = b.eval("lcMap.data().levels.map(l => l.level + ':' + l.units.length)");
+    assert_eq!(levels, serde_json::json!(["district:2", "street:6"]));
+    // Default: the finest level; its units name their district.
+    assert_eq!(b.eval("lcMap.units().length"), Value::from(6));
+    let (head, rows) = read_csv(&dir.read("lv/units_street.csv"));
+    let first = &rows[0];
+    let got = b.eval("JSON.parse(JSON.stringify(lcMap.units()[0]))");
+    assert_eq!(got["id"].as_str(), Some(first[0].as_str()));
+    assert_eq!(got["level"], "street");
+    assert_eq!(
+        got["parent"].as_str(),
+        Some(first[column(&head, "parent_id")].as_str())
+    );
+    assert!(got["has_site"].is_array(), "{got}");
+    assert_eq!(
+        b.eval("lcMap.setLevel('district')").as_str(),
+        Some("district")
+    );
+    assert_eq!(b.eval("lcMap.units().length"), Value::from(2));
+    assert_eq!(b.eval("lcMap.units()[0].level"), "district");
+    assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
+    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+}
+
 /// Load time of any `map.html` (docs/PERFORMANCE.md): `LEARNCIRCLE_MAP_PAGE=PATH
 /// cargo test --release --test map -- --ignored --nocapture measure_map_page`.
 /// Prints the page's own timings (`lcMap.stats()`: decoding, first paint after

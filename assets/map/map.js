@@ -23,7 +23,7 @@
       pass: '达标', fail: '未达标', before: '规划前', after: '规划后', planned: '规划设施',
       rec: '建议选址', gain: '新增覆盖人口', network: '路网', sitesL: '设施', gaps: '缺口',
       unitsL: '单元', offNet: '不在路网上', cell: '网格', noHit: '无匹配', threshold: '阈值',
-      whatif: '情景', total: '合计',
+      whatif: '情景', total: '合计', parentL: '上级', hasSite: '有设施', noSite: '无设施',
     },
     en: {
       category: 'Category', colourBy: 'Colour by', cells: 'cells', units: 'units', lang: 'Language',
@@ -37,6 +37,7 @@
       after: 'after', planned: 'planned site', rec: 'Suggested site', gain: 'Residents gained',
       network: 'network', sitesL: 'sites', gaps: 'gaps', unitsL: 'units', offNet: 'off the network',
       cell: 'Cell', noHit: 'no match', threshold: 'threshold', whatif: 'Scenario', total: 'total',
+      parentL: 'in', hasSite: 'has a site', noSite: 'no site',
     },
   };
 
@@ -97,6 +98,7 @@
   var sitesX, sitesY, selectedSite = null, siteBySeg = null, tiesByCell = null;
   var route = null, routeLine = null, routeLen = null, popupText = null;
   var layerOn = { network: true, cells: true, sites: true, gaps: true, units: true };
+  var level = -1; // index into D.levels of the unit level drawn (-1: none named)
   var unitLayer, gapLayer, recLayer, baseLayer, panel;
   var stats = {};
 
@@ -645,10 +647,15 @@
 
   function unitPopupHtml(u) {
     var x = tr(), rows = ['<b>' + esc(u.name) + '</b>', x.population + ' ' + fmtInt(u.population)];
+    if (u.level) rows.push(esc(u.level) + (u.parent ? ' · ' + x.parentL + ' ' + esc(u.parent) : ''));
+    var bound = u.level && D.levels[level] ? D.levels[level].bound : null;
     var t = '<table>';
     D.categories.forEach(function (k, c) {
+      if (bound && bound.length && bound.indexOf(c) < 0) return;
       if (u.share && u.share[c] !== undefined && u.share[c] !== null) {
-        t += '<tr><td>' + esc(catLabel(c)) + '</td><td class="n">' + fmtPct(u.share[c]) + '</td></tr>';
+        var site = u.has_site && u.has_site[c] !== null && u.has_site[c] !== undefined
+          ? (u.has_site[c] ? ' <span class="lc-pass">' + x.hasSite + '</span>' : ' <span class="lc-fail">' + x.noSite + '</span>') : '';
+        t += '<tr><td>' + esc(catLabel(c)) + '</td><td class="n">' + fmtPct(u.share[c]) + site + '</td></tr>';
       }
     });
     rows.push(x.share + ':' + t + '</table>');
@@ -666,7 +673,7 @@
     if (unitLayer) map.removeLayer(unitLayer);
     unitLayer = L.layerGroup();
     if (layerOn.units) {
-      D.units.forEach(function (u) {
+      curUnits().forEach(function (u) {
         var fill = colourBy === 'units' && u.share ? shareColour(u.share[cat] || 0) : null;
         var pg = L.polygon(ringsLatLng(u.outline), { pane: 'lcunits', color: '#333', weight: 1.6, dashArray: '6 3',
           fill: !!fill, fillColor: fill || '#000', fillOpacity: fill ? 0.7 : 0, interactive: !!fill });
@@ -747,7 +754,13 @@
     sel.onchange = function () { setCategory(+sel.value); };
     var row = L.DomUtil.create('div', 'lc-row', el);
     row.appendChild(button(x.cells, colourBy === 'cells', function () { setColourBy('cells'); }));
-    if (D.units.length) row.appendChild(button(x.units, colourBy === 'units', function () { setColourBy('units'); }));
+    if (curUnits().length) row.appendChild(button(x.units, colourBy === 'units', function () { setColourBy('units'); }));
+    if (D.levels && D.levels.length > 1) {
+      var lv = L.DomUtil.create('div', 'lc-row', el);
+      D.levels.forEach(function (l, i) {
+        lv.appendChild(button(l.level, i === level, function () { setLevel(i); }));
+      });
+    }
     row.appendChild(button('中文', lang === 'zh', function () { setLang('zh'); }));
     row.appendChild(button('EN', lang === 'en', function () { setLang('en'); }));
     if (D.whatif) {
@@ -844,6 +857,9 @@
     return D.categories[c].name;
   }
   function setColourBy(v) { colourBy = v; refresh(); }
+  // The unit level whose boundaries are drawn (named levels only).
+  function setLevel(i) { if (D.levels && D.levels[i]) { level = i; map.closePopup(); refresh(); } }
+  function curUnits() { return level >= 0 && D.levels && D.levels[level] ? D.levels[level].units : D.units; }
   function setLang(l) { lang = l === 'en' ? 'en' : 'zh'; document.documentElement.lang = lang; map.closePopup(); refresh(); }
   function setWhatif(s) { scenario = s === 'before' ? 'before' : 'after'; clearRoute(); map.closePopup(); refresh(); }
 
@@ -859,6 +875,8 @@
   function start() {
     var el = document.getElementById('lc-data');
     D = JSON.parse(el.textContent);
+    // Default unit level: the finest (last) of the named levels.
+    level = D.levels && D.levels.length ? D.levels.length - 1 : -1;
     if (D.format !== 'learncircle-map' || D.version !== 1) throw new Error('map data: not learncircle-map version 1');
     return Promise.all([decodeAll(D), loadFont()]).then(function () {
       stats.decode_ms = performance.now() - t0;
@@ -940,6 +958,12 @@
   lc.popupText = function () { return popupText; };
   lc.searchSite = function (text) { var f = findSites(text, 1); return f.length ? selectSite(f[0], true) : null; };
   lc.selectedSite = function () { return selectedSite === null ? null : { index: selectedSite, name: D.sites[selectedSite].name }; };
+  lc.setLevel = function (name) {
+    var i = (D.levels || []).map(function (l) { return l.level; }).indexOf(name);
+    if (i >= 0) setLevel(i);
+    return level >= 0 ? D.levels[level].level : null;
+  };
+  lc.units = function () { return curUnits(); };
   lc.setColourBy = function (v) { setColourBy(v === 'units' ? 'units' : 'cells'); return colourBy; };
   lc.setLang = function (l) { setLang(l); return lang; };
   lc.setWhatif = function (s) { setWhatif(s); return scenario; };

@@ -1,6 +1,6 @@
 //! Spreadsheet workbooks as input (issue 14, item 4). The fixtures in
 //! `tests/fixtures/excel/` were written by other tools (XlsxWriter, openpyxl,
-//! msoffcrypto-tool, odfpy for the `.ods`; `make_workbooks.py`); each run on a
+//! msoffcrypto-tool, odfpy for the `.ods`, xlwt for the `.xls`; `make_workbooks.py`); each run on a
 //! workbook must give the outputs of the run on the same data as CSV. Broken
 //! workbooks are in the bad-input table (`bad_input_more.rs`).
 
@@ -99,6 +99,31 @@ fn ods_from_odfpy_gives_the_csv_results() {
     assert!(d.read("ods/sites.csv").contains(",120,"));
 }
 
+/// The same sites as an Excel 97–2003 (BIFF8) workbook, written by xlwt: the
+/// same results as the CSV (and so as the `.xlsx`).
+#[test]
+fn xls_from_xlwt_gives_the_csv_results() {
+    let d = Dir::new();
+    d.write("sites.csv", SITES_GCJ02);
+    d.write("pop.csv", POP);
+    let csv = d.coverage(&["--sites-crs", "gcj02", "--out", "csv"]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let xls = path("excel/sites_gcj02.xls");
+    let r = d.coverage(&[
+        "--sites",
+        &xls,
+        "--sheet",
+        "sites=站点",
+        "--sites-crs",
+        "gcj02",
+        "--out",
+        "xls",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_same_outputs(&d, "csv", "xls");
+    assert!(d.read("xls/sites.csv").contains(",120,"));
+}
+
 #[test]
 fn rejected_workbook_rows_name_sheet_row_and_column() {
     let d = Dir::new();
@@ -171,5 +196,40 @@ fn formulas_without_a_saved_value_are_rejected_not_read_as_empty() {
     assert!(
         kept.contains("\ns1,") && kept.contains("\ns4,") && !kept.contains("\ns2,"),
         "{kept}"
+    );
+}
+
+/// An empty optional elderly cell: a CSV row with an empty `elderly` field is
+/// rejected ("elderly is empty", its residents counted as rejected); a workbook
+/// row (openpyxl) is rejected the same way, naming sheet, row and column.
+#[test]
+fn empty_elderly_cell_is_rejected_as_in_csv() {
+    let d = Dir::new();
+    d.write(
+        "pop.csv",
+        "cell_id,lon,lat,population,elderly\na,121.500,31.300,100,10\nb,121.505,31.300,80,\n",
+    );
+    d.write(
+        "sites.csv",
+        "id,name,category,lon,lat\ns1,x,library,121.502,31.301\n",
+    );
+    let csv = d.coverage(&["--out", "csv"]);
+    assert_eq!(csv.code, 1, "{}", csv.stderr);
+    assert_eq!(
+        d.read("csv/rejected.csv"),
+        format!("{REJECTED_HEADER}pop.csv,row 2,elderly is empty,80\n")
+    );
+    let pop = path("excel/population_empty_elderly.xlsx");
+    let xlsx = d.coverage(&["--population", &pop, "--out", "xlsx"]);
+    assert_eq!(xlsx.code, 1, "{}", xlsx.stderr);
+    assert_eq!(
+        d.read("xlsx/rejected.csv"),
+        format!(
+            "{REJECTED_HEADER}{pop},sheet 人口 row 3,column E (elderly): elderly is empty,80\n"
+        )
+    );
+    assert_eq!(
+        d.json("csv/summary.json")["categories"],
+        d.json("xlsx/summary.json")["categories"]
     );
 }

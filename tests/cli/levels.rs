@@ -533,3 +533,61 @@ fn presets_bind_categories_to_levels() {
         "{w}"
     );
 }
+
+/// `report.html` of a three-level run: the levels section with the numbers of
+/// `three_levels_match_hand_computed_answers`, in both languages, and the level
+/// and zone of the targets in the targets table.
+#[test]
+fn report_shows_the_levels() {
+    let d = Dir::new();
+    fixture(&d);
+    let r = run(&d, LEVEL_ARGS, "out");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = d.run(&["report", "--run", "out", "--lang", "en"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = d.read("out/report.html");
+    let start = html.find("<h2 id=\"levels\">").expect("levels section");
+    let end = html[start + 4..]
+        .find("<h2")
+        .map_or(html.len(), |e| start + 4 + e);
+    let sec = &html[start..end];
+    // Overview: units, source, parent level, residents outside (5), straddling.
+    for want in [
+        "<td class=\"text\"><code>district</code></td><td>2</td><td class=\"text\">districts.geojson</td><td class=\"text\">–</td><td>5</td>",
+        "<td class=\"text\"><code>street</code></td><td>3</td><td class=\"text\">streets.geojson</td><td class=\"text\"><code>district</code></td><td>5</td><td class=\"text\">S3 (D2 83.3%)</td>",
+        "<td class=\"text\"><code>community</code></td><td>5</td>",
+    ] {
+        assert!(sec.contains(want), "{want}\n{sec}");
+    }
+    // Bound categories: college 1/2 units, 280/550 residents; school 2/3,
+    // 300/550, S2 without; point 1/5, 120/550, P2 outside every community.
+    for want in [
+        "<td>1 / 2</td><td>50.0%</td><td>50.9%</td>",
+        "<td>2 / 3</td><td>66.7%</td><td>54.5%</td><td class=\"text\">S2</td><td class=\"text\">–</td>",
+        "<td>1 / 5</td><td>20.0%</td><td>21.8%</td><td class=\"text\">C1, C2, C4, C5</td><td class=\"text\">P2</td>",
+    ] {
+        assert!(sec.contains(want), "{want}\n{sec}");
+    }
+    // Unit tables from units_<level>.csv: parents (S3 straddles), has_site, share.
+    for want in [
+        "<td class=\"text\">S3 name <code>S3</code></td><td class=\"text\">D2 name <code>D2</code> (straddles 83.3%)</td><td>450</td><td><span class=\"pass\">✓</span> 60.0%</td>",
+        "<td class=\"text\">S2 name <code>S2</code></td><td class=\"text\">D1 name <code>D1</code></td><td>40</td><td><span class=\"fail\">✗</span> 0.0%</td>",
+        "<td class=\"text\">C4 name <code>C4</code></td><td class=\"text\">S3 name <code>S3</code></td><td>180</td><td><span class=\"fail\">✗</span> 27.8%</td>",
+        "<td class=\"text\">D2 name <code>D2</code></td><td class=\"text\">–</td><td>400</td><td><span class=\"fail\">✗</span> 32.5%</td>",
+    ] {
+        assert!(sec.contains(want), "{want}\n{sec}");
+    }
+    // Targets name their level and zone, and per-unit checks the unit.
+    assert!(
+        html.contains("city @street, where zone == &#39;main_city&#39;"),
+        "targets scope"
+    );
+    assert!(html.contains("S2 name (S2) @street"), "unit scope");
+    // Chinese.
+    let r = d.run(&["report", "--run", "out", "--out", "zh/report.html"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let zh = d.read("zh/report.html");
+    assert!(zh.contains("<h2 id=\"levels\">单元层级</h2>"));
+    assert!(zh.contains("D2 name <code>D2</code> (跨界 83.3%)"));
+    assert!(zh.contains("全市 @street，条件 zone == &#39;main_city&#39;"));
+}

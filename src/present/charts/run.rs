@@ -126,6 +126,21 @@ pub struct UnitRow {
     pub categories: BTreeMap<String, UnitCategory>,
     /// Share of residents covered for every category.
     pub covered_all_share: Option<f64>,
+    /// Parent unit id (`units_<level>.csv` of a level below the first; else empty).
+    pub parent_id: String,
+    /// Share of the unit's area inside its parent.
+    pub parent_share: Option<f64>,
+}
+
+/// One named unit level (`units_<level>.csv` and `units_<level>.geojson`).
+#[derive(Clone, Debug, Default)]
+pub struct LevelUnits {
+    /// Level name (as in `summary.json` → `levels`).
+    pub level: String,
+    /// Rows of `units_<level>.csv` (file order).
+    pub units: Vec<UnitRow>,
+    /// Boundaries of `units_<level>.geojson`.
+    pub shapes: Vec<UnitShape>,
 }
 
 /// A row of `targets.csv`.
@@ -153,6 +168,12 @@ pub struct TargetRow {
     /// Whether the target is met.
     #[serde(deserialize_with = "de_flag")]
     pub pass: bool,
+    /// Unit level the check is judged at (empty: the city or the only units file).
+    #[serde(default)]
+    pub level: String,
+    /// Zone restriction (`zone == 'main_city'`, `unit_id in [...]`; empty: none).
+    #[serde(default, rename = "where")]
+    pub restriction: String,
 }
 
 impl TargetRow {
@@ -297,6 +318,8 @@ pub struct RunDir {
     pub gap_shapes: Vec<GapShape>,
     /// `units.geojson`: unit boundaries and names.
     pub unit_shapes: Vec<UnitShape>,
+    /// Named unit levels, coarsest first (empty without `--units LEVEL=FILE`).
+    pub levels: Vec<LevelUnits>,
     /// `recommend.csv`.
     pub recommend: Vec<RecommendRow>,
     /// `summary.json` → `whatif` → `categories`.
@@ -692,6 +715,8 @@ fn read_units(path: &Path, categories: &[String]) -> Result<Vec<UnitRow>, ChartE
             cells: num("cells")?,
             covered_all_share: num("covered_all_share")?,
             categories: BTreeMap::new(),
+            parent_id: get("parent_id").to_owned(),
+            parent_share: num("parent_share")?,
         };
         if row.unit_name.is_empty() {
             row.unit_name.clone_from(&row.unit_id);
@@ -812,6 +837,24 @@ impl RunDir {
         }
         let category_names: Vec<String> =
             summary.categories.iter().map(|c| c.name.clone()).collect();
+        let mut levels = Vec::new();
+        for l in summary.levels.iter().flatten() {
+            let csv = found(&format!("units_{}.csv", l.level));
+            let geojson = found(&format!("units_{}.geojson", l.level));
+            levels.push(LevelUnits {
+                level: l.level.clone(),
+                units: csv
+                    .as_deref()
+                    .map(|p| read_units(p, &category_names))
+                    .transpose()?
+                    .unwrap_or_default(),
+                shapes: geojson
+                    .as_deref()
+                    .map(read_unit_shapes)
+                    .transpose()?
+                    .unwrap_or_default(),
+            });
+        }
         let whatif = match summary.whatif.as_ref().and_then(|w| w.get("categories")) {
             Some(v) => serde_json::from_value(v.clone())
                 .map_err(|e| parse_err(&summary_path, "whatif.categories", e.to_string()))?,
@@ -855,6 +898,7 @@ impl RunDir {
                 .map(read_rows)
                 .transpose()?
                 .unwrap_or_default(),
+            levels,
             whatif,
             files,
             summary,

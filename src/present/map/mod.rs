@@ -171,6 +171,7 @@ fn map_data(
         "trees": trees,
         "sites": sites,
         "units": units_json(run, &names),
+        "levels": levels_json(run, &names),
         "gaps": gaps,
         "whatif": whatif,
         "recommendations": recommendations_json(run, &names),
@@ -470,19 +471,74 @@ fn drop_collinear(ring: &[geo::Coord<f64>], tol_m: f64) -> Vec<geo::Coord<f64>> 
 }
 
 fn units_json(run: &RunDir, names: &[String]) -> Value {
-    let shapes: BTreeMap<&str, &geo::MultiPolygon<f64>> = run
-        .unit_shapes
+    match run.levels.last() {
+        Some(l) => level_units_json(run, l, names),
+        None => unit_list_json(run, &run.units, &run.unit_shapes, "", names),
+    }
+}
+
+/// `levels` (§3.8b): per named level, coarsest first, its units as in `units`
+/// with their level, parent and bound categories.
+fn levels_json(run: &RunDir, names: &[String]) -> Value {
+    let bound = |level: &str| -> Vec<Value> {
+        run.summary
+            .levels
+            .iter()
+            .flatten()
+            .filter(|l| l.level == level)
+            .flat_map(|l| &l.categories)
+            .filter_map(|c| category_index(names, &c.category))
+            .map(Value::from)
+            .collect()
+    };
+    let parent_level = |level: &str| -> String {
+        run.summary
+            .levels
+            .iter()
+            .flatten()
+            .find(|l| l.level == level)
+            .map(|l| l.parent_level.clone())
+            .unwrap_or_default()
+    };
+    Value::Array(
+        run.levels
+            .iter()
+            .map(|l| {
+                json!({
+                    "level": l.level,
+                    "parent_level": parent_level(&l.level),
+                    "bound": bound(&l.level),
+                    "units": level_units_json(run, l, names),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn level_units_json(run: &RunDir, l: &super::charts::run::LevelUnits, names: &[String]) -> Value {
+    unit_list_json(run, &l.units, &l.shapes, &l.level, names)
+}
+
+/// `units[i]` of `units` (empty `level`) or of one named level.
+fn unit_list_json(
+    run: &RunDir,
+    units: &[super::charts::run::UnitRow],
+    unit_shapes: &[super::charts::run::UnitShape],
+    level: &str,
+    names: &[String],
+) -> Value {
+    let shapes: BTreeMap<&str, &geo::MultiPolygon<f64>> = unit_shapes
         .iter()
         .map(|u| (u.unit_id.as_str(), &u.shape))
         .collect();
     Value::Array(
-        run.units
+        units
             .iter()
             .map(|u| {
                 let targets: Vec<Value> = run
                     .targets
                     .iter()
-                    .filter(|t| t.scope == u.unit_id)
+                    .filter(|t| t.scope == u.unit_id && (level.is_empty() || t.level == level))
                     .map(|t| {
                         json!({
                             "label_zh": t.target, "label_en": t.target,
@@ -491,7 +547,7 @@ fn units_json(run: &RunDir, names: &[String]) -> Value {
                         })
                     })
                     .collect();
-                json!({
+                let mut v = json!({
                     "id": u.unit_id,
                     "name": u.unit_name,
                     "population": u.population,
@@ -500,7 +556,16 @@ fn units_json(run: &RunDir, names: &[String]) -> Value {
                     "share": names.iter().map(|n| u.categories.get(n).and_then(|c| c.share)).collect::<Vec<_>>(),
                     "covered_all_share": u.covered_all_share,
                     "targets": targets,
-                })
+                });
+                if !level.is_empty() {
+                    v["level"] = json!(level);
+                    v["parent"] = json!(u.parent_id);
+                    v["has_site"] = json!(names
+                        .iter()
+                        .map(|n| u.categories.get(n).and_then(|c| c.has_site))
+                        .collect::<Vec<_>>());
+                }
+                v
             })
             .collect(),
     )

@@ -18,7 +18,7 @@ use crate::present::charts::{
     self, Chart, ChartError, ChartKind, ChartOptions, ChartSet, Lang, RunDir, coverage_map, font,
     style,
 };
-use crate::present::report::{CategorySummary, fmt_count};
+use crate::present::report::{CategorySummary, LevelSummary, fmt_count};
 
 /// Charts whose SVG is larger than this are inlined as PNG instead (maps of
 /// fine or irregular grids), so the page stays light.
@@ -402,6 +402,7 @@ pub fn render_html(
     categories_section(&mut pg);
     maps_section(&mut pg, charts);
     units_section(&mut pg, charts);
+    levels_section(&mut pg);
     targets_section(&mut pg);
     gaps_section(&mut pg);
     recommend_section(&mut pg, charts);
@@ -712,6 +713,218 @@ fn units_section(pg: &mut Page<'_>, charts: &ChartSet) {
     }
 }
 
+/// Named unit levels (`--units LEVEL=FILE`): an overview, then per level its
+/// bound categories and a compact unit table read from `units_<level>.csv`.
+fn levels_section(pg: &mut Page<'_>) {
+    let Some(levels) = pg.run.summary.levels.as_ref().filter(|l| !l.is_empty()) else {
+        return;
+    };
+    pg.h2("levels", pg.t("单元层级", "Unit levels"));
+    pg.p(pg.t(
+        "每个层级的单元单独汇总；上级单元为面积占比最大的上一层级单元，占比低于 99% 的单元为跨界单元。绑定到某一层级的设施类别按该层级的每个单元判断是否有设施。",
+        "Each level's units are aggregated on their own; a unit's parent is the unit of the level above holding the largest share of its area, and a unit with less than 99 % in one parent straddles. A category bound to a level is judged per unit of that level.",
+    ));
+    level_overview(pg, levels);
+    for (i, l) in levels.iter().enumerate() {
+        let _ = writeln!(
+            pg.out,
+            "<h3 id=\"level-{}\">{} <code>{}</code></h3>",
+            esc(&l.level),
+            pg.t("层级", "Level"),
+            esc(&l.level)
+        );
+        level_categories(pg, l);
+        level_units_table(pg, i, l);
+    }
+}
+
+/// One row per level: units, source, parent level, residents outside, straddling.
+fn level_overview(pg: &mut Page<'_>, levels: &[LevelSummary]) {
+    let head = [
+        pg.t("层级", "Level"),
+        pg.t("单元数", "Units"),
+        pg.t("来源文件", "Source file"),
+        pg.t("上级层级", "Parent level"),
+        pg.t("不在任何单元内的居民", "Residents outside every unit"),
+        pg.t(
+            "跨界单元（上级单元及面积占比）",
+            "Straddling units (parent, area share)",
+        ),
+    ];
+    let rows: Vec<Vec<String>> = levels
+        .iter()
+        .map(|l| {
+            let straddling: Vec<String> = l
+                .straddling
+                .iter()
+                .map(|s| {
+                    let parent = if s.parent_id.is_empty() {
+                        pg.t("无", "none").to_owned()
+                    } else {
+                        format!("{} {}", s.parent_id, pct(s.parent_share))
+                    };
+                    esc(&format!("{} ({parent})", s.unit_id))
+                })
+                .collect();
+            vec![
+                format!("<code>{}</code>", esc(&l.level)),
+                l.units.count.to_string(),
+                esc(&l.units.file),
+                if l.parent_level.is_empty() {
+                    "–".into()
+                } else {
+                    format!("<code>{}</code>", esc(&l.parent_level))
+                },
+                fmt_count(l.units.outside_population),
+                if straddling.is_empty() {
+                    "–".into()
+                } else {
+                    straddling.join(", ")
+                },
+            ]
+        })
+        .collect();
+    pg.table(&head, &rows, &[0, 2, 3, 5]);
+}
+
+/// The categories bound to level `l`: units with a site, coverage, sites outside.
+fn level_categories(pg: &mut Page<'_>, l: &LevelSummary) {
+    if l.categories.is_empty() {
+        pg.p(pg.t(
+            "没有绑定到此层级的设施类别。",
+            "No category is bound to this level.",
+        ));
+        return;
+    }
+    let head = [
+        pg.t("绑定类别", "Bound category"),
+        pg.t("有设施的单元", "Units with a site"),
+        pg.t("单元占比", "Share of units"),
+        pg.t("居民覆盖率", "Residents covered"),
+        pg.t("无设施的单元", "Units without a site"),
+        pg.t("不在本层级任何单元内的设施", "Sites outside the level"),
+    ];
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "–".to_owned()
+        } else {
+            esc(&v.join(", "))
+        }
+    };
+    let rows: Vec<Vec<String>> = l
+        .categories
+        .iter()
+        .map(|c| {
+            let units = u32::try_from(c.units).map_or(f64::NAN, f64::from);
+            let with = u32::try_from(c.units_with_site).map_or(f64::NAN, f64::from);
+            vec![
+                esc(&pg.category_label(&c.category)),
+                format!("{} / {}", c.units_with_site, c.units),
+                opt_pct((c.units > 0).then(|| with / units)),
+                pct(c.population_share),
+                list(&c.units_without_site),
+                list(&c.sites_outside_level),
+            ]
+        })
+        .collect();
+    pg.table(&head, &rows, &[0, 4, 5]);
+}
+
+/// The units of level `index`: id, name, parent, residents, and per bound
+/// category has-site and coverage (from `units_<level>.csv`).
+fn level_units_table(pg: &mut Page<'_>, index: usize, l: &LevelSummary) {
+    let run = pg.run;
+    let Some(units) = run
+        .levels
+        .iter()
+        .find(|u| u.level == l.level)
+        .map(|u| &u.units)
+        .filter(|u| !u.is_empty())
+    else {
+        return;
+    };
+    let above = index
+        .checked_sub(1)
+        .and_then(|i| run.levels.get(i))
+        .map(|u| &u.units);
+    let cats: Vec<&str> = l.categories.iter().map(|c| c.category.as_str()).collect();
+    let mut head: Vec<String> = vec![
+        pg.t("单元", "Unit").into(),
+        pg.t("上级单元", "Parent").into(),
+        pg.t("人口", "Residents").into(),
+    ];
+    for c in &cats {
+        head.push(format!(
+            "{} {}",
+            pg.category_label(c),
+            pg.t("设施 / 覆盖率", "site / share")
+        ));
+    }
+    let rows: Vec<Vec<String>> = units
+        .iter()
+        .take(MAX_TABLE_ROWS)
+        .map(|u| level_unit_row(pg, u, above, &cats))
+        .collect();
+    let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
+    pg.table(&head_ref, &rows, &[0, 1]);
+    if units.len() > MAX_TABLE_ROWS {
+        pg.p(&match pg.lang {
+            Lang::Zh => format!(
+                "仅列出前 {MAX_TABLE_ROWS} 个单元，共 {} 个，完整数据见 units_{}.csv。",
+                units.len(),
+                l.level
+            ),
+            Lang::En => format!(
+                "First {MAX_TABLE_ROWS} of {} units; see units_{}.csv for all.",
+                units.len(),
+                l.level
+            ),
+        });
+    }
+}
+
+fn level_unit_row(
+    pg: &Page<'_>,
+    u: &charts::run::UnitRow,
+    above: Option<&Vec<charts::run::UnitRow>>,
+    cats: &[&str],
+) -> Vec<String> {
+    let parent = if u.parent_id.is_empty() {
+        "–".to_owned()
+    } else {
+        let name = above
+            .and_then(|a| a.iter().find(|p| p.unit_id == u.parent_id))
+            .map_or(u.parent_id.as_str(), |p| p.unit_name.as_str());
+        let mut v = format!("{} <code>{}</code>", esc(name), esc(&u.parent_id));
+        if let Some(sh) = u.parent_share.filter(|s| *s < 0.99) {
+            let _ = write!(
+                v,
+                " {}",
+                esc(&format!("({} {})", pg.t("跨界", "straddles"), pct(sh)))
+            );
+        }
+        v
+    };
+    let mut r = vec![
+        format!("{} <code>{}</code>", esc(&u.unit_name), esc(&u.unit_id)),
+        parent,
+        opt_count(u.population),
+    ];
+    for c in cats {
+        let uc = u.categories.get(*c);
+        let site = match uc.and_then(|x| x.has_site) {
+            Some(true) => "<span class=\"pass\">✓</span>".to_owned(),
+            Some(false) => "<span class=\"fail\">✗</span>".to_owned(),
+            None => "–".to_owned(),
+        };
+        r.push(format!(
+            "{site} {}",
+            esc(&opt_pct(uc.and_then(|x| x.share)))
+        ));
+    }
+    r
+}
+
 fn targets_section(pg: &mut Page<'_>) {
     let run = pg.run;
     if run.targets.is_empty() {
@@ -736,14 +949,7 @@ fn targets_section(pg: &mut Page<'_>) {
         .targets
         .iter()
         .map(|t| {
-            let scope = if t.scope.is_empty() || t.scope.eq_ignore_ascii_case("city") {
-                pg.t("全市", "city").to_owned()
-            } else {
-                run.units
-                    .iter()
-                    .find(|u| u.unit_id == t.scope)
-                    .map_or_else(|| t.scope.clone(), |u| u.unit_name.clone())
-            };
+            let scope = target_scope(pg, t);
             let fmt = |v: f64| {
                 if t.is_share() {
                     pct(if v > 1.0 { v / 100.0 } else { v })
@@ -770,6 +976,35 @@ fn targets_section(pg: &mut Page<'_>) {
         })
         .collect();
     pg.table(&head, &rows, &[0, 1, 2, 3]);
+}
+
+/// A check's scope in words: the city or the unit (its name), then the level
+/// (`@street`) and the zone restriction when the target has them.
+fn target_scope(pg: &Page<'_>, t: &charts::run::TargetRow) -> String {
+    let run = pg.run;
+    let mut scope = if t.scope.is_empty() || t.scope.eq_ignore_ascii_case("city") {
+        pg.t("全市", "city").to_owned()
+    } else {
+        let level_units = run
+            .levels
+            .iter()
+            .find(|l| l.level == t.level)
+            .map_or(run.units.as_slice(), |l| l.units.as_slice());
+        level_units
+            .iter()
+            .find(|u| u.unit_id == t.scope)
+            .map_or_else(
+                || t.scope.clone(),
+                |u| format!("{} ({})", u.unit_name, u.unit_id),
+            )
+    };
+    if !t.level.is_empty() {
+        let _ = write!(scope, " @{}", t.level);
+    }
+    if !t.restriction.is_empty() {
+        let _ = write!(scope, "{}{}", pg.t("，条件 ", ", where "), t.restriction);
+    }
+    scope
 }
 
 fn gaps_section(pg: &mut Page<'_>) {
