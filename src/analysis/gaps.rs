@@ -14,7 +14,9 @@
 use geo::{Area, LineString, MultiPolygon, Polygon, unary_union};
 use rayon::prelude::*;
 use rstar::RTree;
-use rstar::primitives::GeomWithData;
+use std::sync::OnceLock;
+
+use super::bins::PointBins;
 
 use crate::base::category::Layer;
 use crate::base::model::Cell;
@@ -46,18 +48,29 @@ pub struct GapZone {
 }
 
 /// Median nearest-neighbour spacing of the cells (0 for fewer than 2 cells).
+///
+/// Nearest neighbours are read from bins about twice the typical spacing (from
+/// the interquartile box, so that outlying cells do not widen it); a cell with
+/// no neighbour within its bins, or points too crowded for bins, fall back to
+/// the R-tree. Both give the same distances.
 #[must_use]
 pub fn median_spacing(xy: &[[f64; 2]]) -> f64 {
     if xy.len() < 2 {
         return 0.0;
     }
-    let tree = RTree::bulk_load(xy.to_vec());
+    let bins = typical_spacing_m(xy)
+        .map(|s| PointBins::new(xy.to_vec(), 2.0 * s))
+        .filter(|b| b.crowding() <= 32 * xy.len() as u64);
+    let tree: OnceLock<RTree<[f64; 2]>> = OnceLock::new();
     let mut d: Vec<f64> = xy
         .par_iter()
         .filter_map(|p| {
-            tree.nearest_neighbor_iter(p)
-                .find(|q| *q != p)
-                .map(|q| (q[0] - p[0]).hypot(q[1] - p[1]))
+            bins.as_ref().and_then(|b| b.nearest_other(*p)).or_else(|| {
+                let tree = tree.get_or_init(|| RTree::bulk_load(xy.to_vec()));
+                tree.nearest_neighbor_iter(p)
+                    .find(|q| *q != p)
+                    .map(|q| (q[0] - p[0]).hypot(q[1] - p[1]))
+            })
         })
         .collect();
     if d.is_empty() {
@@ -65,6 +78,20 @@ pub fn median_spacing(xy: &[[f64; 2]]) -> f64 {
     }
     d.sort_by(f64::total_cmp);
     d[d.len() / 2]
+}
+
+/// √(area per point) in the interquartile box of x and y (which holds about a
+/// quarter of the points); `None` when that box is empty.
+fn typical_spacing_m(xy: &[[f64; 2]]) -> Option<f64> {
+    let iqr = |axis: usize| {
+        let mut v: Vec<f64> = xy.iter().map(|p| p[axis]).collect();
+        let n = v.len();
+        let hi = *v.select_nth_unstable_by(3 * n / 4, f64::total_cmp).1;
+        let lo = *v.select_nth_unstable_by(n / 4, f64::total_cmp).1;
+        hi - lo
+    };
+    let s = (iqr(0) * iqr(1) * 4.0 / xy.len() as f64).sqrt();
+    (s.is_finite() && s > 0.0).then_some(s)
 }
 
 fn find(parent: &mut [u32], mut i: u32) -> u32 {
@@ -97,23 +124,20 @@ pub fn gap_zones(
     if members.is_empty() {
         return Vec::new();
     }
-    let items: Vec<GeomWithData<[f64; 2], u32>> = members
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| GeomWithData::new(cells[i as usize].xy, u32::try_from(k).expect("fits")))
-        .collect();
-    let tree = RTree::bulk_load(items);
-    let mut parent: Vec<u32> = (0..u32::try_from(members.len()).expect("fits")).collect();
+    let xy: Vec<[f64; 2]> = members.iter().map(|&i| cells[i as usize].xy).collect();
     let r2 = link_m * link_m * (1.0 + 1e-9);
+    // Bins a little wider than the link: every neighbour is in the 3 × 3 bins.
+    let bins = PointBins::new(xy, 1.01 * r2.sqrt());
+    let mut parent: Vec<u32> = (0..u32::try_from(members.len()).expect("fits")).collect();
     // Neighbours searched in parallel; the components, hence the zones, do not
     // depend on the order in which the links are then joined.
     let links: Vec<Vec<u32>> = members
         .par_iter()
         .enumerate()
         .map(|(k, &i)| {
-            tree.locate_within_distance(cells[i as usize].xy, r2)
-                .map(|n| n.data)
-                .filter(|&n| n as usize > k)
+            bins.around(cells[i as usize].xy)
+                .filter(|&(n, d2)| n as usize > k && d2 <= r2)
+                .map(|(n, _)| n)
                 .collect()
         })
         .collect();

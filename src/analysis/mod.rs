@@ -4,6 +4,7 @@
 //! `input` (configuration and categories) and `network`; never a writer.
 
 pub mod access;
+pub mod bins;
 pub mod coverage;
 pub mod distance;
 pub mod gaps;
