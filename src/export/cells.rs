@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::fixed::{push_fixed, push_u64};
 use super::gpkg::{Column, ColumnType, Feature, GeometryType, Layer, Shape, Value};
 use crate::analysis::coverage::Coverage;
 use crate::base::model::{Cell, Rejected};
@@ -17,11 +18,23 @@ use crate::base::model::{Cell, Rejected};
 /// with trailing zeros removed.
 #[must_use]
 pub fn fmt_population(v: f64) -> String {
+    let mut s = String::new();
+    push_population(&mut s, v);
+    s
+}
+
+/// Append [`fmt_population`]'s text.
+fn push_population(out: &mut String, v: f64) {
     if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
+        push_fixed(out, v, 0);
     } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        let start = out.len();
+        push_fixed(out, v, 4);
+        let kept = out[start..]
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .len();
+        out.truncate(start + kept);
     }
 }
 
@@ -137,23 +150,29 @@ fn csv_row<W: Write>(
     let cell = &cells[i];
     out.write_field(&cell.id)?;
     buf.clear();
-    let _ = write!(buf, "{:.6}", cell.lon);
+    push_fixed(buf, cell.lon, 6);
     out.write_field(&*buf)?;
     buf.clear();
-    let _ = write!(buf, "{:.6}", cell.lat);
+    push_fixed(buf, cell.lat, 6);
     out.write_field(&*buf)?;
-    out.write_field(fmt_population(cell.population))?;
+    buf.clear();
+    push_population(buf, cell.population);
+    out.write_field(&*buf)?;
     if has_elderly {
-        out.write_field(cell.elderly.map(fmt_population).unwrap_or_default())?;
+        buf.clear();
+        if let Some(e) = cell.elderly {
+            push_population(buf, e);
+        }
+        out.write_field(&*buf)?;
     }
     for c in &coverage.categories {
         match c.reach.dist_m[i] {
             Some(d) => {
                 buf.clear();
-                let _ = write!(buf, "{d:.1}");
+                push_fixed(buf, d, 1);
                 out.write_field(&*buf)?;
                 buf.clear();
-                let _ = write!(buf, "{:.2}", d / c.category.profile.speed_m_per_s / 60.0);
+                push_fixed(buf, d / c.category.profile.speed_m_per_s / 60.0, 2);
                 out.write_field(&*buf)?;
             }
             None => {
@@ -163,7 +182,7 @@ fn csv_row<W: Write>(
         }
         out.write_field(flag(c.covered[i]))?;
         buf.clear();
-        let _ = write!(buf, "{}", c.reach.sites_within[i]);
+        push_u64(buf, u64::from(c.reach.sites_within[i]));
         out.write_field(&*buf)?;
     }
     out.write_field(flag(coverage.covered_all[i]))?;
@@ -183,7 +202,11 @@ fn write_ring(out: &mut String, ring: &geo::LineString<f64>) {
         if k > 0 {
             out.push(',');
         }
-        let _ = write!(out, "[{:.6},{:.6}]", c.x, c.y);
+        out.push('[');
+        push_fixed(out, c.x, 6);
+        out.push(',');
+        push_fixed(out, c.y, 6);
+        out.push(']');
     }
     out.push(']');
 }
@@ -211,11 +234,11 @@ fn cell_geometry(cell: &Cell, out: &mut String) {
             out.push_str("]}");
         }
         None => {
-            let _ = write!(
-                out,
-                "{{\"type\":\"Point\",\"coordinates\":[{:.6},{:.6}]}}",
-                cell.lon, cell.lat
-            );
+            out.push_str("{\"type\":\"Point\",\"coordinates\":[");
+            push_fixed(out, cell.lon, 6);
+            out.push(',');
+            push_fixed(out, cell.lat, 6);
+            out.push_str("]}");
         }
     }
 }
@@ -288,18 +311,19 @@ fn geojson_feature(
     }
     buf.push_str("{\"type\":\"Feature\",\"geometry\":");
     cell_geometry(cell, buf);
-    let _ = write!(
-        buf,
-        ",\"properties\":{{\"cell_id\":{},\"lon\":{:.6},\"lat\":{:.6},\"population\":{}",
-        json_str(&cell.id),
-        cell.lon,
-        cell.lat,
-        fmt_population(cell.population)
-    );
+    buf.push_str(",\"properties\":{\"cell_id\":");
+    buf.push_str(&json_str(&cell.id));
+    buf.push_str(",\"lon\":");
+    push_fixed(buf, cell.lon, 6);
+    buf.push_str(",\"lat\":");
+    push_fixed(buf, cell.lat, 6);
+    buf.push_str(",\"population\":");
+    push_population(buf, cell.population);
     if has_elderly {
         match cell.elderly {
             Some(e) => {
-                let _ = write!(buf, ",\"elderly\":{}", fmt_population(e));
+                buf.push_str(",\"elderly\":");
+                push_population(buf, e);
             }
             None => buf.push_str(",\"elderly\":null"),
         }
@@ -307,26 +331,27 @@ fn geojson_feature(
     for (c, n) in coverage.categories.iter().zip(names) {
         match c.reach.dist_m[i] {
             Some(d) => {
-                let _ = write!(
-                    buf,
-                    ",{}:{d:.1},{}:{:.2}",
-                    n[0],
-                    n[1],
-                    d / c.category.profile.speed_m_per_s / 60.0
-                );
+                buf.push(',');
+                buf.push_str(&n[0]);
+                buf.push(':');
+                push_fixed(buf, d, 1);
+                buf.push(',');
+                buf.push_str(&n[1]);
+                buf.push(':');
+                push_fixed(buf, d / c.category.profile.speed_m_per_s / 60.0, 2);
             }
             None => {
                 let _ = write!(buf, ",{}:null,{}:null", n[0], n[1]);
             }
         }
-        let _ = write!(
-            buf,
-            ",{}:{},{}:{}",
-            n[2],
-            flag(c.covered[i]),
-            n[3],
-            c.reach.sites_within[i]
-        );
+        buf.push(',');
+        buf.push_str(&n[2]);
+        buf.push(':');
+        buf.push_str(flag(c.covered[i]));
+        buf.push(',');
+        buf.push_str(&n[3]);
+        buf.push(':');
+        push_u64(buf, u64::from(c.reach.sites_within[i]));
     }
     let _ = write!(
         buf,

@@ -12,6 +12,7 @@
 //! so that outputs are byte-identical at any thread count.
 
 mod cells;
+mod fixed;
 mod gaps;
 pub mod gpkg;
 mod output_set;
