@@ -251,7 +251,7 @@ pub fn zone_polygon(
     spacing_m: f64,
     proj: &LocalProjection,
 ) -> MultiPolygon<f64> {
-    let lattice = CellLattice::of_grid(cells, spacing_m);
+    let (lattice, _) = CellLattice::of_grid(cells, spacing_m);
     match lattice.zone_rings(zone, cells) {
         Some(rings) => traced_outline(&rings, &lattice, proj),
         None => union_of_cells(zone, cells, &lattice, proj, None),
@@ -270,10 +270,10 @@ pub fn zone_polygons(
     spacing_m: f64,
     proj: &LocalProjection,
 ) -> Vec<MultiPolygon<f64>> {
-    let lattice = CellLattice::of_grid(cells, spacing_m);
+    let (lattice, squares) = CellLattice::of_grid(cells, spacing_m);
     let rings: Vec<Option<Vec<Vec<Vertex>>>> = zones
         .par_iter()
-        .map(|z| lattice.zone_rings(z, cells))
+        .map(|z| lattice.zone_rings_of(z, |i| squares[i as usize]))
         .collect();
     let mut needed = vec![false; cells.len()];
     for (z, r) in zones.iter().zip(&rings) {
@@ -518,17 +518,30 @@ impl CellLattice {
     }
 
     /// The grid's lattice: metric, unless its point cells are off the metric
-    /// lattice and all on a lattice of degrees (see the type's note).
-    fn of_grid(cells: &[Cell], spacing_m: f64) -> Self {
+    /// lattice and all on a lattice of degrees (see the type's note); with every
+    /// cell's square on it ([`Self::square`]), computed once.
+    fn of_grid(cells: &[Cell], spacing_m: f64) -> (Self, Vec<Option<Vertex>>) {
+        let squares_on = |lattice: &Self| -> Vec<Option<Vertex>> {
+            cells.par_iter().map(|c| lattice.square(c)).collect()
+        };
+        let all_points_on = |squares: &[Option<Vertex>]| {
+            cells
+                .iter()
+                .zip(squares)
+                .all(|(c, s)| c.polygon.is_some() || s.is_some())
+        };
         let metric = Self::new(cells, spacing_m);
-        let points = || cells.iter().filter(|c| c.polygon.is_none());
-        if points().all(|c| metric.square(c).is_some()) {
-            return metric;
+        let metric_squares = squares_on(&metric);
+        if all_points_on(&metric_squares) {
+            return (metric, metric_squares);
         }
-        match Self::degrees(cells) {
-            Some(deg) if points().all(|c| deg.square(c).is_some()) => deg,
-            _ => metric,
+        if let Some(deg) = Self::degrees(cells) {
+            let squares = squares_on(&deg);
+            if all_points_on(&squares) {
+                return (deg, squares);
+            }
         }
+        (metric, metric_squares)
     }
 
     /// A lattice of degrees through the first point cell, each axis's pitch
@@ -537,16 +550,17 @@ impl CellLattice {
     fn degrees(cells: &[Cell]) -> Option<Self> {
         let first = cells.iter().find(|c| c.polygon.is_none())?;
         let origin = [first.lon, first.lat];
-        let axis = |a: usize| {
-            let values = cells
-                .iter()
-                .filter(|c| c.polygon.is_none())
-                .map(|c| if a == 0 { c.lon } else { c.lat });
-            degree_pitch(values, origin[a])
-        };
+        let (lons, lats): (Vec<f64>, Vec<f64>) = cells
+            .iter()
+            .filter(|c| c.polygon.is_none())
+            .map(|c| (c.lon, c.lat))
+            .unzip();
         Some(Self {
             origin,
-            pitch: [axis(0)?, axis(1)?],
+            pitch: [
+                degree_pitch(lons, origin[0])?,
+                degree_pitch(lats, origin[1])?,
+            ],
             frame: LatticeFrame::Degrees,
         })
     }
@@ -639,9 +653,18 @@ impl CellLattice {
     /// clockwise; the first ring is an outer one. `None` when a cell is not a
     /// lattice square or two cells share one.
     fn zone_rings(&self, zone: &GapZone, cells: &[Cell]) -> Option<Vec<Vec<Vertex>>> {
+        self.zone_rings_of(zone, |i| self.square(&cells[i as usize]))
+    }
+
+    /// [`Self::zone_rings`] with each cell's square given by `square_of(cell)`.
+    fn zone_rings_of(
+        &self,
+        zone: &GapZone,
+        square_of: impl Fn(u32) -> Option<Vertex>,
+    ) -> Option<Vec<Vec<Vertex>>> {
         let mut squares: Vec<Vertex> = Vec::with_capacity(zone.cells.len());
         for &i in &zone.cells {
-            squares.push(self.square(&cells[i as usize])?);
+            squares.push(square_of(i)?);
         }
         let set: std::collections::HashSet<Vertex> = squares.iter().copied().collect();
         if set.len() != squares.len() {
@@ -673,8 +696,8 @@ impl CellLattice {
 /// consecutive distinct values (gaps under half of it, i.e. rounding, dropped),
 /// refined over the farthest value from `origin` so that rounding of the input
 /// does not accumulate along the axis. `None` without two distinct values.
-fn degree_pitch(values: impl Iterator<Item = f64>, origin: f64) -> Option<f64> {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+fn degree_pitch(mut v: Vec<f64>, origin: f64) -> Option<f64> {
+    v.retain(|x| x.is_finite());
     v.sort_by(f64::total_cmp);
     v.dedup();
     let mut gaps: Vec<f64> = v.windows(2).map(|w| w[1] - w[0]).collect();
@@ -1038,7 +1061,7 @@ mod tests {
             }
         }
         let xy: Vec<[f64; 2]> = cells.iter().map(|c| c.xy).collect();
-        let lattice = CellLattice::of_grid(&cells, median_spacing(&xy));
+        let (lattice, _) = CellLattice::of_grid(&cells, median_spacing(&xy));
         assert_eq!(lattice.frame, LatticeFrame::Degrees);
         // Centres rounded to 1e-6° over 49 and 39 steps: the pitch within 2e-8°.
         let err = [lattice.pitch[0] - dlon, lattice.pitch[1] - dlat];
@@ -1047,7 +1070,7 @@ mod tests {
             .map(|k| grid_cell(k % 20, k / 20, 1.0))
             .collect();
         assert_eq!(
-            CellLattice::of_grid(&metric, 100.0).frame,
+            CellLattice::of_grid(&metric, 100.0).0.frame,
             LatticeFrame::Metric
         );
     }
