@@ -74,54 +74,41 @@ fn assert_same_outputs(d: &Dir, a_dir: &str, b_dir: &str) {
     }
 }
 
-/// The same sites as OpenDocument, written by odfpy (not LibreOffice): the same
-/// results as the CSV, formulas through their saved values.
-#[test]
-fn ods_from_odfpy_gives_the_csv_results() {
+/// The sites workbook `fixture` (sheet 站点) read with `--sites` gives the same
+/// outputs as the same sites as CSV, formulas through their saved values.
+fn assert_sites_workbook_reads_like_csv(fixture: &str, out: &str) {
     let d = Dir::new();
     d.write("sites.csv", SITES_GCJ02);
     d.write("pop.csv", POP);
     let csv = d.coverage(&["--sites-crs", "gcj02", "--out", "csv"]);
     assert_eq!(csv.code, 0, "{}", csv.stderr);
-    let ods = path("excel/sites_gcj02.ods");
+    let workbook = path(fixture);
     let r = d.coverage(&[
         "--sites",
-        &ods,
+        &workbook,
         "--sheet",
         "sites=站点",
         "--sites-crs",
         "gcj02",
         "--out",
-        "ods",
+        out,
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_same_outputs(&d, "csv", "ods");
-    assert!(d.read("ods/sites.csv").contains(",120,"));
+    assert_same_outputs(&d, "csv", out);
+    assert!(d.read(&format!("{out}/sites.csv")).contains(",120,"));
 }
 
-/// The same sites as an Excel 97–2003 (BIFF8) workbook, written by xlwt: the
-/// same results as the CSV (and so as the `.xlsx`).
+/// The same sites as OpenDocument, written by odfpy (not LibreOffice).
+#[test]
+fn ods_from_odfpy_gives_the_csv_results() {
+    assert_sites_workbook_reads_like_csv("excel/sites_gcj02.ods", "ods");
+}
+
+/// The same sites as an Excel 97–2003 (BIFF8) workbook, written by xlwt (and so
+/// the same as the `.xlsx`).
 #[test]
 fn xls_from_xlwt_gives_the_csv_results() {
-    let d = Dir::new();
-    d.write("sites.csv", SITES_GCJ02);
-    d.write("pop.csv", POP);
-    let csv = d.coverage(&["--sites-crs", "gcj02", "--out", "csv"]);
-    assert_eq!(csv.code, 0, "{}", csv.stderr);
-    let xls = path("excel/sites_gcj02.xls");
-    let r = d.coverage(&[
-        "--sites",
-        &xls,
-        "--sheet",
-        "sites=站点",
-        "--sites-crs",
-        "gcj02",
-        "--out",
-        "xls",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_same_outputs(&d, "csv", "xls");
-    assert!(d.read("xls/sites.csv").contains(",120,"));
+    assert_sites_workbook_reads_like_csv("excel/sites_gcj02.xls", "xls");
 }
 
 #[test]
