@@ -774,6 +774,7 @@ fn insert_features(
         .prepare(&format!("INSERT INTO {r} VALUES (?1, ?2, ?3, ?4, ?5)"))
         .map_err(sql(format!("preparing inserts into {rtree_name}")))?;
     let mut bounds: Option<Envelope> = None;
+    let mut entries: Vec<(i64, Envelope)> = Vec::new();
     let mut fid: i64 = 0;
     for f in features {
         fid += 1;
@@ -798,16 +799,55 @@ fn insert_features(
             .execute(rusqlite::params_from_iter(args))
             .map_err(sql(format!("inserting feature {fid} into {name}")))?;
         if let Some(e) = env {
-            index
-                .execute(params![fid, e[0], e[1], e[2], e[3]])
-                .map_err(sql(format!("indexing feature {fid} of {name}")))?;
+            entries.push((fid, e));
             union(&mut bounds, e);
         }
     }
     drop(insert);
+    if let Some(b) = bounds {
+        // Filled after the rows, in Hilbert order of the envelopes' centres: each
+        // insert then lands next to the previous one in the tree.
+        entries.sort_by_cached_key(|&(fid, e)| (hilbert_key(e, b), fid));
+    }
+    for (fid, e) in entries {
+        index
+            .execute(params![fid, e[0], e[1], e[2], e[3]])
+            .map_err(sql(format!("indexing feature {fid} of {name}")))?;
+    }
     drop(index);
 
     Ok(bounds)
+}
+
+/// Position of the envelope's centre along a Hilbert curve over `bounds`
+/// (2^16 × 2^16 steps).
+fn hilbert_key(e: Envelope, bounds: Envelope) -> u64 {
+    const SIDE: f64 = 65_535.0;
+    let step = |v: f64, lo: f64, hi: f64| -> u64 {
+        let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=SIDE
+        let k = (t.clamp(0.0, 1.0) * SIDE).round() as u64;
+        k
+    };
+    let (mut x, mut y) = (
+        step(0.5 * (e[0] + e[1]), bounds[0], bounds[1]),
+        step(0.5 * (e[2] + e[3]), bounds[2], bounds[3]),
+    );
+    let n = 1u64 << 16;
+    let mut d = 0;
+    let mut s = n / 2;
+    while s > 0 {
+        let (rx, ry) = (u64::from(x & s > 0), u64::from(y & s > 0));
+        d += s * s * ((3 * rx) ^ ry);
+        if ry == 0 {
+            if rx == 1 {
+                (x, y) = (n - 1 - x, n - 1 - y);
+            }
+            (x, y) = (y, x);
+        }
+        s /= 2;
+    }
+    d
 }
 
 /// The layer in gpkg_contents, gpkg_geometry_columns and gpkg_extensions, and

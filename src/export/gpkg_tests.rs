@@ -316,3 +316,27 @@ fn rtree_triggers_are_the_geopackage_1_2_set() {
         .unwrap();
     assert_eq!(styles, 0);
 }
+
+/// The R-tree fill order: a Hilbert curve from the lower-left corner to the
+/// lower-right one; on positions aligned to blocks of 2^10 steps it visits the
+/// 64 × 64 blocks one neighbour after another.
+#[test]
+fn hilbert_keys_walk_the_grid() {
+    let bounds = [0.0, 65_535.0, 0.0, 65_535.0];
+    let at = |x: f64, y: f64| super::hilbert_key([x, x, y, y], bounds);
+    assert_eq!(at(0.0, 0.0), 0);
+    assert_eq!(at(65_535.0, 0.0), (1u64 << 32) - 1);
+    let mut keyed: Vec<(u64, [u32; 2])> = (0..64 * 64)
+        .map(|k| {
+            let (x, y) = (k % 64, k / 64);
+            (at(f64::from(x * 1024), f64::from(y * 1024)), [x, y])
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.dedup_by_key(|e| e.0);
+    assert_eq!(keyed.len(), 64 * 64);
+    for w in keyed.windows(2) {
+        let step = w[0].1[0].abs_diff(w[1].1[0]) + w[0].1[1].abs_diff(w[1].1[1]);
+        assert_eq!(step, 1, "{:?} -> {:?}", w[0].1, w[1].1);
+    }
+}
