@@ -440,6 +440,7 @@ fn every_chart_renders_from_a_run_directory() {
                     (charts::unit_bars::WIDTH, charts::unit_bars::height_for(3))
                 );
             }
+            ChartKind::LevelBars => assert_eq!(w, charts::unit_bars::WIDTH),
             ChartKind::WhatIfBars => assert_eq!((w, h), charts::whatif::SIZE),
             ChartKind::Recommend => assert_eq!((w, h), charts::recommend::SIZE),
         }

@@ -591,3 +591,50 @@ fn report_shows_the_levels() {
     assert!(zh.contains("D2 name <code>D2</code> (跨界 83.3%)"));
     assert!(zh.contains("全市 @street，条件 zone == &#39;main_city&#39;"));
 }
+
+/// The charts of a three-level run: one bar chart per level and category from
+/// `units_<level>.csv` (the shares of `three_levels_match_hand_computed_answers`),
+/// shown in the report's section of that level.
+#[test]
+fn level_charts_show_each_levels_units() {
+    let d = Dir::new();
+    fixture(&d);
+    let r = run(&d, LEVEL_ARGS, "out");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = d.run(&["report", "--run", "out", "--lang", "en"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for level in ["district", "street", "community"] {
+        for cat in ["college", "school", "point"] {
+            let svg = d.path(&format!("out/charts/units_{level}_{cat}.svg"));
+            assert!(svg.exists(), "{}", svg.display());
+        }
+    }
+    // Street level, school: S3 60 %, S1 50 %, S2 0 % (no site of its own).
+    let svg = d.read("out/charts/units_street_school.svg");
+    assert!(
+        svg.contains("<title>school: share of residents covered, by street unit</title>"),
+        "{}",
+        &svg[..svg.len().min(400)]
+    );
+    let (s1, s2, s3) = (
+        svg.find("S1 name").expect("S1"),
+        svg.find("S2 name").expect("S2"),
+        svg.find("S3 name").expect("S3"),
+    );
+    assert!(s3 < s1 && s1 < s2, "sorted best first: S3, S1, S2");
+    for share in ["60.0%", "50.0%", "0.0%"] {
+        assert!(svg.contains(share), "{share}");
+    }
+    let html = d.read("out/report.html");
+    let street = html.find("<h3 id=\"level-street\">").expect("street level");
+    let community = html
+        .find("<h3 id=\"level-community\">")
+        .expect("community level");
+    let figure = html
+        .find("school: share of residents covered, by street unit")
+        .expect("street chart in the report");
+    assert!(
+        street < figure && figure < community,
+        "in the street section"
+    );
+}

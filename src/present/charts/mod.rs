@@ -138,6 +138,8 @@ pub enum ChartKind {
     Cumulative,
     /// Coverage per unit of one category.
     UnitBars,
+    /// Coverage per unit of one named level (`units_<level>.csv`) of one category.
+    LevelBars,
     /// What-if before/after bars.
     WhatIfBars,
     /// What-if map of one category.
@@ -153,6 +155,8 @@ pub struct Chart {
     pub kind: ChartKind,
     /// Category, for per-category charts.
     pub category: Option<String>,
+    /// Named unit level, for the level charts.
+    pub level: Option<String>,
     /// File stem (`map_library`, `cumulative`, …).
     pub name: String,
     /// Title (also the SVG `<title>`).
@@ -325,6 +329,7 @@ pub(crate) fn render<C: Draw>(
     Ok(Chart {
         kind,
         category: category.map(str::to_owned),
+        level: None,
         name: name.to_owned(),
         title: title.to_owned(),
         width: w,
@@ -415,6 +420,24 @@ pub fn render_all_with(
                 opts,
                 w,
             )?);
+        }
+    }
+    for level in &run.levels {
+        for (i, cat) in run.summary.categories.iter().enumerate() {
+            if let Some(c) = unit_bars::UnitBars::of_level(run, i, level) {
+                let name = format!("units_{}_{}", file_stem(&level.level), file_stem(&cat.name));
+                let mut chart = render(
+                    &c,
+                    ChartKind::LevelBars,
+                    Some(&cat.name),
+                    &name,
+                    &c.title(opts.lang),
+                    opts,
+                    w,
+                )?;
+                chart.level = Some(level.level.clone());
+                charts.push(chart);
+            }
         }
     }
     if let Some(c) = whatif::WhatIfBars::new(run) {

@@ -1,5 +1,5 @@
 //! Coverage per unit (district, street, community) of one category from
-//! `units.csv`: horizontal bars of the share of residents covered, sorted from
+//! `units.csv`, or from `units_<level>.csv` for each named level: horizontal bars of the share of residents covered, sorted from
 //! best to worst, with the elderly share as a tick, units without a site of
 //! their own marked, and the target line(s) from `targets.csv`.
 
@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::label::Label;
-use super::run::{RunDir, TargetRow};
+use super::run::{LevelUnits, RunDir, TargetRow, UnitRow};
 use super::style::{self, INK, MUTED, Text, pct};
 use super::xy::{self, Corner, Mark};
 use super::{Draw, Lang};
@@ -46,6 +46,8 @@ pub fn height_for(n: usize) -> u32 {
 #[derive(Debug)]
 pub struct UnitBars<'a> {
     cat: &'a CategorySummary,
+    /// Named level (`--units LEVEL=FILE`), `None` for `units.csv`.
+    level: Option<&'a str>,
     bars: Vec<Bar>,
     total_units: usize,
     city_targets: Vec<&'a TargetRow>,
@@ -90,9 +92,25 @@ impl<'a> UnitBars<'a> {
     /// `None` when `units.csv` has no share for category `index`.
     #[must_use]
     pub fn new(run: &'a RunDir, index: usize) -> Option<Self> {
+        Self::of_units(run, index, &run.units, None)
+    }
+
+    /// The chart of one named level's units (`units_<level>.csv`); `None` when
+    /// they have no share for category `index`. City targets judged at another
+    /// level are left out.
+    #[must_use]
+    pub fn of_level(run: &'a RunDir, index: usize, level: &'a LevelUnits) -> Option<Self> {
+        Self::of_units(run, index, &level.units, Some(&level.level))
+    }
+
+    fn of_units(
+        run: &'a RunDir,
+        index: usize,
+        units: &[UnitRow],
+        level: Option<&'a str>,
+    ) -> Option<Self> {
         let cat = &run.summary.categories[index];
-        let mut bars: Vec<Bar> = run
-            .units
+        let mut bars: Vec<Bar> = units
             .iter()
             .filter_map(|u| {
                 let c = u.categories.get(&cat.name)?;
@@ -117,7 +135,11 @@ impl<'a> UnitBars<'a> {
         });
         bars.truncate(MAX_UNITS);
         bars.reverse();
-        let relevant = |t: &&TargetRow| t.category == cat.name && t.is_share();
+        let relevant = |t: &&TargetRow| {
+            t.category == cat.name
+                && t.is_share()
+                && level.is_none_or(|l| t.level.is_empty() || t.level == l)
+        };
         let city_targets = run
             .targets
             .iter()
@@ -132,6 +154,7 @@ impl<'a> UnitBars<'a> {
             .collect();
         Some(Self {
             cat,
+            level,
             bars,
             total_units,
             city_targets,
@@ -143,9 +166,11 @@ impl<'a> UnitBars<'a> {
     #[must_use]
     pub fn title(&self, lang: Lang) -> String {
         let label = style::category_label(self.cat, lang);
-        match lang {
-            Lang::Zh => format!("{label}：各单元居民覆盖率"),
-            Lang::En => format!("{label}: share of residents covered, by unit"),
+        match (lang, self.level) {
+            (Lang::Zh, None) => format!("{label}：各单元居民覆盖率"),
+            (Lang::En, None) => format!("{label}: share of residents covered, by unit"),
+            (Lang::Zh, Some(l)) => format!("{label}：{l} 层级各单元居民覆盖率"),
+            (Lang::En, Some(l)) => format!("{label}: share of residents covered, by {l} unit"),
         }
     }
 

@@ -402,7 +402,7 @@ pub fn render_html(
     categories_section(&mut pg);
     maps_section(&mut pg, charts);
     units_section(&mut pg, charts);
-    levels_section(&mut pg);
+    levels_section(&mut pg, charts);
     targets_section(&mut pg);
     gaps_section(&mut pg);
     recommend_section(&mut pg, charts);
@@ -715,7 +715,7 @@ fn units_section(pg: &mut Page<'_>, charts: &ChartSet) {
 
 /// Named unit levels (`--units LEVEL=FILE`): an overview, then per level its
 /// bound categories and a compact unit table read from `units_<level>.csv`.
-fn levels_section(pg: &mut Page<'_>) {
+fn levels_section(pg: &mut Page<'_>, charts: &ChartSet) {
     let Some(levels) = pg.run.summary.levels.as_ref().filter(|l| !l.is_empty()) else {
         return;
     };
@@ -734,6 +734,12 @@ fn levels_section(pg: &mut Page<'_>) {
             esc(&l.level)
         );
         level_categories(pg, l);
+        for c in charts
+            .of(ChartKind::LevelBars)
+            .filter(|c| c.level.as_deref() == Some(l.level.as_str()))
+        {
+            pg.figure(c);
+        }
         level_units_table(pg, i, l);
     }
 }
