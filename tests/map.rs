@@ -374,6 +374,39 @@ fn unit_levels_switch_on_the_map() {
     );
     assert_eq!(b.eval("lcMap.units().length"), Value::from(2));
     assert_eq!(b.eval("lcMap.units()[0].level"), "district");
+    // 曲阳路 (r13466001) has no culture centre of its own.
+    let qu_yang_road_site = "(() => { lcMap.setLevel('street'); \
+        const c = lcMap.data().categories.findIndex(c => c.name === 'culture_centre'); \
+        return lcMap.units().find(u => u.id === 'r13466001').has_site[c]; })()";
+    assert_eq!(b.eval(qu_yang_road_site), Value::Bool(false));
+    assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
+    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+
+    // The same run with a planned culture centre in 曲阳路: the what-if map has the
+    // level switch too, and the street's units show the state after the plan.
+    dir.write(
+        "planned.csv",
+        "id,name,category,lon,lat\np1,规划文化活动中心,culture_centre,121.4912,31.29417\n",
+    );
+    let mut whatif = args.clone();
+    let out = whatif.len() - 1;
+    whatif[out] = "whatif".into();
+    whatif.extend([
+        "--planned".into(),
+        dir.path("planned.csv").display().to_string(),
+    ]);
+    let r = dir.run_owned(&whatif);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let page = std::fs::canonicalize(dir.path("whatif/map.html")).unwrap();
+    b.navigate(&format!("file://{}", page.display()));
+    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    assert_eq!(b.eval(qu_yang_road_site), Value::Bool(true));
+    assert_eq!(b.eval("lcMap.setWhatif('before')").as_str(), Some("before"));
+    assert_eq!(
+        b.eval("lcMap.setLevel('district')").as_str(),
+        Some("district")
+    );
+    assert_eq!(b.eval("lcMap.units().length"), Value::from(2));
     assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
     assert!(b.problems().is_empty(), "{:#?}", b.problems());
 }
