@@ -106,19 +106,9 @@ impl StyleCategory<'_> {
     }
 }
 
+/// XML text or attribute value: `<>&'"` (and `\r`) as entities, by quick-xml.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(s).into_owned()
 }
 
 fn rgba(c: [u8; 3], alpha: u8) -> String {

@@ -225,19 +225,9 @@ fn draw_err(chart: &str, e: &impl std::fmt::Display) -> ChartError {
     }
 }
 
+/// XML text or attribute value: `<>&'"` (and `\r`) as entities, by quick-xml.
 fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(s).into_owned()
 }
 
 /// Encode an RGB buffer as PNG (deterministic: fixed settings, no timestamps).
