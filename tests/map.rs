@@ -50,14 +50,31 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Load `dir/rel` (a `map.html`) in `b` and wait until the page is ready.
+fn open_map(b: &mut cdp::Browser, dir: &Dir, rel: &str) {
+    let page = std::fs::canonicalize(dir.path(rel)).unwrap();
+    b.navigate(&format!("file://{}", page.display()));
+    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+}
+
+/// Neither the page (`lcMap.errors`) nor the browser (console, exceptions,
+/// failed requests) reported a problem.
+fn assert_no_page_errors(b: &mut cdp::Browser) {
+    assert_eq!(
+        b.eval("lcMap.errors.length"),
+        Value::from(0),
+        "{}",
+        b.eval("JSON.stringify(lcMap.errors)")
+    );
+    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+}
+
 /// Open the demo's map and wait until it is drawn.
 fn open_demo_map(chromium: &Path, dir: &Dir) -> cdp::Browser {
     let r = dir.run(&["demo", "--report", "--quiet", "--out", "run"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let page = std::fs::canonicalize(dir.path("run/map.html")).unwrap();
     let mut b = cdp::Browser::launch(chromium, 1280, 860);
-    b.navigate(&format!("file://{}", page.display()));
-    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    open_map(&mut b, dir, "run/map.html");
     b
 }
 
@@ -235,13 +252,7 @@ fn demo_map_works_offline_in_headless_chromium() {
             .all(|u| *u == page_url || u.starts_with("data:")),
         "requests beyond the page: {requests:?}"
     );
-    assert_eq!(
-        b.eval("lcMap.errors.length"),
-        Value::from(0),
-        "{}",
-        b.eval("JSON.stringify(lcMap.errors)")
-    );
-    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+    assert_no_page_errors(&mut b);
 }
 
 /// A what-if run's map switches between before and after (the planned sites change
@@ -287,9 +298,7 @@ fn whatif_and_straight_line_maps_load() {
     assert!(r.code <= 1, "{}", r.stderr);
 
     let mut b = cdp::Browser::launch(&chromium, 1280, 860);
-    let page = std::fs::canonicalize(dir.path("whatif/map.html")).unwrap();
-    b.navigate(&format!("file://{}", page.display()));
-    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    open_map(&mut b, &dir, "whatif/map.html");
     b.eval("lcMap.setCategory('library')");
     let after = b.eval("JSON.parse(JSON.stringify(lcMap.legend().map(r => r.population)))");
     assert_eq!(b.eval("lcMap.setWhatif('before')").as_str(), Some("before"));
@@ -300,18 +309,14 @@ fn whatif_and_straight_line_maps_load() {
     );
     let planned = b.eval("lcMap.data().sites.filter(s => s.planned).map(s => s.name)");
     assert_eq!(planned, serde_json::json!(["规划社区图书馆"]));
-    assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
-    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+    assert_no_page_errors(&mut b);
 
-    let page = std::fs::canonicalize(dir.path("straight/map.html")).unwrap();
-    b.navigate(&format!("file://{}", page.display()));
-    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    open_map(&mut b, &dir, "straight/map.html");
     assert_eq!(b.eval("lcMap.data().network"), Value::Null);
     let first = b.eval("lcMap.data().cells.ids[0]");
     let got = b.eval(&format!("lcMap.clickCell({first})"));
     assert_eq!(got["route_m"], Value::Null, "a route without a network");
-    assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
-    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+    assert_no_page_errors(&mut b);
 }
 
 /// The Shanghai three-level example (`data/shanghai/levels`, straight-line): the
@@ -351,9 +356,7 @@ fn unit_levels_switch_on_the_map() {
     let r = dir.run_owned(&args);
     assert!(r.code <= 1, "{}", r.stderr);
     let mut b = cdp::Browser::launch(&chromium, 1280, 860);
-    let page = std::fs::canonicalize(dir.path("lv/map.html")).unwrap();
-    b.navigate(&format!("file://{}", page.display()));
-    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    open_map(&mut b, &dir, "lv/map.html");
     let levels = b.eval("lcMap.data().levels.map(l => l.level + ':' + l.units.length)");
     assert_eq!(levels, serde_json::json!(["district:2", "street:6"]));
     // Default: the finest level; its units name their district.
@@ -379,8 +382,7 @@ fn unit_levels_switch_on_the_map() {
         const c = lcMap.data().categories.findIndex(c => c.name === 'culture_centre'); \
         return lcMap.units().find(u => u.id === 'r13466001').has_site[c]; })()";
     assert_eq!(b.eval(qu_yang_road_site), Value::Bool(false));
-    assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
-    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+    assert_no_page_errors(&mut b);
 
     // The same run with a planned culture centre in 曲阳路: the what-if map has the
     // level switch too, and the street's units show the state after the plan.
@@ -397,9 +399,7 @@ fn unit_levels_switch_on_the_map() {
     ]);
     let r = dir.run_owned(&whatif);
     assert!(r.code <= 1, "{}", r.stderr);
-    let page = std::fs::canonicalize(dir.path("whatif/map.html")).unwrap();
-    b.navigate(&format!("file://{}", page.display()));
-    assert_eq!(b.eval("lcMap.ready.then(() => true)"), Value::Bool(true));
+    open_map(&mut b, &dir, "whatif/map.html");
     assert_eq!(b.eval(qu_yang_road_site), Value::Bool(true));
     assert_eq!(b.eval("lcMap.setWhatif('before')").as_str(), Some("before"));
     assert_eq!(
@@ -407,8 +407,7 @@ fn unit_levels_switch_on_the_map() {
         Some("district")
     );
     assert_eq!(b.eval("lcMap.units().length"), Value::from(2));
-    assert_eq!(b.eval("lcMap.errors.length"), Value::from(0));
-    assert!(b.problems().is_empty(), "{:#?}", b.problems());
+    assert_no_page_errors(&mut b);
 }
 
 /// Load time of any `map.html` (docs/PERFORMANCE.md): `LEARNCIRCLE_MAP_PAGE=PATH
