@@ -534,17 +534,23 @@ fn presets_bind_categories_to_levels() {
     );
 }
 
-/// `report.html` of a three-level run: the levels section with the numbers of
-/// `three_levels_match_hand_computed_answers`, in both languages, and the level
-/// and zone of the targets in the targets table.
-#[test]
-fn report_shows_the_levels() {
+/// The three-level fixture run into `out/`, then `report --run out --lang en`.
+fn three_level_run_with_report() -> Dir {
     let d = Dir::new();
     fixture(&d);
     let r = run(&d, LEVEL_ARGS, "out");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = d.run(&["report", "--run", "out", "--lang", "en"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    d
+}
+
+/// `report.html` of a three-level run: the levels section with the numbers of
+/// `three_levels_match_hand_computed_answers`, in both languages, and the level
+/// and zone of the targets in the targets table.
+#[test]
+fn report_shows_the_levels() {
+    let d = three_level_run_with_report();
     let html = d.read("out/report.html");
     let start = html.find("<h2 id=\"levels\">").expect("levels section");
     let end = html[start + 4..]
@@ -597,12 +603,7 @@ fn report_shows_the_levels() {
 /// shown in the report's section of that level.
 #[test]
 fn level_charts_show_each_levels_units() {
-    let d = Dir::new();
-    fixture(&d);
-    let r = run(&d, LEVEL_ARGS, "out");
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = d.run(&["report", "--run", "out", "--lang", "en"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let d = three_level_run_with_report();
     for level in ["district", "street", "community"] {
         for cat in ["college", "school", "point"] {
             let svg = d.path(&format!("out/charts/units_{level}_{cat}.svg"));
