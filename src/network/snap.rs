@@ -40,6 +40,7 @@
 //! loads a subset of the city's ways attaches its points as the whole city does.
 
 use super::graph::Graph;
+use rayon::prelude::*;
 
 /// Snapping parameters.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -81,6 +82,12 @@ pub enum OffNetwork {
         /// Distance to the nearest eligible segment, if there is any, metres.
         nearest_m: Option<f64>,
     },
+    /// No eligible segment within `max_snap_m`, and the distance of the nearest one
+    /// beyond it was not sought (see [`SnapIndex::snap_tied_within`]).
+    BeyondReach {
+        /// The snap distance in force, metres.
+        max_snap_m: f64,
+    },
     /// The only walkable ways within `max_snap_m` belong to components shorter than
     /// `min_component_m` (islands: a campus path network not joined to the streets…).
     OnlySmallComponents {
@@ -101,6 +108,12 @@ impl std::fmt::Display for OffNetwork {
                 )
             }
             OffNetwork::TooFar { nearest_m: None } => f.write_str("no walkable way in the network"),
+            OffNetwork::BeyondReach { max_snap_m } => {
+                write!(
+                    f,
+                    "no walkable way within the snap distance of {max_snap_m} m"
+                )
+            }
             OffNetwork::OnlySmallComponents {
                 nearest_m,
                 component_len_m,
@@ -188,22 +201,28 @@ struct SegGrid {
 }
 
 impl SegGrid {
-    fn new(segs: &[SegObj]) -> Self {
-        if segs.is_empty() {
-            return Self::default();
-        }
+    /// Indexes the objects `obj(i)` for `i < count` that are `Some`. The objects are
+    /// made where they are stored (no intermediate list: at a million segments the
+    /// copies and their fresh pages cost more than the bucketing).
+    fn new(count: usize, obj: impl Fn(usize) -> Option<SegObj>) -> Self {
+        let segs = || (0..count).filter_map(&obj);
         let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-        for s in segs {
+        let mut n_objs = 0usize;
+        for s in segs() {
+            n_objs += 1;
             for k in 0..2 {
                 lo[k] = lo[k].min(s.a[k]).min(s.b[k]);
                 hi[k] = hi[k].max(s.a[k]).max(s.b[k]);
             }
         }
+        if n_objs == 0 {
+            return Self::default();
+        }
         let (w, h) = ((hi[0] - lo[0]).max(1.0), (hi[1] - lo[1]).max(1.0));
         // About two segments per bucket on average: twice the side of the square each
         // segment would get if they tiled the box evenly (~80 m in a dense city).
         #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-        let n = segs.len() as f64;
+        let n = n_objs as f64;
         let mut cell = (2.0 * (w * h / n).sqrt()).max(1.0);
         #[allow(clippy::cast_possible_truncation)] // bounded by the loop below
         let dims = |cell: f64| ((w / cell) as i64 + 1, (h / cell) as i64 + 1);
@@ -226,8 +245,8 @@ impl SegGrid {
         };
         let nb = usize::try_from(nx * ny).expect("bucket count fits in memory");
         let mut first = vec![0u32; nb + 1];
-        for s in segs {
-            grid.for_buckets(s, |k| first[k + 1] += 1);
+        for s in segs() {
+            grid.for_buckets(&s, |k| first[k + 1] += 1);
         }
         for k in 0..nb {
             first[k + 1] += first[k];
@@ -240,9 +259,9 @@ impl SegGrid {
             preferred: false,
         };
         let mut objs = vec![placeholder; first[nb] as usize];
-        for s in segs {
-            grid.for_buckets(s, |k| {
-                objs[fill[k] as usize] = *s;
+        for s in segs() {
+            grid.for_buckets(&s, |k| {
+                objs[fill[k] as usize] = s;
                 fill[k] += 1;
             });
         }
@@ -372,7 +391,8 @@ pub struct SnapIndex {
     eligible: SegGrid,
     small: SegGrid,
     opts: SnapOptions,
-    component_len_m: Vec<f64>,
+    /// Walkable length of the component of each segment of a small component.
+    small_component_len_m: std::collections::HashMap<u32, f64>,
     /// Per segment, the OSM ids of its ends, lower first: the order of tied
     /// attachments (the lowest is the canonical one).
     osm_key: Vec<[i64; 2]>,
@@ -388,36 +408,55 @@ impl SnapIndex {
     #[must_use]
     pub fn new(graph: &Graph, opts: SnapOptions) -> Self {
         let xy = graph.node_xy();
-        let mut eligible = Vec::new();
-        let mut small = Vec::new();
-        let mut component_len_m = Vec::with_capacity(graph.segments().len());
-        let comp = graph.node_component();
         let ids = graph.osm_id();
-        let mut osm_key = Vec::with_capacity(graph.segments().len());
-        let mut preferred = Vec::with_capacity(graph.segments().len());
-        for (i, s) in graph.segments().iter().enumerate() {
-            let seg = u32::try_from(i).expect("fewer than 2^32 segments");
-            let obj = SegObj {
+        let segments = graph.segments();
+        let obj = |i: usize| {
+            let s = &segments[i];
+            SegObj {
                 a: xy[s.nodes[0] as usize],
                 b: xy[s.nodes[1] as usize],
-                seg,
+                seg: u32::try_from(i).expect("fewer than 2^32 segments"),
                 preferred: s.flags.is_preferred_for_snapping(),
-            };
-            if graph.segment_eligible(seg) {
-                eligible.push(obj);
-            } else {
-                small.push(obj);
             }
-            component_len_m.push(graph.components()[comp[s.nodes[0] as usize] as usize].len_m);
-            let (a, b) = (ids[s.nodes[0] as usize], ids[s.nodes[1] as usize]);
-            osm_key.push([a.min(b), a.max(b)]);
-            preferred.push(obj.preferred);
-        }
+        };
+        let eligible =
+            |i: usize| graph.segment_eligible(u32::try_from(i).expect("fewer than 2^32 segments"));
+        let ((eligible, small), osm_key) = rayon::join(
+            || {
+                rayon::join(
+                    || SegGrid::new(segments.len(), |i| eligible(i).then(|| obj(i))),
+                    || SegGrid::new(segments.len(), |i| (!eligible(i)).then(|| obj(i))),
+                )
+            },
+            || {
+                segments
+                    .par_iter()
+                    .map(|s| {
+                        let (a, b) = (ids[s.nodes[0] as usize], ids[s.nodes[1] as usize]);
+                        [a.min(b), a.max(b)]
+                    })
+                    .collect()
+            },
+        );
+        let preferred = segments
+            .par_iter()
+            .map(|s| s.flags.is_preferred_for_snapping())
+            .collect();
+        // Only the small components' segments can be named in an `OffNetwork`.
+        let comp = graph.node_component();
+        let small_component_len_m = small
+            .objs
+            .iter()
+            .map(|o| {
+                let a = segments[o.seg as usize].nodes[0];
+                (o.seg, graph.components()[comp[a as usize] as usize].len_m)
+            })
+            .collect();
         Self {
-            eligible: SegGrid::new(&eligible),
-            small: SegGrid::new(&small),
+            eligible,
+            small,
             opts,
-            component_len_m,
+            small_component_len_m,
             osm_key,
             preferred,
         }
@@ -450,6 +489,24 @@ impl SnapIndex {
     /// [`OffNetwork`] when no eligible segment is within `max_snap_m` (`out` is
     /// then empty).
     pub fn snap_tied(&self, p: [f64; 2], out: &mut Vec<Snap>) -> Result<(), OffNetwork> {
+        self.attach(p, out, Beyond::Measure)
+    }
+
+    /// [`SnapIndex::snap_tied`] for points whose reason for being off the network is
+    /// only counted (resident cells): the same attachments, but the search stops at
+    /// `max_snap_m`, so a point with no eligible segment within it costs a search of
+    /// that radius instead of one reaching the nearest way (a cell 3 km out in a
+    /// lake or beyond the city's streets would otherwise visit thousands of
+    /// buckets). Such a point gets [`OffNetwork::BeyondReach`] where `snap_tied`
+    /// gives [`OffNetwork::TooFar`] with the distance.
+    ///
+    /// # Errors
+    /// As [`SnapIndex::snap_tied`], with `BeyondReach` for `TooFar`.
+    pub fn snap_tied_within(&self, p: [f64; 2], out: &mut Vec<Snap>) -> Result<(), OffNetwork> {
+        self.attach(p, out, Beyond::Skip)
+    }
+
+    fn attach(&self, p: [f64; 2], out: &mut Vec<Snap>, beyond: Beyond) -> Result<(), OffNetwork> {
         out.clear();
         let max = self.opts.max_snap_m;
         let margin = self.opts.surface_margin_m;
@@ -487,12 +544,16 @@ impl SnapIndex {
             },
             || {
                 let d0_2 = any.get();
+                let unmeasured = match beyond {
+                    Beyond::Measure => f64::INFINITY,
+                    Beyond::Skip => max,
+                };
                 if d0_2.is_infinite() {
-                    return f64::INFINITY;
+                    return unmeasured;
                 }
                 let d0 = d0_2.sqrt();
                 let r = if d0 > max {
-                    d0
+                    d0.min(unmeasured)
                 } else {
                     let limit = (d0 + margin).min(max);
                     pref.get().sqrt().min(limit)
@@ -500,16 +561,18 @@ impl SnapIndex {
                 r + TIE_TOLERANCE_M
             },
         );
-        let d0_2 = any.get();
-        if d0_2.is_infinite() {
-            out.clear();
-            return Err(self.off_network(p, None));
-        }
-        let d0 = d0_2.sqrt();
+        let d0 = any.get().sqrt();
         if d0 > max {
             out.clear();
-            return Err(self.off_network(p, Some(d0)));
+            let far = match beyond {
+                Beyond::Measure => OffNetwork::TooFar {
+                    nearest_m: d0.is_finite().then_some(d0),
+                },
+                Beyond::Skip => OffNetwork::BeyondReach { max_snap_m: max },
+            };
+            return Err(self.off_network(p, far));
         }
+        let d0_2 = any.get();
         let limit = (d0 + margin).min(max);
         let (preferred_only, bound_2) = if pref.get() <= limit * limit {
             (true, tie_bound_2(pref.get()))
@@ -536,7 +599,8 @@ impl SnapIndex {
         Ok(())
     }
 
-    fn off_network(&self, p: [f64; 2], nearest_m: Option<f64>) -> OffNetwork {
+    /// Why `p` is off the network: small components within reach, else `far`.
+    fn off_network(&self, p: [f64; 2], far: OffNetwork) -> OffNetwork {
         let max = self.opts.max_snap_m;
         let best: std::cell::Cell<Option<(f64, &SegObj)>> = std::cell::Cell::new(None);
         self.small.search(
@@ -553,12 +617,21 @@ impl SnapIndex {
             if d <= max {
                 return OffNetwork::OnlySmallComponents {
                     nearest_m: d,
-                    component_len_m: self.component_len_m[obj.seg as usize],
+                    component_len_m: self.small_component_len_m[&obj.seg],
                 };
             }
         }
-        OffNetwork::TooFar { nearest_m }
+        far
     }
+}
+
+/// What the search does when no eligible segment is within `max_snap_m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Beyond {
+    /// Go on to the nearest one, for its distance ([`OffNetwork::TooFar`]).
+    Measure,
+    /// Stop at `max_snap_m` ([`OffNetwork::BeyondReach`]).
+    Skip,
 }
 
 #[cfg(test)]
@@ -712,6 +785,20 @@ mod tests {
                     segs
                 });
                 assert_eq!(tied, brute_tied(&g, opts, p), "round {round} point {p:?}");
+                let tied_all = index.snap_tied(p, &mut all).map(|()| all.clone());
+                let mut within = Vec::new();
+                let got_within = index.snap_tied_within(p, &mut within).map(|()| within);
+                match (&tied_all, &got_within) {
+                    (Err(OffNetwork::TooFar { .. }), Err(beyond)) => {
+                        assert_eq!(
+                            *beyond,
+                            OffNetwork::BeyondReach {
+                                max_snap_m: opts.max_snap_m
+                            }
+                        );
+                    }
+                    _ => assert_eq!(got_within, tied_all, "round {round} point {p:?}"),
+                }
                 if tied.as_ref().is_some_and(|t| t.len() > 1) {
                     ties += 1;
                 }

@@ -163,7 +163,7 @@ impl<'g> Walking<'g> {
         let index = SnapIndex::new(graph, opts);
         let snapped: Vec<(Result<Snap, OffNetwork>, Vec<Snap>)> = cells_xy
             .par_iter()
-            .map_init(Vec::new, |all, p| match index.snap_tied(*p, all) {
+            .map_init(Vec::new, |all, p| match index.snap_tied_within(*p, all) {
                 Ok(()) => (Ok(all[0]), all[1..].to_vec()),
                 Err(why) => (Err(why), Vec::new()),
             })
@@ -247,7 +247,10 @@ impl<'g> Walking<'g> {
     }
 
     /// How each cell was attached (its canonical attachment) or why not, in cell
-    /// order.
+    /// order. A cell with no walkable way within the snap distance is
+    /// [`OffNetwork::BeyondReach`] (cells are snapped with
+    /// [`SnapIndex::snap_tied_within`]: their reasons are only counted, so the
+    /// distance to a way beyond reach is not sought).
     pub fn cell_snaps(&self) -> &[Result<Snap, OffNetwork>] {
         &self.cell_snaps
     }
