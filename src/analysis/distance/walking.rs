@@ -218,8 +218,8 @@ impl<'g> Walking<'g> {
                 cells_by_segment.push((snap.segment, c));
             }
         }
-        exit_list.sort_by_key(|e| (e.0, e.1));
-        cells_by_segment.sort_unstable();
+        exit_list.par_sort_by_key(|e| (e.0, e.1));
+        cells_by_segment.par_sort_unstable();
         let mut exit_first = vec![0u32; n + 1];
         for e in &exit_list {
             exit_first[e.0 as usize + 1] += 1;
