@@ -133,16 +133,6 @@ impl<'a> CoverageMap<'a> {
         }
     }
 
-    /// Chart title.
-    #[must_use]
-    pub fn title(&self, lang: Lang) -> String {
-        let label = style::category_label(self.cat, lang);
-        match lang {
-            Lang::Zh => format!("{label}：到最近设施的步行时间"),
-            Lang::En => format!("{label}: walking time to the nearest site"),
-        }
-    }
-
     fn subtitle(&self, lang: Lang) -> String {
         let c = self.cat;
         let share = pct(c.served_share);
@@ -273,6 +263,14 @@ pub fn draw_gaps<DB: DrawingBackend>(
 }
 
 impl Draw for CoverageMap<'_> {
+    fn title(&self, lang: Lang) -> String {
+        let label = style::category_label(self.cat, lang);
+        match lang {
+            Lang::Zh => format!("{label}：到最近设施的步行时间"),
+            Lang::En => format!("{label}: walking time to the nearest site"),
+        }
+    }
+
     fn size(&self) -> (u32, u32) {
         SIZE
     }

@@ -102,18 +102,16 @@ impl Cumulative {
         }
         (!series.is_empty()).then_some(Self { series, x_max })
     }
+}
 
-    /// Chart title.
-    #[must_use]
-    pub fn title(&self, lang: Lang) -> String {
+impl Draw for Cumulative {
+    fn title(&self, lang: Lang) -> String {
         match lang {
             Lang::Zh => "步行时间累计曲线：多少居民能在 x 分钟内走到最近设施".to_owned(),
             Lang::En => "Share of residents within x minutes' walk of the nearest site".to_owned(),
         }
     }
-}
 
-impl Draw for Cumulative {
     fn size(&self) -> (u32, u32) {
         SIZE
     }

@@ -207,7 +207,9 @@ impl ChartSet {
 }
 
 /// A drawable chart.
-pub(crate) trait Draw {
+pub trait Draw {
+    /// The chart's title (also the SVG's `<title>` and the report's caption).
+    fn title(&self, lang: Lang) -> String;
     /// Canvas size, pixels.
     fn size(&self) -> (u32, u32);
     /// Draw on `root` (already filled white).
@@ -260,17 +262,41 @@ fn missing_warning(name: &str, missing: &std::collections::BTreeSet<char>) -> St
     )
 }
 
-/// Render one chart as SVG (and PNG).
+/// Where a chart belongs: its kind, its category and unit level (if any) and its
+/// file name without extension.
+pub(crate) struct Slot<'a> {
+    kind: ChartKind,
+    category: Option<&'a str>,
+    level: Option<&'a str>,
+    name: String,
+}
+
+/// A chart of `kind`, of `category` if any, in the file `name` (no unit level).
+fn slot(kind: ChartKind, category: Option<&str>, name: impl Into<String>) -> Slot<'_> {
+    Slot {
+        kind,
+        category,
+        level: None,
+        name: name.into(),
+    }
+}
+
+/// Render one chart as SVG (and PNG), titled by the chart itself.
 pub(crate) fn render<C: Draw>(
     chart: &C,
-    kind: ChartKind,
-    category: Option<&str>,
-    name: &str,
-    title: &str,
+    slot: Slot<'_>,
     opts: ChartOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Chart, ChartError> {
     font::ensure_registered()?;
+    let Slot {
+        kind,
+        category,
+        level,
+        name,
+    } = slot;
+    let name = name.as_str();
+    let title = chart.title(opts.lang);
     let (w, h) = chart.size();
     let mut svg = String::new();
     {
@@ -284,7 +310,7 @@ pub(crate) fn render<C: Draw>(
         .find("<svg")
         .and_then(|s| svg[s..].find('>').map(|e| s + e + 1))
     {
-        let mut head = format!("\n<title>{}</title>", xml_escape(title));
+        let mut head = format!("\n<title>{}</title>", xml_escape(&title));
         if matches!(kind, ChartKind::CoverageMap | ChartKind::WhatIfMap) {
             // Adjacent cells must not show anti-aliasing seams. Scoped by a class
             // because the report inlines every chart into one document.
@@ -319,9 +345,9 @@ pub(crate) fn render<C: Draw>(
     Ok(Chart {
         kind,
         category: category.map(str::to_owned),
-        level: None,
+        level: level.map(str::to_owned),
         name: name.to_owned(),
-        title: title.to_owned(),
+        title,
         width: w,
         height: h,
         svg,
@@ -365,8 +391,9 @@ pub fn render_all_with(
     let w = &mut set.warnings;
     let mut charts = Vec::new();
     let base = coverage_map::MapBase::with_network(run, network);
+    let categories = &run.summary.categories;
     if let Some(base) = &base {
-        for (i, cat) in run.summary.categories.iter().enumerate() {
+        for (i, cat) in categories.iter().enumerate() {
             if base.cells.walk_min(&cat.name).is_none() {
                 w.push(format!(
                     "cells have no {}_walk_min column: no map for {}",
@@ -375,95 +402,65 @@ pub fn render_all_with(
                 continue;
             }
             let c = coverage_map::CoverageMap::new(run, base, i);
-            let name = format!("map_{}", file_stem(&cat.name));
-            charts.push(render(
-                &c,
+            let at = slot(
                 ChartKind::CoverageMap,
                 Some(&cat.name),
-                &name,
-                &c.title(opts.lang),
-                opts,
-                w,
-            )?);
+                format!("map_{}", file_stem(&cat.name)),
+            );
+            charts.push(render(&c, at, opts, w)?);
         }
         if let Some(c) = cumulative::Cumulative::new(run) {
             charts.push(render(
                 &c,
-                ChartKind::Cumulative,
-                None,
-                "cumulative",
-                &c.title(opts.lang),
+                slot(ChartKind::Cumulative, None, "cumulative"),
                 opts,
                 w,
             )?);
         }
     }
-    for (i, cat) in run.summary.categories.iter().enumerate() {
+    for (i, cat) in categories.iter().enumerate() {
         if let Some(c) = unit_bars::UnitBars::new(run, i) {
-            let name = format!("units_{}", file_stem(&cat.name));
-            charts.push(render(
-                &c,
+            let at = slot(
                 ChartKind::UnitBars,
                 Some(&cat.name),
-                &name,
-                &c.title(opts.lang),
-                opts,
-                w,
-            )?);
+                format!("units_{}", file_stem(&cat.name)),
+            );
+            charts.push(render(&c, at, opts, w)?);
         }
     }
     for level in &run.levels {
-        for (i, cat) in run.summary.categories.iter().enumerate() {
+        for (i, cat) in categories.iter().enumerate() {
             if let Some(c) = unit_bars::UnitBars::of_level(run, i, level) {
                 let name = format!("units_{}_{}", file_stem(&level.level), file_stem(&cat.name));
-                let mut chart = render(
-                    &c,
-                    ChartKind::LevelBars,
-                    Some(&cat.name),
-                    &name,
-                    &c.title(opts.lang),
-                    opts,
-                    w,
-                )?;
-                chart.level = Some(level.level.clone());
-                charts.push(chart);
+                let at = Slot {
+                    level: Some(&level.level),
+                    ..slot(ChartKind::LevelBars, Some(&cat.name), name)
+                };
+                charts.push(render(&c, at, opts, w)?);
             }
         }
     }
     if let Some(c) = whatif::WhatIfBars::new(run) {
         charts.push(render(
             &c,
-            ChartKind::WhatIfBars,
-            None,
-            "whatif",
-            &c.title(opts.lang),
+            slot(ChartKind::WhatIfBars, None, "whatif"),
             opts,
             w,
         )?);
     }
     if let Some(base) = &base {
-        for (i, cat) in run.summary.categories.iter().enumerate() {
+        for (i, cat) in categories.iter().enumerate() {
             if let Some(c) = whatif_map::WhatIfMap::new(run, base, i) {
                 let name = format!("whatif_map_{}", file_stem(&cat.name));
-                charts.push(render(
-                    &c,
-                    ChartKind::WhatIfMap,
-                    Some(&cat.name),
-                    &name,
-                    &c.title(opts.lang),
-                    opts,
-                    w,
-                )?);
+                let at = slot(ChartKind::WhatIfMap, Some(&cat.name), name);
+                charts.push(render(&c, at, opts, w)?);
             }
         }
     }
     if let Some(c) = recommend::RecommendCurve::new(run) {
         charts.push(render(
             &c,
-            ChartKind::Recommend,
-            None,
-            "recommend",
-            &c.title(opts.lang),
+            slot(ChartKind::Recommend, None, "recommend"),
             opts,
             w,
         )?);

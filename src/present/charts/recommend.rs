@@ -90,18 +90,16 @@ impl RecommendCurve {
             y_max: y_max * 1.12,
         })
     }
+}
 
-    /// Chart title.
-    #[must_use]
-    pub fn title(&self, lang: Lang) -> String {
+impl Draw for RecommendCurve {
+    fn title(&self, lang: Lang) -> String {
         match lang {
             Lang::Zh => "选址建议：新增设施数量与新增覆盖居民".to_owned(),
             Lang::En => "Recommended sites: residents gained vs number of new sites".to_owned(),
         }
     }
-}
 
-impl Draw for RecommendCurve {
     fn size(&self) -> (u32, u32) {
         SIZE
     }

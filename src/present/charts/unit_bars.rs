@@ -162,18 +162,6 @@ impl<'a> UnitBars<'a> {
         })
     }
 
-    /// Chart title.
-    #[must_use]
-    pub fn title(&self, lang: Lang) -> String {
-        let label = style::category_label(self.cat, lang);
-        match (lang, self.level) {
-            (Lang::Zh, None) => format!("{label}：各单元居民覆盖率"),
-            (Lang::En, None) => format!("{label}: share of residents covered, by unit"),
-            (Lang::Zh, Some(l)) => format!("{label}：{l} 层级各单元居民覆盖率"),
-            (Lang::En, Some(l)) => format!("{label}: share of residents covered, by {l} unit"),
-        }
-    }
-
     fn subtitle(&self, lang: Lang) -> String {
         let mut s = match lang {
             Lang::Zh => format!(
@@ -225,6 +213,16 @@ pub fn compare(actual: f64, op: &str, value: f64) -> bool {
 }
 
 impl Draw for UnitBars<'_> {
+    fn title(&self, lang: Lang) -> String {
+        let label = style::category_label(self.cat, lang);
+        match (lang, self.level) {
+            (Lang::Zh, None) => format!("{label}：各单元居民覆盖率"),
+            (Lang::En, None) => format!("{label}: share of residents covered, by unit"),
+            (Lang::Zh, Some(l)) => format!("{label}：{l} 层级各单元居民覆盖率"),
+            (Lang::En, Some(l)) => format!("{label}: share of residents covered, by {l} unit"),
+        }
+    }
+
     fn size(&self) -> (u32, u32) {
         (WIDTH, height_for(self.bars.len()))
     }

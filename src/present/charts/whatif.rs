@@ -59,18 +59,16 @@ impl WhatIfBars {
             .any(|g| g.data.elderly_share_before.is_some() && g.data.elderly_share_after.is_some());
         Some(Self { groups, elderly })
     }
+}
 
-    /// Chart title.
-    #[must_use]
-    pub fn title(&self, lang: Lang) -> String {
+impl Draw for WhatIfBars {
+    fn title(&self, lang: Lang) -> String {
         match lang {
             Lang::Zh => "方案前后对比：居民覆盖率".to_owned(),
             Lang::En => "Before and after: share of residents covered".to_owned(),
         }
     }
-}
 
-impl Draw for WhatIfBars {
     fn size(&self) -> (u32, u32) {
         SIZE
     }

@@ -69,19 +69,17 @@ impl<'a> WhatIfMap<'a> {
             class_population,
         })
     }
+}
 
-    /// Chart title.
-    #[must_use]
-    pub fn title(&self, lang: Lang) -> String {
+impl Draw for WhatIfMap<'_> {
+    fn title(&self, lang: Lang) -> String {
         let label = style::category_label(self.cat, lang);
         match lang {
             Lang::Zh => format!("{label}：方案新增覆盖范围"),
             Lang::En => format!("{label}: cells newly covered by the proposal"),
         }
     }
-}
 
-impl Draw for WhatIfMap<'_> {
     fn size(&self) -> (u32, u32) {
         SIZE
     }
