@@ -100,10 +100,13 @@ impl PointBins {
             if q == p || d2 > reach2 {
                 continue;
             }
-            let d = (q[0] - p[0]).hypot(q[1] - p[1]);
-            if best.is_none_or(|(b2, bd)| (d2, d) < (b2, bd)) {
-                best = Some((d2, d));
-            }
+            // The least (d², d): `hypot` only for a candidate at the least d² so far.
+            let d = || (q[0] - p[0]).hypot(q[1] - p[1]);
+            best = match best {
+                Some((b2, _)) if d2 > b2 => best,
+                Some((b2, bd)) if d2 == b2 => Some((b2, bd.min(d()))),
+                _ => Some((d2, d())),
+            };
         }
         best.map(|(_, d)| d)
     }
