@@ -288,6 +288,170 @@ fn search<A: Arcs + ?Sized, T: TreeSink>(
     stats
 }
 
+/// Per node: whether it is the inside of a chain, i.e. it lies on exactly two
+/// segments whose other ends are two different nodes (a bend or a plain point of a
+/// street, not a junction or a dead end). `segments` lists each segment's two ends.
+#[must_use]
+pub(crate) fn chain_interiors(n: usize, segments: impl Iterator<Item = [u32; 2]>) -> Vec<bool> {
+    const NONE: u32 = u32::MAX;
+    // Per node: segments seen (capped at 3) and the first two other ends.
+    let mut seen = vec![(0u8, NONE, NONE); n];
+    for [a, b] in segments {
+        for (v, w) in [(a, b), (b, a)] {
+            let e = &mut seen[v as usize];
+            match e.0 {
+                0 => e.1 = w,
+                1 => e.2 = w,
+                _ => {}
+            }
+            e.0 = e.0.saturating_add(1).min(3);
+        }
+    }
+    seen.iter()
+        .enumerate()
+        .map(|(v, &(count, p, q))| count == 2 && p != q && p as usize != v && q as usize != v)
+        .collect()
+}
+
+/// [`bounded_search`] that walks through chain interiors without the queue: the same
+/// distances, bit for bit, and `on_settle` is called once per node within the bound
+/// with its final distance, but **not in distance order** (interiors come after
+/// the queue has emptied).
+///
+/// `interior[v]` must come from [`chain_interiors`] on the graph the CSR was built
+/// from (each interior node has at most one arc to each of its two neighbours).
+///
+/// # Method
+/// A distance is the minimum over paths of the path's costs added one by one to
+/// its seed in `f64`; addition rounds monotonically, so any algorithm that finds
+/// that minimum finds the same bits. Junctions (every node not an interior) go
+/// through the radix heap as in [`bounded_search`]. When an arc enters an interior
+/// node, the walk goes on along the chain, adding the arc costs one by one, while
+/// it improves the nodes it meets, and ends on the next junction with an ordinary
+/// relaxation. A chain node is thus improved from either end (or from a seed on
+/// it) and every improvement is carried on in its direction, so each ends at the
+/// minimum; going back the way a walk came never improves (costs are ≥ 0). The
+/// heap then holds only junctions: on the synthetic cities four nodes in five are
+/// interiors.
+pub(crate) fn bounded_search_chains<A: Arcs + ?Sized>(
+    first: &[u32],
+    arcs: &A,
+    interior: &[bool],
+    seeds: &[(u32, f64)],
+    bound_m: f64,
+    scratch: &mut SearchScratch,
+    mut on_settle: impl FnMut(u32, f64),
+) -> SearchStats {
+    scratch.reset();
+    let mut stats = SearchStats::default();
+    let mut walk = ChainWalk {
+        first,
+        arcs,
+        interior,
+        bound_m,
+        scratch,
+        relaxations: 0,
+    };
+    for &(v, d) in seeds {
+        walk.seed(v, d);
+    }
+    while let Some((bits, u)) = walk.scratch.heap.pop() {
+        let d = f64::from_bits(bits);
+        if d > walk.scratch.dist[u as usize] {
+            continue; // stale entry
+        }
+        stats.settled += 1;
+        on_settle(u, d);
+        walk.leave(u, d);
+    }
+    let SearchScratch { dist, touched, .. } = &*walk.scratch;
+    for &v in touched {
+        if interior[v as usize] {
+            stats.settled += 1;
+            on_settle(v, dist[v as usize]);
+        }
+    }
+    stats.relaxations = walk.relaxations;
+    stats
+}
+
+/// The state of [`bounded_search_chains`] that its walks share.
+struct ChainWalk<'a, A: ?Sized> {
+    first: &'a [u32],
+    arcs: &'a A,
+    interior: &'a [bool],
+    bound_m: f64,
+    scratch: &'a mut SearchScratch,
+    relaxations: u64,
+}
+
+impl<A: Arcs + ?Sized> ChainWalk<'_, A> {
+    /// Sets `v` to `d` if that is within the bound and better; returns whether it did.
+    #[inline]
+    fn improve(&mut self, v: u32, d: f64) -> bool {
+        let SearchScratch { dist, touched, .. } = &mut *self.scratch;
+        let old = dist[v as usize];
+        if d <= self.bound_m && d < old {
+            if old.is_infinite() {
+                touched.push(v);
+            }
+            dist[v as usize] = d;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A seed: a junction goes to the heap, an interior is walked both ways now.
+    fn seed(&mut self, v: u32, d: f64) {
+        if self.improve(v, d) {
+            if self.interior[v as usize] {
+                self.leave(v, d);
+            } else {
+                self.scratch.heap.push(d.to_bits(), v);
+            }
+        }
+    }
+
+    /// Relaxes every arc out of `u` (at distance `d`), walking into chains.
+    #[inline]
+    fn leave(&mut self, u: u32, d: f64) {
+        let (lo, hi) = (
+            self.first[u as usize] as usize,
+            self.first[u as usize + 1] as usize,
+        );
+        self.relaxations += (hi - lo) as u64;
+        for k in lo..hi {
+            let (w, cost) = self.arcs.arc(k);
+            self.enter(u, w, d + f64::from(cost));
+        }
+    }
+
+    /// Arrives at `w` from `prev` with distance `d`: a junction is relaxed onto the
+    /// heap, an interior continues along its chain while it improves.
+    #[inline]
+    fn enter(&mut self, mut prev: u32, mut w: u32, mut d: f64) {
+        while self.improve(w, d) {
+            if !self.interior[w as usize] {
+                self.scratch.heap.push(d.to_bits(), w);
+                return;
+            }
+            let (lo, hi) = (
+                self.first[w as usize] as usize,
+                self.first[w as usize + 1] as usize,
+            );
+            self.relaxations += (hi - lo) as u64;
+            let Some((next, cost)) = (lo..hi)
+                .map(|k| self.arcs.arc(k))
+                .find(|&(next, _)| next != prev)
+            else {
+                return; // the chain is one-way towards `prev` here
+            };
+            (prev, w, d) = (w, next, d + f64::from(cost));
+        }
+    }
+}
+
 /// Bounded Dijkstra along the graph's own edges (forward direction, `len_m`), from
 /// `seeds` `(node, initial distance in metres)`. Distances are left in `scratch`.
 ///
@@ -430,5 +594,122 @@ mod tests {
                 "node {v}: {got} vs {want}; {desc}"
             );
         }
+    }
+
+    /// Random graph full of chains: ways of 2–7 nodes over few junction points,
+    /// rings of fresh nodes, one-way pieces, and a few equal lengths (a lattice of
+    /// whole metres) so that ties occur.
+    fn chain_graph(state: &mut u64, junctions: usize, ways: usize) -> Graph {
+        let mut b = GraphBuilder::new();
+        for i in 0..junctions {
+            b.add_node(
+                i as i64,
+                [
+                    (lcg(state) * 20.0).floor() * 50.0,
+                    (lcg(state) * 20.0).floor() * 50.0,
+                ],
+            );
+        }
+        let mut next_id = junctions as i64;
+        for w in 0..ways {
+            let direction = match (lcg(state) * 8.0) as u32 {
+                0 => FootDirection::Forward,
+                1 => FootDirection::Backward,
+                _ => FootDirection::Both,
+            };
+            let ring = lcg(state) < 0.1;
+            let mut refs = Vec::new();
+            if !ring {
+                refs.push((lcg(state) * junctions as f64) as i64);
+            }
+            for _ in 0..(lcg(state) * 6.0) as usize + usize::from(ring) * 3 {
+                b.add_node(
+                    next_id,
+                    [
+                        (lcg(state) * 20.0).floor() * 50.0,
+                        (lcg(state) * 20.0).floor() * 50.0,
+                    ],
+                );
+                refs.push(next_id);
+                next_id += 1;
+            }
+            if ring {
+                refs.push(refs[0]);
+            } else {
+                refs.push((lcg(state) * junctions as f64) as i64);
+            }
+            let walk = Walkable {
+                class: 0,
+                direction,
+                flags: EdgeFlags::default(),
+            };
+            b.add_way(w as i64, walk, &refs);
+        }
+        b.build(&GraphOptions::default())
+    }
+
+    #[test]
+    fn chain_walks_give_the_same_bits_as_the_plain_search() {
+        let mut s = SEED_1 ^ 0xC4A1;
+        let mut interiors = 0;
+        for round in 0..300 {
+            let g = chain_graph(&mut s, 3 + round % 20, 2 + round % 40);
+            let n = g.node_count();
+            let interior = chain_interiors(n, g.segments().iter().map(|s| s.nodes));
+            interiors += interior.iter().filter(|&&i| i).count();
+            let arcs = SplitArcs {
+                head: g.head(),
+                cost_m: g.len_m(),
+            };
+            let (mut plain, mut chains) = (SearchScratch::new(n), SearchScratch::new(n));
+            for trial in 0..8 {
+                let seeds: Vec<(u32, f64)> = (0..1 + trial % 4)
+                    .map(|_| {
+                        (
+                            (lcg(&mut s) * n as f64) as u32,
+                            (lcg(&mut s) * 4.0).floor() * 25.0,
+                        )
+                    })
+                    .collect();
+                let bound = [f64::INFINITY, 300.0, 900.0, 2000.0][trial % 4];
+                let mut settled_plain = Vec::new();
+                bounded_search(g.first_out(), &arcs, &seeds, bound, &mut plain, |v, d| {
+                    settled_plain.push((v, d.to_bits()));
+                });
+                let mut settled_chains = Vec::new();
+                bounded_search_chains(
+                    g.first_out(),
+                    &arcs,
+                    &interior,
+                    &seeds,
+                    bound,
+                    &mut chains,
+                    |v, d| {
+                        settled_chains.push((v, d.to_bits()));
+                    },
+                );
+                for v in 0..n as u32 {
+                    assert_eq!(
+                        plain.dist(v).map(f64::to_bits),
+                        chains.dist(v).map(f64::to_bits),
+                        "round {round} trial {trial} node {v} seeds {seeds:?} bound {bound}"
+                    );
+                }
+                settled_plain.sort_unstable();
+                settled_chains.sort_unstable();
+                assert_eq!(settled_plain, settled_chains, "round {round} trial {trial}");
+            }
+        }
+        assert!(interiors > 5000, "only {interiors} chain interiors: the test lost its point");
+    }
+
+    #[test]
+    fn chain_interiors_are_two_segments_to_two_nodes() {
+        // 0 - 1 - 2 - 3 with a branch 2 - 4 and a double segment 4 = 5 (two ways).
+        let segs = [[0, 1], [1, 2], [2, 3], [2, 4], [4, 5], [5, 4]];
+        assert_eq!(
+            chain_interiors(6, segs.into_iter()),
+            vec![false, true, false, false, false, false]
+        );
     }
 }

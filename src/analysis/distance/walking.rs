@@ -42,7 +42,7 @@ use rayon::prelude::*;
 
 use super::{Catchment, CategoryReach, Reach, WalkProfile};
 use crate::network::graph::{Graph, GraphSummary, Segment};
-use crate::network::search::{SearchScratch, bounded_search};
+use crate::network::search::{SearchScratch, bounded_search_chains, chain_interiors};
 use crate::network::snap::{OffNetwork, Snap, SnapIndex, SnapOptions};
 
 /// The network engine over a fixed set of cells.
@@ -80,6 +80,9 @@ pub struct Walking<'g> {
     in_first: Vec<u32>,
     /// Tail node of each entering edge.
     in_tail: Vec<u32>,
+    /// Per node: inside a chain (two segments to two different nodes); the searches
+    /// walk through these without the queue.
+    interior: Vec<bool>,
     /// The forward edge each entering edge mirrors (for its length and flags).
     in_edge: Vec<u32>,
     /// Node → cell exits CSR: exits at node `v` are `exit_first[v]..exit_first[v + 1]`.
@@ -236,6 +239,7 @@ impl<'g> Walking<'g> {
             cell_xy: cells_xy.to_vec(),
             in_first,
             in_tail,
+            interior: chain_interiors(n, graph.segments().iter().map(|s| s.nodes)),
             in_edge,
             exit_first,
             exit_cell: exit_list.iter().map(|e| e.1).collect(),
@@ -385,9 +389,10 @@ impl<'g> Walking<'g> {
             self.site_seeds(s, costs, &mut seeds);
         }
         let mut scratch = SearchScratch::new(n);
-        bounded_search(
+        bounded_search_chains(
             &self.in_first,
             costs.in_arcs.as_slice(),
+            &self.interior,
             &seeds,
             bound_m,
             &mut scratch,
@@ -491,9 +496,10 @@ impl<'g> Walking<'g> {
                             counts[c as usize] += 1;
                         }
                     };
-                    bounded_search(
+                    bounded_search_chains(
                         &self.in_first,
                         costs.in_arcs.as_slice(),
+                        &self.interior,
                         seeds,
                         threshold_m,
                         scratch,
@@ -548,9 +554,10 @@ impl<'g> Walking<'g> {
             self.site_seeds(s, &costs, &mut seeds);
         }
         let mut scratch = SearchScratch::new(self.graph.node_count());
-        bounded_search(
+        bounded_search_chains(
             &self.in_first,
             costs.in_arcs.as_slice(),
+            &self.interior,
             &seeds,
             limit_m,
             &mut scratch,
@@ -741,9 +748,10 @@ impl Reach for Walking<'_> {
                             touched.push(c);
                         }
                     };
-                    bounded_search(
+                    bounded_search_chains(
                         &self.in_first,
                         costs.in_arcs.as_slice(),
+                        &self.interior,
                         seeds,
                         limit_m,
                         scratch,
