@@ -21,6 +21,11 @@
 //!
 //! The scratch is reset by clearing only the nodes touched by the previous search,
 //! so a search that settles 5 000 nodes of a 1 M-node graph costs 5 000, not 1 M.
+//!
+//! The engine's searches (`bounded_search_chains`) queue only junctions and walk
+//! through the inside of chains (degree-2 nodes, four in five of a street network)
+//! adding costs one by one: the same bits, a fraction of the queue work (the 1 M
+//! city's "distances and coverage" stage 2.75 → 1.42 s).
 
 use super::graph::Graph;
 
