@@ -14,6 +14,66 @@ pub struct PointBins {
     /// `(row, column)` of every non-empty bin, sorted, and where it starts in `order`.
     keys: Vec<(i64, i64)>,
     starts: Vec<u32>,
+    /// Where every bin of the bounding rows × columns starts in `order`, row by row
+    /// (empty bins included), when that table is not much larger than the points:
+    /// a query then finds its bins by index instead of binary searches in `keys`.
+    dense: Option<DenseBins>,
+}
+
+/// The bins of [`PointBins`] as a full table over their bounding box.
+struct DenseBins {
+    row0: i64,
+    col0: i64,
+    rows: i64,
+    cols: i64,
+    /// `starts[b]`: first position in `order` of bin `b` or any later bin;
+    /// one more entry than bins.
+    starts: Vec<u32>,
+}
+
+impl DenseBins {
+    /// The table, or `None` when it would hold more than 4 bins per point (plus a
+    /// few): sparse points keep the binary searches.
+    fn new(keys: &[(i64, i64)], starts: &[u32], points: usize) -> Option<Self> {
+        let row0 = keys.first()?.0;
+        let rows = keys.last()?.0.checked_sub(row0)?.checked_add(1)?;
+        let col0 = keys.iter().map(|k| k.1).min()?;
+        let cols = keys
+            .iter()
+            .map(|k| k.1)
+            .max()?
+            .checked_sub(col0)?
+            .checked_add(1)?;
+        let bins = rows.checked_mul(cols)?;
+        if bins > 4 * i64::try_from(points).ok()? + 64 {
+            return None;
+        }
+        let mut table = Vec::with_capacity(usize::try_from(bins).ok()? + 1);
+        for (k, &(r, c)) in keys.iter().enumerate() {
+            let b = usize::try_from((r - row0) * cols + (c - col0)).ok()?;
+            table.resize(b + 1, starts[k]);
+        }
+        table.resize(usize::try_from(bins).ok()? + 1, *starts.last()?);
+        Some(DenseBins {
+            row0,
+            col0,
+            rows,
+            cols,
+            starts: table,
+        })
+    }
+
+    /// Positions in `order` of the bins of row `r`, columns `c0..=c1`.
+    fn span(&self, r: i64, c0: i64, c1: i64) -> std::ops::Range<usize> {
+        let (c0, c1) = (c0.max(self.col0), c1.min(self.col0 + self.cols - 1));
+        if r < self.row0 || r >= self.row0 + self.rows || c0 > c1 {
+            return 0..0;
+        }
+        // In the table: row and columns are within its bounds.
+        let at =
+            |c: i64| usize::try_from((r - self.row0) * self.cols + (c - self.col0)).unwrap_or(0);
+        self.starts[at(c0)] as usize..self.starts[at(c1) + 1] as usize
+    }
 }
 
 impl PointBins {
@@ -41,12 +101,14 @@ impl PointBins {
         }
         starts.push(u32::try_from(keyed.len()).expect("fits"));
         let order = keyed.into_iter().map(|(_, i)| i).collect();
+        let dense = DenseBins::new(&keys, &starts, xy.len());
         PointBins {
             xy,
             bin_m,
             order,
             keys,
             starts,
+            dense,
         }
     }
 
@@ -73,13 +135,15 @@ impl PointBins {
             (p[0] / self.bin_m).floor() as i64,
         );
         (row.saturating_sub(1)..=row.saturating_add(1)).flat_map(move |r| {
-            let first = self
-                .keys
-                .partition_point(|&k| k < (r, col.saturating_sub(1)));
-            let last = self
-                .keys
-                .partition_point(|&k| k <= (r, col.saturating_add(1)));
-            let span = self.starts[first] as usize..self.starts[last] as usize;
+            let (c0, c1) = (col.saturating_sub(1), col.saturating_add(1));
+            let span = match &self.dense {
+                Some(d) => d.span(r, c0, c1),
+                None => {
+                    let first = self.keys.partition_point(|&k| k < (r, c0));
+                    let last = self.keys.partition_point(|&k| k <= (r, c1));
+                    self.starts[first] as usize..self.starts[last] as usize
+                }
+            };
             self.order[span].iter().map(move |&i| {
                 let q = self.xy[i as usize];
                 let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
@@ -169,5 +233,34 @@ mod tests {
             }
         }
         assert!(found > 1900, "{found}");
+    }
+
+    #[test]
+    fn the_bin_table_finds_what_the_binary_searches_find() {
+        let mut clustered = random_points(500, 3, 300.0);
+        clustered.extend(
+            random_points(500, 4, 300.0)
+                .iter()
+                .map(|p| [p[0] + 5e5, p[1] - 3e5]),
+        );
+        for (xy, bin_m, dense) in [
+            (random_points(3000, 7, 1000.0), 40.0, true),
+            (random_points(400, 9, 1000.0), 7.0, false),
+            (clustered, 25.0, false),
+        ] {
+            let with_table = PointBins::new(xy.clone(), bin_m);
+            assert_eq!(with_table.dense.is_some(), dense);
+            let mut searched = PointBins::new(xy.clone(), bin_m);
+            searched.dense = None;
+            let queries = random_points(300, 5, 1400.0)
+                .into_iter()
+                .chain(xy.iter().copied())
+                .chain([[-1e6, 0.0], [1e6, 1e6], [5e5, -3e5]]);
+            for q in queries {
+                let a: Vec<(u32, f64)> = with_table.around(q).collect();
+                let b: Vec<(u32, f64)> = searched.around(q).collect();
+                assert_eq!(a, b, "query {q:?}");
+            }
+        }
     }
 }

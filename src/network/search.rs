@@ -705,7 +705,10 @@ mod tests {
                 assert_eq!(settled_plain, settled_chains, "round {round} trial {trial}");
             }
         }
-        assert!(interiors > 5000, "only {interiors} chain interiors: the test lost its point");
+        assert!(
+            interiors > 5000,
+            "only {interiors} chain interiors: the test lost its point"
+        );
     }
 
     #[test]
