@@ -7,7 +7,9 @@
 //! * grid.csv through the csv crate with one reused ByteRecord and the three
 //!   numbers parsed from bytes (no per-field allocation);
 //! * city.osm.pbf through osmpbf's own parallel reader (`par_map_reduce`,
-//!   counting nodes, ways and relations: decompression and decoding only).
+//!   counting nodes, ways and relations: decompression and decoding only);
+//! * and, for comparison, learncircle's own readers of grid.csv and sites.csv
+//!   (what the "read inputs" stage spends on each).
 use std::path::Path;
 use std::time::Instant;
 
@@ -66,4 +68,20 @@ fn main() {
         "osmpbf par_map_reduce city.osm.pbf ({} nodes, {} ways, {} relations): {ms:.1} ms",
         n.0, n.1, n.2
     );
+    let wgs84 = learncircle::crs::InputCrs::Wgs84;
+    let (ms, n) = time(|| {
+        learncircle::input::population::read_population(&grid, wgs84)
+            .expect("grid.csv")
+            .cells
+            .len()
+    });
+    println!("learncircle read_population grid.csv ({n} cells): {ms:.1} ms");
+    let sites = dir.join("sites.csv");
+    let (ms, n) = time(|| {
+        learncircle::input::sites::read_sites(&sites, wgs84)
+            .expect("sites.csv")
+            .sites
+            .len()
+    });
+    println!("learncircle read_sites sites.csv ({n} sites): {ms:.1} ms");
 }
