@@ -284,9 +284,16 @@ impl CellColumns {
         })
     }
 
+    /// One CSV row as a cell, its width checked first (the population of a
+    /// shifted row cannot be trusted: not counted); the location is left empty.
+    fn parse_csv(&self, rec: &csv::StringRecord, header_fields: usize) -> Row {
+        check_row_width(rec, header_fields).map_err(|reason| (reason, None))?;
+        self.parse(&CsvFields(rec), "")
+    }
+
     /// One row as a cell; `Err((reason, population))` keeps the residents of a
     /// rejected row when they could be read.
-    fn parse(&self, rec: &impl Fields, location: &str) -> Result<RawCell, (String, Option<f64>)> {
+    fn parse(&self, rec: &impl Fields, location: &str) -> Row {
         // The population is read first so that a row rejected for another reason
         // still carries its residents into the conservation check.
         let population = rec
@@ -363,17 +370,8 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
                 continue;
             }
         }
-        if let Err(reason) = check_row_width(&rec, headers.len()) {
-            // The population of a shifted row cannot be trusted: not counted.
-            rejected.push(Rejected::new(&file, &location, reason));
-            continue;
-        }
-        match cols.parse(&CsvFields(&rec), &location) {
-            Ok(c) => cells.push(c),
-            Err((reason, pop)) => {
-                rejected.push(Rejected::new(&file, &location, reason).with_population(pop));
-            }
-        }
+        let parsed = cols.parse_csv(&rec, headers.len());
+        file_row(parsed, &file, location, &mut cells, &mut rejected);
     }
     if rows == 0 {
         return Err(InputError::Empty {
@@ -382,6 +380,25 @@ fn read_csv(path: &Path) -> Result<Parsed, InputError> {
         });
     }
     Ok((cells, rejected, cols.elderly.is_some(), rows))
+}
+
+/// One parsed row: the cell, or why not with the residents when they could be read.
+type Row = Result<RawCell, (String, Option<f64>)>;
+
+/// Files a parsed CSV row under `location`: its cell, or a rejected row.
+fn file_row(
+    parsed: Row,
+    file: &str,
+    location: String,
+    cells: &mut Vec<RawCell>,
+    rejected: &mut Vec<Rejected>,
+) {
+    match parsed {
+        Ok(c) => cells.push(RawCell { location, ..c }),
+        Err((reason, pop)) => {
+            rejected.push(Rejected::new(file, location, reason).with_population(pop));
+        }
+    }
 }
 
 /// Bytes per piece of a CSV body parsed in parallel.
@@ -414,7 +431,6 @@ fn parse_pieces(
             .map_or(body.len(), |i| end + i + 1);
         cuts.push(next);
     }
-    type Row = Result<RawCell, (String, Option<f64>)>;
     let pieces: Vec<Vec<Row>> = cuts
         .par_windows(2)
         .map(|w| {
@@ -426,10 +442,7 @@ fn parse_pieces(
             let mut rec = csv::StringRecord::new();
             let mut rows = Vec::new();
             while rdr.read_record(&mut rec).ok()? {
-                rows.push(match check_row_width(&rec, header_fields) {
-                    Err(reason) => Err((reason, None)),
-                    Ok(()) => cols.parse(&CsvFields(&rec), ""),
-                });
+                rows.push(cols.parse_csv(&rec, header_fields));
             }
             Some(rows)
         })
@@ -451,12 +464,7 @@ fn parse_pieces(
             let (mut cells, mut rejected) = (Vec::new(), Vec::new());
             for (k, parsed) in piece.into_iter().enumerate() {
                 let location = format!("row {}", first + k + 1);
-                match parsed {
-                    Ok(c) => cells.push(RawCell { location, ..c }),
-                    Err((reason, pop)) => {
-                        rejected.push(Rejected::new(file, &location, reason).with_population(pop));
-                    }
-                }
+                file_row(parsed, file, location, &mut cells, &mut rejected);
             }
             (cells, rejected)
         })
